@@ -1,0 +1,222 @@
+//! Loaders and writers for the formats users have: CSV with a header, NPY (2-D, any float or
+//! integer dtype, C or Fortran order), PNG/JPEG images. Every loader validates its input and
+//! returns a typed [`Error`](crate::Error) that names the problem; nothing here panics on user data.
+//!
+//! Tables can be read whole ([`load_table`]) or in chunks of rows ([`TableReader`]) so that
+//! streaming models run in memory that does not grow with the number of rows.
+
+mod csv_table;
+mod image_io;
+mod npy_table;
+mod write;
+
+use std::path::{Path, PathBuf};
+
+use faer::Mat;
+
+pub use image_io::{load_image, write_png, Image};
+pub use write::{ensure_dir, write_atomic, write_atomic_with, write_csv, write_json, write_npy};
+
+use crate::{Dataset, Error, Result};
+
+/// The file formats Recon reads, told apart by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// NumPy `.npy`.
+    Npy,
+    /// PNG or JPEG image.
+    Image,
+}
+
+impl Format {
+    /// The format of `path`, from its extension.
+    pub fn of(path: &Path) -> Result<Format> {
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("csv") => Ok(Format::Csv),
+            Some("npy") => Ok(Format::Npy),
+            Some("png" | "jpg" | "jpeg") => Ok(Format::Image),
+            _ => Err(Error::UnsupportedFormat {
+                path: path.to_path_buf(),
+                expected: ".csv, .npy, .png, .jpg or .jpeg",
+            }),
+        }
+    }
+}
+
+/// How to read a table.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// A string column kept as the sample label (not a feature).
+    pub label_col: Option<String>,
+    /// A string column kept as the sample group (not a feature).
+    pub group_col: Option<String>,
+    /// Only these columns are features (in this order); default: every other column.
+    pub columns: Option<Vec<String>>,
+    /// Drop rows holding NaN, ±Inf or an empty field instead of failing.
+    pub drop_nonfinite: bool,
+}
+
+/// A loaded table and what loading it did.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The data.
+    pub dataset: Dataset,
+    /// Rows dropped because they held non-finite values (with `drop_nonfinite`).
+    pub dropped_rows: usize,
+}
+
+/// One parsed row: feature values, label, group.
+pub(crate) struct Row {
+    pub values: Vec<f64>,
+    pub label: Option<String>,
+    pub group: Option<String>,
+}
+
+/// A table opened for reading row by row (CSV or NPY).
+pub struct TableReader {
+    inner: Inner,
+    path: PathBuf,
+    drop_nonfinite: bool,
+    rows_read: usize,
+    dropped: usize,
+}
+
+enum Inner {
+    Csv(csv_table::CsvRows),
+    Npy(npy_table::NpyRows),
+}
+
+impl TableReader {
+    /// Opens a `.csv` or `.npy` file and checks its header.
+    pub fn open(path: &Path, opts: &LoadOptions) -> Result<Self> {
+        let inner = match Format::of(path)? {
+            Format::Csv => Inner::Csv(csv_table::CsvRows::open(path, opts)?),
+            Format::Npy => Inner::Npy(npy_table::NpyRows::open(path, opts)?),
+            Format::Image => {
+                return Err(Error::UnsupportedFormat { path: path.to_path_buf(), expected: ".csv or .npy (a table)" })
+            }
+        };
+        Ok(TableReader { inner, path: path.to_path_buf(), drop_nonfinite: opts.drop_nonfinite, rows_read: 0, dropped: 0 })
+    }
+
+    /// The feature column names.
+    pub fn columns(&self) -> &[String] {
+        match &self.inner {
+            Inner::Csv(c) => c.columns(),
+            Inner::Npy(n) => n.columns(),
+        }
+    }
+
+    /// The number of rows if the format knows it before reading (NPY).
+    pub fn len_hint(&self) -> Option<usize> {
+        match &self.inner {
+            Inner::Csv(_) => None,
+            Inner::Npy(n) => Some(n.n_rows()),
+        }
+    }
+
+    /// Rows dropped so far for holding non-finite values.
+    pub fn dropped_rows(&self) -> usize {
+        self.dropped
+    }
+
+    /// Data rows read so far (kept or dropped).
+    pub fn rows_read(&self) -> usize {
+        self.rows_read
+    }
+
+    fn next_row(&mut self) -> Result<Option<Row>> {
+        loop {
+            let row = match &mut self.inner {
+                Inner::Csv(c) => c.next_row()?,
+                Inner::Npy(n) => n.next_row()?,
+            };
+            let Some(row) = row else { return Ok(None) };
+            self.rows_read += 1;
+            if let Some(j) = row.values.iter().position(|v| !v.is_finite()) {
+                if self.drop_nonfinite {
+                    self.dropped += 1;
+                    continue;
+                }
+                return Err(Error::NonFinite {
+                    row: self.rows_read,
+                    column: self.columns()[j].clone(),
+                    value: if row.values[j].is_nan() { "NaN/empty".into() } else { row.values[j].to_string() },
+                });
+            }
+            return Ok(Some(row));
+        }
+    }
+
+    /// Reads up to `max_rows` rows into a matrix; `None` at the end of the file.
+    pub fn next_chunk(&mut self, max_rows: usize) -> Result<Option<Mat<f64>>> {
+        let d = self.columns().len();
+        let mut buf = Vec::with_capacity(max_rows.min(1 << 16) * d);
+        let mut n = 0;
+        while n < max_rows {
+            match self.next_row()? {
+                Some(r) => buf.extend_from_slice(&r.values),
+                None => break,
+            }
+            n += 1;
+        }
+        if n == 0 {
+            return Ok(None);
+        }
+        Ok(Some(Mat::from_fn(n, d, |i, j| buf[i * d + j])))
+    }
+
+    /// Reads every remaining row into a [`Dataset`].
+    pub fn read_all(mut self) -> Result<Loaded> {
+        let d = self.columns().len();
+        let mut buf = Vec::new();
+        let (mut labels, mut groups) = (Vec::new(), Vec::new());
+        while let Some(r) = self.next_row()? {
+            buf.extend_from_slice(&r.values);
+            if let Some(l) = r.label {
+                labels.push(l);
+            }
+            if let Some(g) = r.group {
+                groups.push(g);
+            }
+        }
+        let n = if d == 0 { 0 } else { buf.len() / d };
+        if n == 0 {
+            let reason = if self.dropped > 0 {
+                format!("all {} rows held non-finite values and were dropped", self.dropped)
+            } else {
+                "no data rows".to_string()
+            };
+            return Err(Error::Empty { what: self.path.display().to_string(), reason });
+        }
+        let x = Mat::from_fn(n, d, |i, j| buf[i * d + j]);
+        let columns = self.columns().to_vec();
+        let dataset = Dataset {
+            x,
+            columns,
+            labels: (!labels.is_empty()).then_some(labels),
+            groups: (!groups.is_empty()).then_some(groups),
+        };
+        Ok(Loaded { dataset, dropped_rows: self.dropped })
+    }
+}
+
+/// Loads a whole `.csv` or `.npy` table.
+pub fn load_table(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
+    TableReader::open(path, opts)?.read_all()
+}
+
+pub(crate) fn open_file(path: &Path) -> Result<std::fs::File> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        return Err(Error::Corrupt { path: path.to_path_buf(), reason: "is a directory, not a file".into() });
+    }
+    if meta.len() == 0 {
+        return Err(Error::Empty { what: path.display().to_string(), reason: "the file is zero bytes".into() });
+    }
+    Ok(file)
+}

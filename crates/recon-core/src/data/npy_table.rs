@@ -1,0 +1,143 @@
+//! NumPy `.npy` matrices: 2-D, float (f4, f8) or integer (i1..i8, u1..u8) dtypes, C or Fortran order.
+//! C-order files are read element by element, so chunked reading never holds the whole file.
+
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use npyz::{NpyFile, Order, TypeChar};
+
+use super::{open_file, LoadOptions, Row};
+use crate::{Error, Result};
+
+type Elements = Box<dyn Iterator<Item = std::io::Result<f64>>>;
+
+enum Layout {
+    /// Row-major: elements arrive row after row.
+    Streaming(Elements),
+    /// Column-major: read whole, served row by row.
+    Whole(Vec<f64>),
+}
+
+pub(crate) struct NpyRows {
+    path: PathBuf,
+    n_rows: usize,
+    n_cols: usize,
+    columns: Vec<String>,
+    selected: Vec<usize>,
+    layout: Layout,
+    row: usize,
+}
+
+fn corrupt(path: &Path, reason: impl Into<String>) -> Error {
+    Error::Corrupt { path: path.to_path_buf(), reason: reason.into() }
+}
+
+macro_rules! elements {
+    ($npy:expr, $t:ty, $path:expr) => {{
+        let reader = $npy.data::<$t>().map_err(|e| corrupt($path, format!("unsupported dtype: {e}")))?;
+        Box::new(reader.map(|r| r.map(|v| v as f64))) as Elements
+    }};
+}
+
+impl NpyRows {
+    pub(crate) fn open(path: &Path, opts: &LoadOptions) -> Result<Self> {
+        let file = open_file(path)?;
+        let npy = NpyFile::new(BufReader::with_capacity(1 << 16, file))
+            .map_err(|e| corrupt(path, format!("not a valid .npy file ({e})")))?;
+        let shape = npy.shape().to_vec();
+        if shape.len() != 2 {
+            return Err(corrupt(path, format!("expected a 2-D array, got shape {shape:?}")));
+        }
+        let (n_rows, n_cols) = (shape[0] as usize, shape[1] as usize);
+        if n_rows == 0 || n_cols == 0 {
+            return Err(Error::Empty { what: path.display().to_string(), reason: format!("shape {shape:?}") });
+        }
+        if opts.label_col.is_some() || opts.group_col.is_some() {
+            return Err(Error::invalid("option", ".npy files have no label or group columns"));
+        }
+        let all: Vec<String> = (0..n_cols).map(|j| format!("x{j}")).collect();
+        let selected: Vec<usize> = match &opts.columns {
+            Some(cols) => cols
+                .iter()
+                .map(|c| {
+                    all.iter().position(|a| a == c).ok_or_else(|| Error::UnknownColumn {
+                        column: c.clone(),
+                        available: format!("x0..x{}", n_cols - 1),
+                    })
+                })
+                .collect::<Result<_>>()?,
+            None => (0..n_cols).collect(),
+        };
+        let columns = selected.iter().map(|&j| all[j].clone()).collect();
+        let order = npy.order();
+        let npyz::DType::Plain(ts) = npy.dtype() else {
+            return Err(corrupt(path, "structured dtypes are not supported"));
+        };
+        let elements: Elements = match (ts.type_char(), ts.size_field()) {
+            (TypeChar::Float, 4) => elements!(npy, f32, path),
+            (TypeChar::Float, 8) => elements!(npy, f64, path),
+            (TypeChar::Int, 1) => elements!(npy, i8, path),
+            (TypeChar::Int, 2) => elements!(npy, i16, path),
+            (TypeChar::Int, 4) => elements!(npy, i32, path),
+            (TypeChar::Int, 8) => elements!(npy, i64, path),
+            (TypeChar::Uint, 1) => elements!(npy, u8, path),
+            (TypeChar::Uint, 2) => elements!(npy, u16, path),
+            (TypeChar::Uint, 4) => elements!(npy, u32, path),
+            (TypeChar::Uint, 8) => elements!(npy, u64, path),
+            _ => return Err(corrupt(path, format!("unsupported dtype '{ts}' (use a float or integer dtype)"))),
+        };
+        let layout = match order {
+            Order::C => Layout::Streaming(elements),
+            Order::Fortran => {
+                let v: Vec<f64> = elements.collect::<std::io::Result<_>>().map_err(|e| truncated(path, e))?;
+                Layout::Whole(v)
+            }
+        };
+        Ok(NpyRows { path: path.to_path_buf(), n_rows, n_cols, columns, selected, layout, row: 0 })
+    }
+
+    pub(crate) fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    pub(crate) fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    pub(crate) fn next_row(&mut self) -> Result<Option<Row>> {
+        if self.row == self.n_rows {
+            return Ok(None);
+        }
+        let (i, d) = (self.row, self.n_cols);
+        let full: Vec<f64> = match &mut self.layout {
+            Layout::Streaming(it) => {
+                let mut v = Vec::with_capacity(d);
+                for _ in 0..d {
+                    match it.next() {
+                        Some(Ok(x)) => v.push(x),
+                        Some(Err(e)) => return Err(truncated(&self.path, e)),
+                        None => return Err(corrupt(&self.path, format!("data end early, in row {}", i + 1))),
+                    }
+                }
+                v
+            }
+            Layout::Whole(all) => {
+                if all.len() != self.n_rows * d {
+                    return Err(corrupt(&self.path, "data shorter than the header's shape"));
+                }
+                (0..d).map(|j| all[j * self.n_rows + i]).collect()
+            }
+        };
+        self.row += 1;
+        let values = self.selected.iter().map(|&j| full[j]).collect();
+        Ok(Some(Row { values, label: None, group: None }))
+    }
+}
+
+fn truncated(path: &Path, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        corrupt(path, "data shorter than the header's shape (truncated file?)")
+    } else {
+        Error::io(path, e)
+    }
+}

@@ -1,0 +1,79 @@
+//! Writers. Every output is written to a temporary file in the target folder and renamed into
+//! place, so an interrupted or failed run never leaves a half-written file behind.
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use faer::MatRef;
+use npyz::WriterBuilder;
+
+use crate::{Error, Result};
+
+/// Creates `dir` (and parents) if needed.
+pub fn ensure_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
+}
+
+/// Writes `path` atomically with a writer callback (temp file in the same folder, then rename).
+pub fn write_atomic_with(path: &Path, f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".recon-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    {
+        let mut w = BufWriter::new(tmp.as_file());
+        f(&mut w).map_err(|e| Error::io(path, e))?;
+        w.flush().map_err(|e| Error::io(path, e))?;
+    }
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Writes bytes atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// Writes a serialisable value as pretty JSON, atomically.
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let s = serde_json::to_string_pretty(value)?;
+    write_atomic(path, s.as_bytes())
+}
+
+/// Writes a matrix as CSV with a header (shortest round-trip float formatting), atomically.
+pub fn write_csv(path: &Path, columns: &[String], x: MatRef<'_, f64>) -> Result<()> {
+    assert_eq!(columns.len(), x.ncols(), "one name per column");
+    write_atomic_with(path, |w| {
+        let mut wtr = csv::Writer::from_writer(w);
+        wtr.write_record(columns)?;
+        let mut rec = Vec::with_capacity(x.ncols());
+        for i in 0..x.nrows() {
+            rec.clear();
+            rec.extend((0..x.ncols()).map(|j| x[(i, j)].to_string()));
+            wtr.write_record(&rec)?;
+        }
+        wtr.flush()
+    })
+}
+
+/// Writes a matrix as a C-order `<f8` `.npy` file, atomically.
+pub fn write_npy(path: &Path, x: MatRef<'_, f64>) -> Result<()> {
+    write_atomic_with(path, |w| {
+        let mut npy = npyz::WriteOptions::<f64>::new()
+            .default_dtype()
+            .shape(&[x.nrows() as u64, x.ncols() as u64])
+            .writer(w)
+            .begin_nd()?;
+        for i in 0..x.nrows() {
+            for j in 0..x.ncols() {
+                npy.push(&x[(i, j)])?;
+            }
+        }
+        npy.finish()
+    })
+}

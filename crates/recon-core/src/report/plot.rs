@@ -1,0 +1,143 @@
+//! Line plots rendered to SVG strings (plotters' SVG backend: no fonts or C libraries needed).
+
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::prelude::*;
+
+use crate::{Error, Result};
+
+/// One line of a plot.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Legend entry.
+    pub name: String,
+    /// x values.
+    pub x: Vec<f64>,
+    /// y values (same length as x).
+    pub y: Vec<f64>,
+}
+
+/// A vertical marker line at `x` with a label (e.g. the chosen rank).
+#[derive(Debug, Clone)]
+pub struct Marker {
+    /// Where.
+    pub x: f64,
+    /// Legend text.
+    pub label: String,
+}
+
+/// A line plot of one or more series.
+#[derive(Debug, Clone, Default)]
+pub struct LinePlot {
+    /// Title above the plot.
+    pub title: String,
+    /// x-axis label.
+    pub x_label: String,
+    /// y-axis label.
+    pub y_label: String,
+    /// Lines.
+    pub series: Vec<Series>,
+    /// Vertical marker lines.
+    pub markers: Vec<Marker>,
+    /// Logarithmic y axis (non-positive values are left out).
+    pub log_y: bool,
+}
+
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+fn plot_err<E: std::fmt::Debug>(e: E) -> Error {
+    Error::Plot { reason: format!("{e:?}") }
+}
+
+impl LinePlot {
+    /// Renders the plot as an SVG document of `width × height` pixels.
+    pub fn to_svg(&self, width: u32, height: u32) -> Result<String> {
+        let pts = || self.series.iter().flat_map(|s| s.x.iter().zip(&s.y)).filter(|(_, y)| !self.log_y || **y > 0.0);
+        let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+        for (x, y) in pts() {
+            if x.is_finite() && y.is_finite() {
+                (x0, x1, y0, y1) = (x0.min(*x), x1.max(*x), y0.min(*y), y1.max(*y));
+            }
+        }
+        if !x0.is_finite() {
+            (x0, x1, y0, y1) = (0.0, 1.0, 0.1, 1.0);
+        }
+        if x1 <= x0 {
+            x1 = x0 + 1.0;
+        }
+        if y1 <= y0 {
+            y1 = y0 + y0.abs().max(1.0) * 0.1;
+        }
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+            root.fill(&WHITE).map_err(plot_err)?;
+            if self.log_y {
+                self.draw(&root, x0..x1, (y0 * 0.8..y1 * 1.25).log_scale())?;
+            } else {
+                let pad = 0.05 * (y1 - y0);
+                self.draw(&root, x0..x1, (y0 - pad)..(y1 + pad))?;
+            }
+            root.present().map_err(plot_err)?;
+        }
+        Ok(svg)
+    }
+
+    fn draw<YR>(&self, root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, xr: std::ops::Range<f64>, yr: YR) -> Result<()>
+    where
+        YR: AsRangedCoord<Value = f64>,
+        YR::CoordDescType: ValueFormatter<f64>,
+    {
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d::<std::ops::Range<f64>, YR>(xr, yr)
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(plot_err)?;
+        let keep = |y: f64| y.is_finite() && (!self.log_y || y > 0.0);
+        for (i, s) in self.series.iter().enumerate() {
+            let color = PALETTE[i % PALETTE.len()];
+            let data: Vec<(f64, f64)> = s.x.iter().copied().zip(s.y.iter().copied()).filter(|p| keep(p.1)).collect();
+            chart
+                .draw_series(LineSeries::new(data.clone(), color.stroke_width(2)))
+                .map_err(plot_err)?
+                .label(&s.name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+            if data.len() <= 80 {
+                chart.draw_series(data.iter().map(|&p| Circle::new(p, 2, color.filled()))).map_err(plot_err)?;
+            }
+        }
+        let yr = chart.y_range();
+        let (ylo, yhi) = (yr.start, yr.end);
+        for (i, m) in self.markers.iter().enumerate() {
+            let color = PALETTE[(i + 3) % PALETTE.len()];
+            chart
+                .draw_series(LineSeries::new(vec![(m.x, ylo), (m.x, yhi)], color.stroke_width(1)))
+                .map_err(plot_err)?
+                .label(&m.label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(1)));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(plot_err)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,50 @@
+//! [`Residuals`]: `x − x̂` and its reductions (per row, per column, total squared error).
+
+use faer::{Mat, MatRef};
+
+/// The residual matrix of a reconstruction.
+#[derive(Debug, Clone)]
+pub struct Residuals {
+    r: Mat<f64>,
+}
+
+impl Residuals {
+    /// `x − x_hat`. Shapes must agree (a programmer error otherwise).
+    #[track_caller]
+    pub fn new(x: MatRef<'_, f64>, x_hat: MatRef<'_, f64>) -> Self {
+        assert_eq!((x.nrows(), x.ncols()), (x_hat.nrows(), x_hat.ncols()), "shape mismatch");
+        Residuals { r: Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] - x_hat[(i, j)]) }
+    }
+
+    /// The residual matrix.
+    pub fn matrix(&self) -> MatRef<'_, f64> {
+        self.r.as_ref()
+    }
+
+    /// Sum of squared residuals of each row.
+    pub fn row_squared_errors(&self) -> Vec<f64> {
+        let mut out = vec![0.0; self.r.nrows()];
+        for j in 0..self.r.ncols() {
+            for (o, v) in out.iter_mut().zip(self.r.col_as_slice(j)) {
+                *o += v * v;
+            }
+        }
+        out
+    }
+
+    /// Sum of squared residuals of each column.
+    pub fn col_squared_errors(&self) -> Vec<f64> {
+        (0..self.r.ncols()).map(|j| self.r.col_as_slice(j).iter().map(|v| v * v).sum()).collect()
+    }
+
+    /// `||x − x̂||²_F`.
+    pub fn total_squared_error(&self) -> f64 {
+        self.col_squared_errors().iter().sum()
+    }
+}
+
+/// `||x||²_F`.
+pub fn squared_norm(x: MatRef<'_, f64>) -> f64 {
+    let n = x.norm_l2();
+    n * n
+}

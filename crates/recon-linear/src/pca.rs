@@ -1,0 +1,380 @@
+//! Principal component analysis / truncated SVD.
+//!
+//! With `Xc = X − 1·μᵀ` (or `Xc = X` when not centring) and the thin SVD `Xc = U Σ Vᵀ`, the
+//! components are the rows of `Vᵀ`, `transform(x) = (x − μ) V`, `inverse_transform(z) = z Vᵀ + μ`.
+//! Explained variance is `σᵢ² / (n − 1)` (as scikit-learn), its ratio `σᵢ² / ||Xc||²_F`.
+//! Signs follow scikit-learn's `svd_flip(u_based_decision=False)`: the largest-magnitude entry
+//! of each component is positive.
+//!
+//! # Example
+//! ```
+//! use faer::mat;
+//! use recon_core::{Dataset, Fit};
+//! use recon_linear::PcaParams;
+//! # fn main() -> recon_linear::Result<()> {
+//! let x = mat![[1.0, 2.0], [2.0, 4.1], [3.0, 5.9], [4.0, 8.0]];
+//! let pca = PcaParams::new().n_components(1).fit(&Dataset::from_mat(x))?;
+//! assert!(pca.explained_variance_ratio()[0] > 0.99);
+//! let curve = pca.error_curve(2)?; // err(0) = 1, err(2) = 0 (Eckart–Young)
+//! assert!(curve.at(2) < 1e-12);
+//! # Ok(())
+//! # }
+//! ```
+
+use std::path::Path;
+
+use faer::{Mat, MatRef};
+use recon_core::model::{load_model, save_model, take_array, Array};
+use recon_core::ruler::ErrorCurve;
+use recon_core::{Dataset, Fit, Reconstruct, Residuals};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{invalid, Error, Result};
+use crate::randomized::{randomized_svd, RandomizedParams};
+
+/// Which algorithm computes the decomposition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Full thin SVD (every singular value).
+    Exact,
+    /// Randomized range finder + small SVD (Halko, Martinsson & Tropp 2011).
+    Randomized,
+    /// Out-of-core: chunked Gram accumulation + symmetric eigendecomposition.
+    Streaming,
+}
+
+/// Unfitted PCA parameters.
+#[derive(Debug, Clone)]
+pub struct PcaParams {
+    n_components: Option<usize>,
+    center: bool,
+    randomized: Option<RandomizedParams>,
+}
+
+impl Default for PcaParams {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PcaParams {
+    /// Exact, centred PCA keeping every component.
+    pub fn new() -> Self {
+        PcaParams { n_components: None, center: true, randomized: None }
+    }
+    /// Keep `k` components (`1 ≤ k ≤ min(n, d)`).
+    pub fn n_components(mut self, k: usize) -> Self {
+        self.n_components = Some(k);
+        self
+    }
+    /// Subtract the column means first (PCA) or not (truncated SVD).
+    pub fn center(mut self, center: bool) -> Self {
+        self.center = center;
+        self
+    }
+    /// Use the randomized solver (needs `n_components`).
+    pub fn randomized(mut self, params: RandomizedParams) -> Self {
+        self.randomized = Some(params);
+        self
+    }
+}
+
+/// Column means of `x`.
+pub(crate) fn column_means(x: MatRef<'_, f64>) -> Vec<f64> {
+    let n = x.nrows() as f64;
+    (0..x.ncols()).map(|j| (0..x.nrows()).map(|i| x[(i, j)]).sum::<f64>() / n).collect()
+}
+
+/// Makes the largest-magnitude entry of each row of `vt` positive (flipping the matching column of `u`).
+pub(crate) fn flip_signs(vt: &mut Mat<f64>, mut u: Option<&mut Mat<f64>>) {
+    for r in 0..vt.nrows() {
+        let mut best = 0.0f64;
+        for j in 0..vt.ncols() {
+            if vt[(r, j)].abs() > best.abs() {
+                best = vt[(r, j)];
+            }
+        }
+        if best < 0.0 {
+            for j in 0..vt.ncols() {
+                vt[(r, j)] = -vt[(r, j)];
+            }
+            if let Some(u) = u.as_deref_mut() {
+                for i in 0..u.nrows() {
+                    u[(i, r)] = -u[(i, r)];
+                }
+            }
+        }
+    }
+}
+
+impl Fit for PcaParams {
+    type Object = Pca;
+    type Error = Error;
+
+    fn fit(&self, data: &Dataset) -> Result<Pca> {
+        let x = data.x.as_ref();
+        let (n, d) = (x.nrows(), x.ncols());
+        if n == 0 || d == 0 {
+            return Err(recon_core::Error::Empty { what: "data".into(), reason: format!("{n} × {d} matrix") }.into());
+        }
+        check_finite(x, &data.columns)?;
+        let max_k = n.min(d);
+        let k = self.n_components.unwrap_or(max_k);
+        if k == 0 || k > max_k {
+            return Err(invalid("rank", format!("{k} components requested; a {n} × {d} matrix allows 1..={max_k}")));
+        }
+        let mean = if self.center { column_means(x) } else { vec![0.0; d] };
+        let xc = Mat::from_fn(n, d, |i, j| x[(i, j)] - mean[j]);
+        let total_energy = recon_core::squared_norm(xc.as_ref());
+        if !(total_energy > 0.0) {
+            return Err(recon_core::Error::ZeroVariance.into());
+        }
+        let (spectrum, mut vt, method) = match &self.randomized {
+            None => {
+                let svd = xc.thin_svd().map_err(|_| Error::NoConvergence { what: "SVD" })?;
+                let s: Vec<f64> = (0..max_k).map(|i| svd.S()[i]).collect();
+                let v = svd.V();
+                let vt = Mat::from_fn(k, d, |r, j| v[(j, r)]);
+                (s, vt, Method::Exact)
+            }
+            Some(p) => {
+                let (_, s, vt) = randomized_svd(xc.as_ref(), k, p)?;
+                (s, vt, Method::Randomized)
+            }
+        };
+        flip_signs(&mut vt, None);
+        Ok(Pca {
+            mean,
+            singular_values: spectrum[..k].to_vec(),
+            spectrum,
+            components: vt,
+            total_energy,
+            n_samples: n,
+            centered: self.center,
+            method,
+        })
+    }
+}
+
+pub(crate) fn check_finite(x: MatRef<'_, f64>, columns: &[String]) -> Result<()> {
+    for j in 0..x.ncols() {
+        for i in 0..x.nrows() {
+            if !x[(i, j)].is_finite() {
+                return Err(recon_core::Error::NonFinite {
+                    row: i + 1,
+                    column: columns.get(j).cloned().unwrap_or_else(|| format!("x{j}")),
+                    value: x[(i, j)].to_string(),
+                }
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A fitted PCA / truncated SVD.
+#[derive(Debug, Clone)]
+pub struct Pca {
+    pub(crate) mean: Vec<f64>,
+    /// k × d, rows are components.
+    pub(crate) components: Mat<f64>,
+    pub(crate) singular_values: Vec<f64>,
+    /// Every singular value the solver computed (exact: min(n, d); others: k).
+    pub(crate) spectrum: Vec<f64>,
+    pub(crate) total_energy: f64,
+    pub(crate) n_samples: usize,
+    pub(crate) centered: bool,
+    pub(crate) method: Method,
+}
+
+impl Pca {
+    /// Components, one per row (k × d).
+    pub fn components(&self) -> MatRef<'_, f64> {
+        self.components.as_ref()
+    }
+    /// Number of components kept.
+    pub fn n_components(&self) -> usize {
+        self.components.nrows()
+    }
+    /// Number of features.
+    pub fn n_features(&self) -> usize {
+        self.components.ncols()
+    }
+    /// Number of samples fitted.
+    pub fn n_samples(&self) -> usize {
+        self.n_samples
+    }
+    /// Column means subtracted before projection (zeros when not centred).
+    pub fn mean(&self) -> &[f64] {
+        &self.mean
+    }
+    /// Whether the data were centred.
+    pub fn centered(&self) -> bool {
+        self.centered
+    }
+    /// The solver that produced the fit.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+    /// Singular values of the kept components.
+    pub fn singular_values(&self) -> &[f64] {
+        &self.singular_values
+    }
+    /// Every singular value computed (the full spectrum for the exact solver).
+    pub fn spectrum(&self) -> &[f64] {
+        &self.spectrum
+    }
+    /// `||Xc||²_F` of the fitted data.
+    pub fn total_energy(&self) -> f64 {
+        self.total_energy
+    }
+    /// `σᵢ² / (n − 1)` for each kept component (scikit-learn's convention; `σᵢ²` when n = 1).
+    pub fn explained_variance(&self) -> Vec<f64> {
+        let dof = (self.n_samples.max(2) - 1) as f64;
+        self.singular_values.iter().map(|s| s * s / dof).collect()
+    }
+    /// `σᵢ² / ||Xc||²_F` for each kept component.
+    pub fn explained_variance_ratio(&self) -> Vec<f64> {
+        self.singular_values.iter().map(|s| s * s / self.total_energy).collect()
+    }
+    /// The relative squared error curve for ranks `0..=max_rank` (Eckart–Young).
+    pub fn error_curve(&self, max_rank: usize) -> Result<ErrorCurve> {
+        Ok(ErrorCurve::from_spectrum(&self.spectrum, self.total_energy, max_rank)?)
+    }
+    /// The same fit keeping only the first `k` components.
+    pub fn truncate(&self, k: usize) -> Result<Pca> {
+        if k == 0 || k > self.n_components() {
+            return Err(invalid("rank", format!("{k} is not in 1..={}", self.n_components())));
+        }
+        let d = self.n_features();
+        Ok(Pca {
+            components: Mat::from_fn(k, d, |r, j| self.components[(r, j)]),
+            singular_values: self.singular_values[..k].to_vec(),
+            ..self.clone()
+        })
+    }
+
+    #[track_caller]
+    fn check_width(&self, x: MatRef<'_, f64>) -> Result<()> {
+        if x.ncols() != self.n_features() {
+            return Err(invalid("data", format!("{} columns, the model has {}", x.ncols(), self.n_features())));
+        }
+        Ok(())
+    }
+
+    /// `(x − μ) V` (n × k).
+    pub fn transform(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        self.check_width(x)?;
+        let xc = Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] - self.mean[j]);
+        Ok(&xc * self.components.transpose())
+    }
+    /// `z Vᵀ + μ` (n × d).
+    pub fn inverse_transform(&self, z: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        if z.ncols() != self.n_components() {
+            return Err(invalid("codes", format!("{} columns, the model has {} components", z.ncols(), self.n_components())));
+        }
+        let mut x = z * &self.components;
+        for j in 0..x.ncols() {
+            for v in x.col_as_slice_mut(j) {
+                *v += self.mean[j];
+            }
+        }
+        Ok(x)
+    }
+    /// Residuals `x − x̂` of `x` under this model.
+    pub fn residuals(&self, x: MatRef<'_, f64>) -> Result<Residuals> {
+        let xh = self.reconstruct(x)?;
+        Ok(Residuals::new(x, xh.as_ref()))
+    }
+    /// Squared reconstruction error of each row.
+    pub fn row_errors(&self, x: MatRef<'_, f64>) -> Result<Vec<f64>> {
+        Ok(self.residuals(x)?.row_squared_errors())
+    }
+    /// Squared reconstruction error of each column.
+    pub fn col_errors(&self, x: MatRef<'_, f64>) -> Result<Vec<f64>> {
+        Ok(self.residuals(x)?.col_squared_errors())
+    }
+
+    /// Saves the model as `model.safetensors` + `model.json` in `dir`.
+    pub fn save(&self, dir: &Path, columns: &[String]) -> Result<()> {
+        let (k, d) = (self.n_components(), self.n_features());
+        assert_eq!(columns.len(), d, "one name per feature");
+        let header = PcaHeader {
+            kind: KIND.into(),
+            version: VERSION,
+            method: self.method,
+            columns: columns.to_vec(),
+            n_components: k,
+            n_samples: self.n_samples,
+            centered: self.centered,
+            total_energy: self.total_energy,
+            spectrum_len: self.spectrum.len(),
+        };
+        let comps: Vec<f64> = (0..k).flat_map(|r| (0..d).map(move |j| (r, j))).map(|(r, j)| self.components[(r, j)]).collect();
+        let arrays = [
+            ("components", Array { shape: vec![k, d], data: comps }),
+            ("singular_values", Array { shape: vec![k], data: self.singular_values.clone() }),
+            ("spectrum", Array { shape: vec![self.spectrum.len()], data: self.spectrum.clone() }),
+            ("mean", Array { shape: vec![d], data: self.mean.clone() }),
+        ];
+        Ok(save_model(dir, &header, &arrays)?)
+    }
+
+    /// Loads a model saved by [`Pca::save`]; returns it with its column names.
+    pub fn load(dir: &Path) -> Result<(Pca, Vec<String>)> {
+        let (h, mut arrays): (PcaHeader, _) = load_model(dir)?;
+        let bad = |reason: String| recon_core::Error::BadModel { path: dir.to_path_buf(), reason };
+        if h.kind != KIND {
+            return Err(bad(format!("kind '{}' is not '{KIND}'", h.kind)).into());
+        }
+        if h.version != VERSION {
+            return Err(bad(format!("version {} is not supported (expected {VERSION})", h.version)).into());
+        }
+        let (k, d) = (h.n_components, h.columns.len());
+        if k == 0 || d == 0 || k > d || h.spectrum_len < k || !(h.total_energy > 0.0) {
+            return Err(bad("inconsistent header".into()).into());
+        }
+        let comps = take_array(dir, &mut arrays, "components", &[k, d])?;
+        let singular_values = take_array(dir, &mut arrays, "singular_values", &[k])?;
+        let spectrum = take_array(dir, &mut arrays, "spectrum", &[h.spectrum_len])?;
+        let mean = take_array(dir, &mut arrays, "mean", &[d])?;
+        let pca = Pca {
+            mean,
+            components: Mat::from_fn(k, d, |r, j| comps[r * d + j]),
+            singular_values,
+            spectrum,
+            total_energy: h.total_energy,
+            n_samples: h.n_samples,
+            centered: h.centered,
+            method: h.method,
+        };
+        Ok((pca, h.columns))
+    }
+}
+
+const KIND: &str = "pca";
+const VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct PcaHeader {
+    kind: String,
+    version: u32,
+    method: Method,
+    columns: Vec<String>,
+    n_components: usize,
+    n_samples: usize,
+    centered: bool,
+    total_energy: f64,
+    spectrum_len: usize,
+}
+
+impl Reconstruct for Pca {
+    type Error = Error;
+    fn encode(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        self.transform(x)
+    }
+    fn decode(&self, z: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        self.inverse_transform(z)
+    }
+}
