@@ -1,1 +1,68 @@
-fn main() {}
+//! `recon`: reconstruction loss as one ruler for many jobs.
+//!
+//! A thin binary: parse arguments (clap), call the library, print results.
+//! Exit codes: 0 success, 1 failure of the job, 2 bad input or usage.
+
+mod commands;
+mod input;
+mod output;
+mod tour;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Reconstruction loss as one ruler: compress, choose model size, detect, audit.
+///
+/// Results go to stdout (a table, or one JSON object with --json); progress and messages go to
+/// stderr. Exit codes: 0 success, 1 the job failed, 2 bad input or usage.
+#[derive(Parser)]
+#[command(name = "recon", version, about, long_about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Curve(commands::curve::CurveArgs),
+    Compress(commands::compress::CompressArgs),
+    Tour(tour::TourArgs),
+}
+
+/// A usage mistake the argument parser cannot see (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+fn exit_code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<recon_linear::Error>() {
+            return if e.is_input_error() { 2 } else { 1 };
+        }
+        if let Some(e) = cause.downcast_ref::<recon_core::Error>() {
+            return if e.is_input_error() { 2 } else { 1 };
+        }
+        if cause.downcast_ref::<UsageError>().is_some() {
+            return 2;
+        }
+    }
+    1
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Curve(a) => commands::curve::run(a),
+        Command::Compress(a) => commands::compress::run(a),
+        Command::Tour(a) => tour::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}

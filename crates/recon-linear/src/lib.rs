@@ -5,11 +5,13 @@
 //! ([`StreamingPca`]). Every fitted model reports its Eckart–Young error curve.
 
 mod error;
+mod image;
 mod pca;
 mod randomized;
 mod streaming;
 
 pub use error::{Error, Result};
+pub use image::{Compressed, ImageSvd};
 pub use pca::{Method, Pca, PcaParams};
 pub use randomized::{randomized_svd, RandomizedParams};
 pub use streaming::StreamingPca;

@@ -1,0 +1,105 @@
+//! `recon tour`: every job of Recon on data embedded in the binary, in one HTML report.
+//!
+//! The tour grows by one module per section: write `fn run(&Tour) -> anyhow::Result<Chapter>`
+//! in a new file and add it to [`SECTIONS`].
+
+mod digits;
+mod photo;
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use recon_core::data::{ensure_dir, write_atomic};
+use recon_core::report::{Report, Section};
+
+use crate::output::{bar, print};
+
+/// Embedded data (copied from shared/data into the repository's data/ folder; see data/README.md).
+pub const DIGITS_CSV: &[u8] = include_bytes!("../../../../data/digits.csv");
+pub const FLOWER_JPG: &[u8] = include_bytes!("../../../../data/images/flower.jpg");
+
+/// Run every section of the essay on embedded data and write report.html.
+///
+/// Sections: (1) compressing handwritten digits: the error-vs-rank curve, its elbow, per-class
+/// error, and exact vs randomized vs streaming PCA; (2) compressing a photograph: PSNR against
+/// rank and compression ratio. Prints a short summary; the report, its plots and images go to
+/// --out (default: recon-tour/).
+///
+/// Example:
+///   recon tour --out tour/ && open tour/report.html
+#[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct TourArgs {
+    /// Folder for report.html and the files it shows.
+    #[arg(long, value_name = "DIR", default_value = "recon-tour")]
+    pub out: PathBuf,
+    /// Seed for every random choice in the tour.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// What a section gets: where to write files, the seed, and a scratch folder.
+pub struct Tour {
+    pub out: PathBuf,
+    pub seed: u64,
+    scratch: tempfile::TempDir,
+}
+
+impl Tour {
+    /// Writes embedded bytes into the scratch folder so the normal loaders read them.
+    pub fn embedded(&self, name: &str, bytes: &[u8]) -> anyhow::Result<PathBuf> {
+        let p = self.scratch.path().join(name);
+        std::fs::write(&p, bytes)?;
+        Ok(p)
+    }
+
+    /// Writes a file into the output folder (atomically).
+    pub fn write(&self, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        Ok(write_atomic(&self.out.join(name), bytes)?)
+    }
+}
+
+/// One section's report and the lines it prints.
+pub struct Chapter {
+    pub section: Section,
+    pub summary: Vec<String>,
+}
+
+type SectionFn = fn(&Tour) -> anyhow::Result<Chapter>;
+
+/// The sections, in order.
+const SECTIONS: &[(&str, SectionFn)] = &[("digits", digits::run), ("photo", photo::run)];
+
+pub fn run(args: TourArgs) -> anyhow::Result<()> {
+    ensure_dir(&args.out)?;
+    let tour = Tour {
+        out: args.out.clone(),
+        seed: args.seed,
+        scratch: tempfile::tempdir()?,
+    };
+    let mut report = Report {
+        title: "Recon tour: reconstruction loss as one ruler".into(),
+        sections: Vec::new(),
+    };
+    let mut summary = String::new();
+    let pb = bar(Some(SECTIONS.len() as u64), "tour");
+    for (name, section) in SECTIONS {
+        pb.set_message(name.to_string());
+        let chapter = section(&tour)?;
+        summary.push_str(&format!("== {}\n", chapter.section.title));
+        for line in &chapter.summary {
+            summary.push_str(&format!("   {line}\n"));
+        }
+        report.sections.push(chapter.section);
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    let path = args.out.join("report.html");
+    tour.write("report.html", report.to_html().as_bytes())?;
+    summary.push_str(&format!("report: {}\n", display(&path)));
+    print(&summary)
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
+}
