@@ -18,21 +18,16 @@ pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
 }
 
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal. `len = None` gives a spinner.
 pub fn bar(len: Option<u64>, msg: &str) -> ProgressBar {
     let pb = match len {
         Some(n) => ProgressBar::new(n).with_style(
-            ProgressStyle::with_template(
-                "{msg:>12} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
+            ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
         ),
         None => ProgressBar::new_spinner().with_style(
             ProgressStyle::with_template("{msg:>12} {spinner} {human_pos} rows {elapsed_precise}")

@@ -19,12 +19,7 @@ impl Dataset {
     /// A dataset with generated column names `x0, x1, ...`.
     pub fn from_mat(x: Mat<f64>) -> Self {
         let columns = (0..x.ncols()).map(|j| format!("x{j}")).collect();
-        Dataset {
-            x,
-            columns,
-            labels: None,
-            groups: None,
-        }
+        Dataset { x, columns, labels: None, groups: None }
     }
 
     /// Number of samples (rows).

@@ -12,35 +12,19 @@ pub enum Error {
     MissingFile { path: PathBuf },
     /// The file extension names no format Recon reads.
     #[error("{}: unsupported file type (expected {expected})", path.display())]
-    UnsupportedFormat {
-        path: PathBuf,
-        expected: &'static str,
-    },
+    UnsupportedFormat { path: PathBuf, expected: &'static str },
     /// The input holds no data (no rows, no columns, or a zero-byte file).
     #[error("{what}: empty data ({reason})")]
     Empty { what: String, reason: String },
     /// A CSV row has a different number of fields than the header.
     #[error("{}: line {line} has {found} fields, the header has {expected}", path.display())]
-    Ragged {
-        path: PathBuf,
-        line: u64,
-        expected: usize,
-        found: usize,
-    },
+    Ragged { path: PathBuf, line: u64, expected: usize, found: usize },
     /// A NaN, an infinity or an empty field where a number must be.
     #[error("non-finite value {value} at row {row}, column '{column}' (use --drop-nonfinite to drop such rows)")]
-    NonFinite {
-        row: usize,
-        column: String,
-        value: String,
-    },
+    NonFinite { row: usize, column: String, value: String },
     /// A column that is neither numeric nor named as the label or group column.
     #[error("column '{column}' is not numeric (value '{value}' at row {row}); name it with --label-col or --group-col, or leave it out with --columns")]
-    NonNumericColumn {
-        column: String,
-        row: usize,
-        value: String,
-    },
+    NonNumericColumn { column: String, row: usize, value: String },
     /// A column named on the command line that the file does not have.
     #[error("no column named '{column}' (columns are: {available})")]
     UnknownColumn { column: String, available: String },
@@ -84,10 +68,7 @@ impl Error {
 
     /// An invalid parameter, for callers in other crates.
     pub fn invalid(name: &'static str, reason: impl Into<String>) -> Self {
-        Error::InvalidParameter {
-            name,
-            reason: reason.into(),
-        }
+        Error::InvalidParameter { name, reason: reason.into() }
     }
 }
 

@@ -25,16 +25,10 @@ pub struct Array {
 }
 
 /// Writes `header` and `arrays` into `dir` (each file atomically).
-pub fn save_model<H: serde::Serialize>(
-    dir: &Path,
-    header: &H,
-    arrays: &[(&str, Array)],
-) -> Result<()> {
+pub fn save_model<H: serde::Serialize>(dir: &Path, header: &H, arrays: &[(&str, Array)]) -> Result<()> {
     ensure_dir(dir)?;
-    let bytes: Vec<Vec<u8>> = arrays
-        .iter()
-        .map(|(_, a)| a.data.iter().flat_map(|v| v.to_le_bytes()).collect())
-        .collect();
+    let bytes: Vec<Vec<u8>> =
+        arrays.iter().map(|(_, a)| a.data.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
     let views = arrays
         .iter()
         .zip(&bytes)
@@ -44,73 +38,42 @@ pub fn save_model<H: serde::Serialize>(
             Ok((name.to_string(), view))
         })
         .collect::<Result<Vec<_>>>()?;
-    let buf = safetensors::serialize(views, None)
-        .map_err(|e| Error::invalid("model arrays", e.to_string()))?;
+    let buf = safetensors::serialize(views, None).map_err(|e| Error::invalid("model arrays", e.to_string()))?;
     write_atomic(&dir.join(WEIGHTS_FILE), &buf)?;
     write_json(&dir.join(HEADER_FILE), header)
 }
 
 /// Reads a model folder: the parsed header and every array by name.
-pub fn load_model<H: serde::de::DeserializeOwned>(
-    dir: &Path,
-) -> Result<(H, BTreeMap<String, Array>)> {
-    let bad = |reason: String| Error::BadModel {
-        path: dir.to_path_buf(),
-        reason,
-    };
+pub fn load_model<H: serde::de::DeserializeOwned>(dir: &Path) -> Result<(H, BTreeMap<String, Array>)> {
+    let bad = |reason: String| Error::BadModel { path: dir.to_path_buf(), reason };
     if !dir.is_dir() {
-        return Err(bad(
-            "not a model folder (expected model.json and model.safetensors inside)".into(),
-        ));
+        return Err(bad("not a model folder (expected model.json and model.safetensors inside)".into()));
     }
     let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| bad(format!("{name}: {e}")));
-    let header: H = serde_json::from_slice(&read(HEADER_FILE)?)
-        .map_err(|e| bad(format!("{HEADER_FILE}: {e}")))?;
+    let header: H = serde_json::from_slice(&read(HEADER_FILE)?).map_err(|e| bad(format!("{HEADER_FILE}: {e}")))?;
     let buf = read(WEIGHTS_FILE)?;
-    let st = SafeTensors::deserialize(&buf)
-        .map_err(|e| bad(format!("{WEIGHTS_FILE} is corrupt or truncated ({e})")))?;
+    let st =
+        SafeTensors::deserialize(&buf).map_err(|e| bad(format!("{WEIGHTS_FILE} is corrupt or truncated ({e})")))?;
     let mut arrays = BTreeMap::new();
     for (name, view) in st.tensors() {
         if view.dtype() != Dtype::F64 {
-            return Err(bad(format!(
-                "array '{name}' has dtype {:?}, expected F64",
-                view.dtype()
-            )));
+            return Err(bad(format!("array '{name}' has dtype {:?}, expected F64", view.dtype())));
         }
-        let data = view
-            .data()
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect();
-        arrays.insert(
-            name,
-            Array {
-                shape: view.shape().to_vec(),
-                data,
-            },
-        );
+        let data = view.data().chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+        arrays.insert(name, Array { shape: view.shape().to_vec(), data });
     }
     Ok((header, arrays))
 }
 
 /// Takes array `name` from `arrays`, checking its shape.
-pub fn take_array(
-    dir: &Path,
-    arrays: &mut BTreeMap<String, Array>,
-    name: &str,
-    shape: &[usize],
-) -> Result<Vec<f64>> {
-    let a = arrays.remove(name).ok_or_else(|| Error::BadModel {
-        path: dir.to_path_buf(),
-        reason: format!("array '{name}' is missing"),
-    })?;
+pub fn take_array(dir: &Path, arrays: &mut BTreeMap<String, Array>, name: &str, shape: &[usize]) -> Result<Vec<f64>> {
+    let a = arrays
+        .remove(name)
+        .ok_or_else(|| Error::BadModel { path: dir.to_path_buf(), reason: format!("array '{name}' is missing") })?;
     if a.shape != shape {
         return Err(Error::BadModel {
             path: dir.to_path_buf(),
-            reason: format!(
-                "array '{name}' has shape {:?}, the header says {shape:?}",
-                a.shape
-            ),
+            reason: format!("array '{name}' has shape {:?}, the header says {shape:?}", a.shape),
         });
     }
     if a.data.iter().any(|v| !v.is_finite()) {

@@ -12,14 +12,8 @@ impl Residuals {
     /// `x − x_hat`. Shapes must agree (a programmer error otherwise).
     #[track_caller]
     pub fn new(x: MatRef<'_, f64>, x_hat: MatRef<'_, f64>) -> Self {
-        assert_eq!(
-            (x.nrows(), x.ncols()),
-            (x_hat.nrows(), x_hat.ncols()),
-            "shape mismatch"
-        );
-        Residuals {
-            r: Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] - x_hat[(i, j)]),
-        }
+        assert_eq!((x.nrows(), x.ncols()), (x_hat.nrows(), x_hat.ncols()), "shape mismatch");
+        Residuals { r: Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] - x_hat[(i, j)]) }
     }
 
     /// The residual matrix.
@@ -40,9 +34,7 @@ impl Residuals {
 
     /// Sum of squared residuals of each column.
     pub fn col_squared_errors(&self) -> Vec<f64> {
-        (0..self.r.ncols())
-            .map(|j| self.r.col_as_slice(j).iter().map(|v| v * v).sum())
-            .collect()
+        (0..self.r.ncols()).map(|j| self.r.col_as_slice(j).iter().map(|v| v * v).sum()).collect()
     }
 
     /// `||x − x̂||²_F`.

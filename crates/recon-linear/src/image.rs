@@ -65,9 +65,7 @@ impl ImageSvd {
             let energy = recon_core::squared_norm(c.as_ref());
             let ch = match randomized {
                 None => {
-                    let svd = c
-                        .thin_svd()
-                        .map_err(|_| Error::NoConvergence { what: "SVD" })?;
+                    let svd = c.thin_svd().map_err(|_| Error::NoConvergence { what: "SVD" })?;
                     let m = height.min(width);
                     ChannelSvd {
                         u: svd.U().to_owned(),
@@ -86,11 +84,7 @@ impl ImageSvd {
         if channels.iter().all(|c| c.energy == 0.0) {
             return Err(recon_core::Error::ZeroVariance.into());
         }
-        Ok(ImageSvd {
-            channels,
-            height,
-            width,
-        })
+        Ok(ImageSvd { channels, height, width })
     }
 
     /// The largest rank available.
@@ -100,11 +94,8 @@ impl ImageSvd {
 
     /// Mean squared error per pixel of the (unquantised) rank-k approximation.
     pub fn mse_at(&self, k: usize) -> f64 {
-        let tail: f64 = self
-            .channels
-            .iter()
-            .map(|c| (c.energy - c.s[..k].iter().map(|s| s * s).sum::<f64>()).max(0.0))
-            .sum();
+        let tail: f64 =
+            self.channels.iter().map(|c| (c.energy - c.s[..k].iter().map(|s| s * s).sum::<f64>()).max(0.0)).sum();
         tail / (self.height * self.width * self.channels.len()) as f64
     }
 
@@ -134,10 +125,7 @@ impl ImageSvd {
 
     fn check_rank(&self, k: usize) -> Result<()> {
         if k == 0 || k > self.max_rank() {
-            return Err(invalid(
-                "rank",
-                format!("{k} is not in 1..={} for this image", self.max_rank()),
-            ));
+            return Err(invalid("rank", format!("{k} is not in 1..={} for this image", self.max_rank())));
         }
         Ok(())
     }
@@ -157,33 +145,36 @@ impl ImageSvd {
         })
     }
 
-    /// The smallest rank whose 8-bit reconstruction reaches `target_db`: the Eckart–Young PSNR
-    /// gives the first candidate, which is raised while quantisation keeps it below the target.
+    /// The smallest rank whose 8-bit reconstruction reaches `target_db`. The Eckart–Young PSNR
+    /// gives the first candidate; rounding to 8 bits adds noise and clamping to 0..=255 removes
+    /// some, so the candidate is then moved down while the rank below still reaches the target,
+    /// or up until the stored image does.
     pub fn compress_to_psnr(&self, original: &Image, target_db: f64) -> Result<Compressed> {
         if !target_db.is_finite() || target_db <= 0.0 {
+            return Err(invalid("psnr", format!("{target_db} dB is not a positive number")));
+        }
+        let max = self.max_rank();
+        let mut k = (1..=max).find(|&k| self.psnr_at(k) >= target_db).unwrap_or(max);
+        let mut best = self.compress(original, k)?;
+        while best.psnr_db < target_db && k < max {
+            k += 1;
+            best = self.compress(original, k)?;
+        }
+        if best.psnr_db < target_db {
             return Err(invalid(
                 "psnr",
-                format!("{target_db} dB is not a positive number"),
+                format!("{target_db} dB is not reachable: rank {max} gives {:.2} dB", best.psnr_db),
             ));
         }
-        let mut k = (1..=self.max_rank())
-            .find(|&k| self.psnr_at(k) >= target_db)
-            .ok_or_else(|| {
-                invalid(
-                    "psnr",
-                    format!(
-                        "{target_db} dB is not reachable: full rank gives {:.1} dB",
-                        self.psnr_at(self.max_rank())
-                    ),
-                )
-            })?;
-        loop {
-            let c = self.compress(original, k)?;
-            if c.psnr_db >= target_db || k == self.max_rank() {
-                return Ok(c);
+        while k > 1 {
+            let below = self.compress(original, k - 1)?;
+            if below.psnr_db < target_db {
+                break;
             }
-            k += 1;
+            k -= 1;
+            best = below;
         }
+        Ok(best)
     }
 
     /// The smallest rank capturing `energy` of `||X||²_F` (all channels together).
@@ -194,16 +185,9 @@ impl ImageSvd {
         let total: f64 = self.channels.iter().map(|c| c.energy).sum();
         (1..=self.max_rank())
             .find(|&k| {
-                1.0 - self.mse_at(k) * (self.height * self.width * self.channels.len()) as f64
-                    / total
-                    >= energy - 1e-12
+                1.0 - self.mse_at(k) * (self.height * self.width * self.channels.len()) as f64 / total >= energy - 1e-12
             })
-            .ok_or_else(|| {
-                invalid(
-                    "energy",
-                    format!("{energy} is not reachable with the ranks computed"),
-                )
-            })
+            .ok_or_else(|| invalid("energy", format!("{energy} is not reachable with the ranks computed")))
     }
 
     /// Saves the rank-k factors of every channel (`u{c}`, `s{c}`, `vt{c}`) and a header.
@@ -211,47 +195,16 @@ impl ImageSvd {
         self.check_rank(k)?;
         let (m, n) = (self.height, self.width);
         let mut arrays = Vec::new();
-        let names: Vec<[String; 3]> = (0..self.channels.len())
-            .map(|c| [format!("u{c}"), format!("s{c}"), format!("vt{c}")])
-            .collect();
+        let names: Vec<[String; 3]> =
+            (0..self.channels.len()).map(|c| [format!("u{c}"), format!("s{c}"), format!("vt{c}")]).collect();
         for (c, ch) in self.channels.iter().enumerate() {
-            let u: Vec<f64> = (0..m)
-                .flat_map(|i| (0..k).map(move |r| (i, r)))
-                .map(|(i, r)| ch.u[(i, r)])
-                .collect();
-            let vt: Vec<f64> = (0..k)
-                .flat_map(|r| (0..n).map(move |j| (r, j)))
-                .map(|(r, j)| ch.vt[(r, j)])
-                .collect();
-            arrays.push((
-                c,
-                0,
-                Array {
-                    shape: vec![m, k],
-                    data: u,
-                },
-            ));
-            arrays.push((
-                c,
-                1,
-                Array {
-                    shape: vec![k],
-                    data: ch.s[..k].to_vec(),
-                },
-            ));
-            arrays.push((
-                c,
-                2,
-                Array {
-                    shape: vec![k, n],
-                    data: vt,
-                },
-            ));
+            let u: Vec<f64> = (0..m).flat_map(|i| (0..k).map(move |r| (i, r))).map(|(i, r)| ch.u[(i, r)]).collect();
+            let vt: Vec<f64> = (0..k).flat_map(|r| (0..n).map(move |j| (r, j))).map(|(r, j)| ch.vt[(r, j)]).collect();
+            arrays.push((c, 0, Array { shape: vec![m, k], data: u }));
+            arrays.push((c, 1, Array { shape: vec![k], data: ch.s[..k].to_vec() }));
+            arrays.push((c, 2, Array { shape: vec![k, n], data: vt }));
         }
-        let arrays: Vec<(&str, Array)> = arrays
-            .into_iter()
-            .map(|(c, i, a)| (names[c][i].as_str(), a))
-            .collect();
+        let arrays: Vec<(&str, Array)> = arrays.into_iter().map(|(c, i, a)| (names[c][i].as_str(), a)).collect();
         let header = serde_json::json!({
             "kind": "image_svd", "version": 1, "height": m, "width": n,
             "channels": self.channels.len(), "rank": k,

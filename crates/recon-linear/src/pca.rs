@@ -61,11 +61,7 @@ impl Default for PcaParams {
 impl PcaParams {
     /// Exact, centred PCA keeping every component.
     pub fn new() -> Self {
-        PcaParams {
-            n_components: None,
-            center: true,
-            randomized: None,
-        }
+        PcaParams { n_components: None, center: true, randomized: None }
     }
     /// Keep `k` components (`1 ≤ k ≤ min(n, d)`).
     pub fn n_components(mut self, k: usize) -> Self {
@@ -91,11 +87,7 @@ impl PcaParams {
             return Err(invalid("energy", format!("{energy} is not in (0, 1]")));
         }
         let max_k = data.n_rows().min(data.n_cols());
-        let mut k = if self.randomized.is_some() {
-            max_k.min(8)
-        } else {
-            max_k
-        };
+        let mut k = if self.randomized.is_some() { max_k.min(8) } else { max_k };
         loop {
             let pca = self.clone().n_components(k).fit(data)?;
             let curve = pca.error_curve(k)?;
@@ -113,9 +105,7 @@ impl PcaParams {
 /// Column means of `x`.
 pub(crate) fn column_means(x: MatRef<'_, f64>) -> Vec<f64> {
     let n = x.nrows() as f64;
-    (0..x.ncols())
-        .map(|j| (0..x.nrows()).map(|i| x[(i, j)]).sum::<f64>() / n)
-        .collect()
+    (0..x.ncols()).map(|j| (0..x.nrows()).map(|i| x[(i, j)]).sum::<f64>() / n).collect()
 }
 
 /// Makes the largest-magnitude entry of each row of `vt` positive (flipping the matching column of `u`).
@@ -148,26 +138,15 @@ impl Fit for PcaParams {
         let x = data.x.as_ref();
         let (n, d) = (x.nrows(), x.ncols());
         if n == 0 || d == 0 {
-            return Err(recon_core::Error::Empty {
-                what: "data".into(),
-                reason: format!("{n} × {d} matrix"),
-            }
-            .into());
+            return Err(recon_core::Error::Empty { what: "data".into(), reason: format!("{n} × {d} matrix") }.into());
         }
         check_finite(x, &data.columns)?;
         let max_k = n.min(d);
         let k = self.n_components.unwrap_or(max_k);
         if k == 0 || k > max_k {
-            return Err(invalid(
-                "rank",
-                format!("{k} components requested; a {n} × {d} matrix allows 1..={max_k}"),
-            ));
+            return Err(invalid("rank", format!("{k} components requested; a {n} × {d} matrix allows 1..={max_k}")));
         }
-        let mean = if self.center {
-            column_means(x)
-        } else {
-            vec![0.0; d]
-        };
+        let mean = if self.center { column_means(x) } else { vec![0.0; d] };
         let xc = Mat::from_fn(n, d, |i, j| x[(i, j)] - mean[j]);
         let total_energy = recon_core::squared_norm(xc.as_ref());
         if !(total_energy > 0.0) {
@@ -175,9 +154,7 @@ impl Fit for PcaParams {
         }
         let (spectrum, mut vt, method) = match &self.randomized {
             None => {
-                let svd = xc
-                    .thin_svd()
-                    .map_err(|_| Error::NoConvergence { what: "SVD" })?;
+                let svd = xc.thin_svd().map_err(|_| Error::NoConvergence { what: "SVD" })?;
                 let s: Vec<f64> = (0..max_k).map(|i| svd.S()[i]).collect();
                 let v = svd.V();
                 let vt = Mat::from_fn(k, d, |r, j| v[(j, r)]);
@@ -281,18 +258,11 @@ impl Pca {
     }
     /// `σᵢ² / ||Xc||²_F` for each kept component.
     pub fn explained_variance_ratio(&self) -> Vec<f64> {
-        self.singular_values
-            .iter()
-            .map(|s| s * s / self.total_energy)
-            .collect()
+        self.singular_values.iter().map(|s| s * s / self.total_energy).collect()
     }
     /// The relative squared error curve for ranks `0..=max_rank` (Eckart–Young).
     pub fn error_curve(&self, max_rank: usize) -> Result<ErrorCurve> {
-        Ok(ErrorCurve::from_spectrum(
-            &self.spectrum,
-            self.total_energy,
-            max_rank,
-        )?)
+        Ok(ErrorCurve::from_spectrum(&self.spectrum, self.total_energy, max_rank)?)
     }
     /// Numbers stored by the model and codes (`k·(n + d + 1)`, plus `d` for the mean) against `n·d`.
     pub fn compression_ratio(&self) -> f64 {
@@ -303,10 +273,7 @@ impl Pca {
     /// The same fit keeping only the first `k` components.
     pub fn truncate(&self, k: usize) -> Result<Pca> {
         if k == 0 || k > self.n_components() {
-            return Err(invalid(
-                "rank",
-                format!("{k} is not in 1..={}", self.n_components()),
-            ));
+            return Err(invalid("rank", format!("{k} is not in 1..={}", self.n_components())));
         }
         let d = self.n_features();
         Ok(Pca {
@@ -319,10 +286,7 @@ impl Pca {
     #[track_caller]
     fn check_width(&self, x: MatRef<'_, f64>) -> Result<()> {
         if x.ncols() != self.n_features() {
-            return Err(invalid(
-                "data",
-                format!("{} columns, the model has {}", x.ncols(), self.n_features()),
-            ));
+            return Err(invalid("data", format!("{} columns, the model has {}", x.ncols(), self.n_features())));
         }
         Ok(())
     }
@@ -338,11 +302,7 @@ impl Pca {
         if z.ncols() != self.n_components() {
             return Err(invalid(
                 "codes",
-                format!(
-                    "{} columns, the model has {} components",
-                    z.ncols(),
-                    self.n_components()
-                ),
+                format!("{} columns, the model has {} components", z.ncols(), self.n_components()),
             ));
         }
         let mut x = z * &self.components;
@@ -382,39 +342,13 @@ impl Pca {
             total_energy: self.total_energy,
             spectrum_len: self.spectrum.len(),
         };
-        let comps: Vec<f64> = (0..k)
-            .flat_map(|r| (0..d).map(move |j| (r, j)))
-            .map(|(r, j)| self.components[(r, j)])
-            .collect();
+        let comps: Vec<f64> =
+            (0..k).flat_map(|r| (0..d).map(move |j| (r, j))).map(|(r, j)| self.components[(r, j)]).collect();
         let arrays = [
-            (
-                "components",
-                Array {
-                    shape: vec![k, d],
-                    data: comps,
-                },
-            ),
-            (
-                "singular_values",
-                Array {
-                    shape: vec![k],
-                    data: self.singular_values.clone(),
-                },
-            ),
-            (
-                "spectrum",
-                Array {
-                    shape: vec![self.spectrum.len()],
-                    data: self.spectrum.clone(),
-                },
-            ),
-            (
-                "mean",
-                Array {
-                    shape: vec![d],
-                    data: self.mean.clone(),
-                },
-            ),
+            ("components", Array { shape: vec![k, d], data: comps }),
+            ("singular_values", Array { shape: vec![k], data: self.singular_values.clone() }),
+            ("spectrum", Array { shape: vec![self.spectrum.len()], data: self.spectrum.clone() }),
+            ("mean", Array { shape: vec![d], data: self.mean.clone() }),
         ];
         Ok(save_model(dir, &header, &arrays)?)
     }
@@ -422,19 +356,12 @@ impl Pca {
     /// Loads a model saved by [`Pca::save`]; returns it with its column names.
     pub fn load(dir: &Path) -> Result<(Pca, Vec<String>)> {
         let (h, mut arrays): (PcaHeader, _) = load_model(dir)?;
-        let bad = |reason: String| recon_core::Error::BadModel {
-            path: dir.to_path_buf(),
-            reason,
-        };
+        let bad = |reason: String| recon_core::Error::BadModel { path: dir.to_path_buf(), reason };
         if h.kind != KIND {
             return Err(bad(format!("kind '{}' is not '{KIND}'", h.kind)).into());
         }
         if h.version != VERSION {
-            return Err(bad(format!(
-                "version {} is not supported (expected {VERSION})",
-                h.version
-            ))
-            .into());
+            return Err(bad(format!("version {} is not supported (expected {VERSION})", h.version)).into());
         }
         let (k, d) = (h.n_components, h.columns.len());
         if k == 0 || d == 0 || k > d || h.spectrum_len < k || !(h.total_energy > 0.0) {

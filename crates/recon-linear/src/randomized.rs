@@ -25,11 +25,7 @@ pub struct RandomizedParams {
 impl RandomizedParams {
     /// Defaults as scikit-learn: oversample 10, auto power iterations.
     pub fn new(seed: u64) -> Self {
-        RandomizedParams {
-            oversample: 10,
-            n_iter: None,
-            seed,
-        }
+        RandomizedParams { oversample: 10, n_iter: None, seed }
     }
 }
 
@@ -38,23 +34,14 @@ fn orthonormal(y: &Mat<f64>) -> Mat<f64> {
 }
 
 /// Rank-`k` randomized SVD of `a`: `(U (n × k), σ (k), Vᵀ (k × d))`, signs as scikit-learn's `svd_flip`.
-pub fn randomized_svd(
-    a: MatRef<'_, f64>,
-    k: usize,
-    p: &RandomizedParams,
-) -> Result<(Mat<f64>, Vec<f64>, Mat<f64>)> {
+pub fn randomized_svd(a: MatRef<'_, f64>, k: usize, p: &RandomizedParams) -> Result<(Mat<f64>, Vec<f64>, Mat<f64>)> {
     let (n, d) = (a.nrows(), a.ncols());
     let m = n.min(d);
     if k == 0 || k > m {
-        return Err(invalid(
-            "rank",
-            format!("{k} components requested; a {n} × {d} matrix allows 1..={m}"),
-        ));
+        return Err(invalid("rank", format!("{k} components requested; a {n} × {d} matrix allows 1..={m}")));
     }
     let l = (k + p.oversample).min(m);
-    let n_iter = p
-        .n_iter
-        .unwrap_or(if (k as f64) < 0.1 * m as f64 { 7 } else { 4 });
+    let n_iter = p.n_iter.unwrap_or(if (k as f64) < 0.1 * m as f64 { 7 } else { 4 });
     let mut rng = StdRng::seed_from_u64(p.seed);
     let omega: Mat<f64> = Mat::from_fn(d, l, |_, _| StandardNormal.sample(&mut rng));
     let mut q = orthonormal(&(a * &omega));
@@ -63,9 +50,7 @@ pub fn randomized_svd(
         q = orthonormal(&(a * &z));
     }
     let b = q.transpose() * a; // l × d
-    let svd = b.thin_svd().map_err(|_| Error::NoConvergence {
-        what: "SVD of the sketch",
-    })?;
+    let svd = b.thin_svd().map_err(|_| Error::NoConvergence { what: "SVD of the sketch" })?;
     let s: Vec<f64> = (0..k).map(|i| svd.S()[i]).collect();
     let ub = svd.U();
     let mut u = &q * ub.subcols(0, k);

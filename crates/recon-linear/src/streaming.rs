@@ -25,12 +25,7 @@ pub struct StreamingPca {
 impl StreamingPca {
     /// A new accumulator for `d` features.
     pub fn new(d: usize, center: bool) -> Self {
-        StreamingPca {
-            center,
-            n: 0,
-            mean: vec![0.0; d],
-            scatter: Mat::zeros(d, d),
-        }
+        StreamingPca { center, n: 0, mean: vec![0.0; d], scatter: Mat::zeros(d, d) }
     }
 
     /// Rows seen so far.
@@ -42,10 +37,7 @@ impl StreamingPca {
     pub fn update(&mut self, chunk: MatRef<'_, f64>) -> Result<()> {
         let d = self.mean.len();
         if chunk.ncols() != d {
-            return Err(invalid(
-                "chunk",
-                format!("{} columns, expected {d}", chunk.ncols()),
-            ));
+            return Err(invalid("chunk", format!("{} columns, expected {d}", chunk.ncols())));
         }
         let nb = chunk.nrows();
         if nb == 0 {
@@ -82,44 +74,31 @@ impl StreamingPca {
     pub fn finish(&self, k: Option<usize>) -> Result<Pca> {
         let d = self.mean.len();
         if self.n == 0 {
-            return Err(recon_core::Error::Empty {
-                what: "stream".into(),
-                reason: "no rows".into(),
-            }
-            .into());
+            return Err(recon_core::Error::Empty { what: "stream".into(), reason: "no rows".into() }.into());
         }
         let max_k = self.n.min(d);
         let k = k.unwrap_or(max_k);
         if k == 0 || k > max_k {
             return Err(invalid(
                 "rank",
-                format!(
-                    "{k} components requested; {} rows × {d} columns allow 1..={max_k}",
-                    self.n
-                ),
+                format!("{k} components requested; {} rows × {d} columns allow 1..={max_k}", self.n),
             ));
         }
         let total_energy: f64 = (0..d).map(|i| self.scatter[(i, i)]).sum();
         if !(total_energy > 0.0) {
             return Err(recon_core::Error::ZeroVariance.into());
         }
-        let evd =
-            self.scatter
-                .self_adjoint_eigen(Side::Lower)
-                .map_err(|_| Error::NoConvergence {
-                    what: "eigendecomposition",
-                })?;
+        let evd = self
+            .scatter
+            .self_adjoint_eigen(Side::Lower)
+            .map_err(|_| Error::NoConvergence { what: "eigendecomposition" })?;
         let (u, s) = (evd.U(), evd.S());
         // Eigenvalues ascend; components descend.
         let spectrum: Vec<f64> = (0..max_k).map(|r| s[d - 1 - r].max(0.0).sqrt()).collect();
         let mut vt = Mat::from_fn(k, d, |r, j| u[(j, d - 1 - r)]);
         flip_signs(&mut vt, None);
         Ok(Pca {
-            mean: if self.center {
-                self.mean.clone()
-            } else {
-                vec![0.0; d]
-            },
+            mean: if self.center { self.mean.clone() } else { vec![0.0; d] },
             components: vt,
             singular_values: spectrum[..k].to_vec(),
             spectrum,

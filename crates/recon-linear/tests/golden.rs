@@ -10,7 +10,8 @@ use recon_linear::{PcaParams, RandomizedParams, StreamingPca};
 use serde_json::Value;
 
 fn fixture() -> Value {
-    let s = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pca_golden.json")).unwrap();
+    let s =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pca_golden.json")).unwrap();
     serde_json::from_str(&s).unwrap()
 }
 
@@ -44,10 +45,22 @@ fn check_set(name: &str, label: &str) {
     let floor = 1e-12 * s_ref[0];
     close(pca.singular_values(), &s_ref, 1e-9, floor, "singular values");
     close(&pca.explained_variance(), &vec(&g["explained_variance"]), 1e-9, floor * floor, "explained variance");
-    close(&pca.explained_variance_ratio(), &vec(&g["explained_variance_ratio"]), 1e-9, 1e-15, "explained variance ratio");
+    close(
+        &pca.explained_variance_ratio(),
+        &vec(&g["explained_variance_ratio"]),
+        1e-9,
+        1e-15,
+        "explained variance ratio",
+    );
     close(pca.mean(), &vec(&g["mean"]), 1e-12, 1e-12, "mean");
     let k = data.n_cols().min(data.n_rows());
-    close(&pca.error_curve(k).unwrap().relative_squared_error, &vec(&g["relative_squared_error"]), 1e-9, 1e-13, "error curve");
+    close(
+        &pca.error_curve(k).unwrap().relative_squared_error,
+        &vec(&g["relative_squared_error"]),
+        1e-9,
+        1e-13,
+        "error curve",
+    );
     // Components up to sign, for components with a non-negligible, separated singular value.
     let comps = g["components"].as_array().unwrap();
     let mut checked = 0;
@@ -70,7 +83,13 @@ fn check_set(name: &str, label: &str) {
     // Uncentred truncated SVD.
     let svd = PcaParams::new().center(false).fit(&data).unwrap();
     close(svd.singular_values(), &vec(&g["uncentered_singular_values"]), 1e-9, floor, "uncentred singular values");
-    close(&svd.error_curve(k).unwrap().relative_squared_error, &vec(&g["uncentered_relative_squared_error"]), 1e-9, 1e-13, "uncentred curve");
+    close(
+        &svd.error_curve(k).unwrap().relative_squared_error,
+        &vec(&g["uncentered_relative_squared_error"]),
+        1e-9,
+        1e-13,
+        "uncentred curve",
+    );
     // Rank-3 residuals per row and per column, and the transform of the first rows (up to sign).
     let p3 = PcaParams::new().n_components(3).fit(&data).unwrap();
     let re = vec(&g["rank3_row_errors"]);

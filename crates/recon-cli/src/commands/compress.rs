@@ -112,11 +112,7 @@ impl CompressReport {
         };
         let _ = writeln!(s, "{}: {shape}, method {}", self.input, self.method);
         let _ = writeln!(s, "rank                    {}", self.rank);
-        let _ = writeln!(
-            s,
-            "relative squared error  {:.6e}",
-            self.relative_squared_error
-        );
+        let _ = writeln!(s, "relative squared error  {:.6e}", self.relative_squared_error);
         if let Some(p) = self.psnr_db {
             let _ = writeln!(s, "PSNR                    {p:.2} dB");
         }
@@ -126,11 +122,7 @@ impl CompressReport {
 }
 
 fn randomized(args: &CompressArgs) -> RandomizedParams {
-    RandomizedParams {
-        oversample: args.oversample,
-        n_iter: args.power_iters,
-        seed: args.seed,
-    }
+    RandomizedParams { oversample: args.oversample, n_iter: args.power_iters, seed: args.seed }
 }
 
 pub fn run(args: CompressArgs) -> anyhow::Result<()> {
@@ -140,14 +132,9 @@ pub fn run(args: CompressArgs) -> anyhow::Result<()> {
     let report = match Format::of(&args.input)? {
         Format::Image => compress_image(&args)?,
         Format::Csv | Format::Npy if args.psnr.is_some() => {
-            return Err(UsageError(
-                "--psnr applies to images; for tables use --rank or --energy".into(),
-            )
-            .into())
+            return Err(UsageError("--psnr applies to images; for tables use --rank or --energy".into()).into())
         }
-        Format::Csv | Format::Npy if args.method == MethodArg::Streaming => {
-            compress_streaming(&args)?
-        }
+        Format::Csv | Format::Npy if args.method == MethodArg::Streaming => compress_streaming(&args)?,
         Format::Csv | Format::Npy => compress_table(&args)?,
     };
     if args.json {
@@ -162,16 +149,11 @@ fn compress_image(args: &CompressArgs) -> anyhow::Result<CompressReport> {
     let svd = match args.method {
         MethodArg::Exact => ImageSvd::exact(&img)?,
         MethodArg::Randomized => {
-            let k = args
-                .rank
-                .ok_or_else(|| UsageError("--method randomized on an image needs --rank".into()))?;
+            let k = args.rank.ok_or_else(|| UsageError("--method randomized on an image needs --rank".into()))?;
             ImageSvd::randomized(&img, k, &randomized(args))?
         }
         MethodArg::Streaming => {
-            return Err(UsageError(
-                "--method streaming reads tables; use exact or randomized for images".into(),
-            )
-            .into())
+            return Err(UsageError("--method streaming reads tables; use exact or randomized for images".into()).into())
         }
     };
     let c = match (args.rank, args.energy, args.psnr) {
@@ -212,18 +194,13 @@ fn compress_table(args: &CompressArgs) -> anyhow::Result<CompressReport> {
         _ => unreachable!("clap requires one target"),
     };
     let x_hat = pca.reconstruct(data.x.as_ref())?;
-    let err =
-        Residuals::new(data.x.as_ref(), x_hat.as_ref()).total_squared_error() / pca.total_energy();
+    let err = Residuals::new(data.x.as_ref(), x_hat.as_ref()).total_squared_error() / pca.total_energy();
     if let Some(dir) = &args.out {
         ensure_dir(dir)?;
         pca.save(dir, &data.columns)?;
         match Format::of(&args.input)? {
             Format::Npy => write_npy(&dir.join("reconstruction.npy"), x_hat.as_ref())?,
-            _ => write_csv(
-                &dir.join("reconstruction.csv"),
-                &data.columns,
-                x_hat.as_ref(),
-            )?,
+            _ => write_csv(&dir.join("reconstruction.csv"), &data.columns, x_hat.as_ref())?,
         }
     }
     Ok(table_report(args, &pca, err, loaded.dropped_rows))
@@ -259,11 +236,9 @@ fn compress_streaming(args: &CompressArgs) -> anyhow::Result<CompressReport> {
     let dropped = reader.dropped_rows();
     report_dropped(dropped);
     if acc.n_samples() == 0 {
-        return Err(recon_core::Error::Empty {
-            what: args.input.display().to_string(),
-            reason: "no data rows".into(),
-        }
-        .into());
+        return Err(
+            recon_core::Error::Empty { what: args.input.display().to_string(), reason: "no data rows".into() }.into()
+        );
     }
     let full = acc.finish(None)?;
     let pca = match (args.rank, args.energy) {
@@ -276,55 +251,37 @@ fn compress_streaming(args: &CompressArgs) -> anyhow::Result<CompressReport> {
         _ => unreachable!("clap requires one target"),
     };
     let mut total_sq = 0.0;
-    let mut second_pass =
-        |sink: &mut dyn FnMut(&faer::Mat<f64>) -> std::io::Result<()>| -> anyhow::Result<()> {
-            let mut reader = TableReader::open(&args.input, &opts)?;
-            let pb = bar(reader.len_hint().map(|n| n as u64), "pass 2/2");
-            while let Some(chunk) = reader.next_chunk(args.chunk_rows)? {
-                let x_hat = pca.reconstruct(chunk.as_ref())?;
-                total_sq += Residuals::new(chunk.as_ref(), x_hat.as_ref()).total_squared_error();
-                sink(&x_hat)?;
-                pb.inc(chunk.nrows() as u64);
-            }
-            pb.finish_and_clear();
-            Ok(())
-        };
+    let mut second_pass = |sink: &mut dyn FnMut(&faer::Mat<f64>) -> std::io::Result<()>| -> anyhow::Result<()> {
+        let mut reader = TableReader::open(&args.input, &opts)?;
+        let pb = bar(reader.len_hint().map(|n| n as u64), "pass 2/2");
+        while let Some(chunk) = reader.next_chunk(args.chunk_rows)? {
+            let x_hat = pca.reconstruct(chunk.as_ref())?;
+            total_sq += Residuals::new(chunk.as_ref(), x_hat.as_ref()).total_squared_error();
+            sink(&x_hat)?;
+            pb.inc(chunk.nrows() as u64);
+        }
+        pb.finish_and_clear();
+        Ok(())
+    };
     match &args.out {
         None => second_pass(&mut |_| Ok(()))?,
         Some(dir) => {
             ensure_dir(dir)?;
             pca.save(dir, &columns)?;
-            write_streamed(
-                dir,
-                &args.input,
-                &columns,
-                pca.n_samples(),
-                &mut second_pass,
-            )?;
+            write_streamed(dir, &args.input, &columns, pca.n_samples(), &mut second_pass)?;
         }
     }
     let err = total_sq / pca.total_energy();
     Ok(table_report(args, &pca, err, dropped))
 }
 
-type Pass<'a> =
-    dyn FnMut(&mut dyn FnMut(&faer::Mat<f64>) -> std::io::Result<()>) -> anyhow::Result<()> + 'a;
+type Pass<'a> = dyn FnMut(&mut dyn FnMut(&faer::Mat<f64>) -> std::io::Result<()>) -> anyhow::Result<()> + 'a;
 
 /// Writes the reconstruction chunk by chunk into a temp file renamed at the end.
-fn write_streamed(
-    dir: &Path,
-    input: &Path,
-    columns: &[String],
-    n: usize,
-    pass: &mut Pass<'_>,
-) -> anyhow::Result<()> {
+fn write_streamed(dir: &Path, input: &Path, columns: &[String], n: usize, pass: &mut Pass<'_>) -> anyhow::Result<()> {
     let mut failure = None;
     let npy = Format::of(input)? == Format::Npy;
-    let path = dir.join(if npy {
-        "reconstruction.npy"
-    } else {
-        "reconstruction.csv"
-    });
+    let path = dir.join(if npy { "reconstruction.npy" } else { "reconstruction.csv" });
     let written = write_atomic_with(&path, |w| {
         let result = if npy {
             use npyz::WriterBuilder;

@@ -69,12 +69,7 @@ pub struct CurveReport {
 
 impl CurveReport {
     /// Builds the report from a fitted PCA.
-    pub fn new(
-        pca: &Pca,
-        max_rank: usize,
-        sensitivity: f64,
-        dropped_rows: usize,
-    ) -> anyhow::Result<Self> {
+    pub fn new(pca: &Pca, max_rank: usize, sensitivity: f64, dropped_rows: usize) -> anyhow::Result<Self> {
         let curve: ErrorCurve = pca.error_curve(max_rank)?;
         let x: Vec<f64> = curve.ranks.iter().map(|&r| r as f64).collect();
         let knees = kneedle(&x, &curve.relative_squared_error, sensitivity);
@@ -105,10 +100,7 @@ impl CurveReport {
                 x: self.ranks.iter().map(|&r| r as f64).collect(),
                 y: self.relative_squared_error.clone(),
             }],
-            markers: vec![Marker {
-                x: self.elbow as f64,
-                label: format!("elbow: rank {}", self.elbow),
-            }],
+            markers: vec![Marker { x: self.elbow as f64, label: format!("elbow: rank {}", self.elbow) }],
             log_y: false,
         }
         .to_svg(720, 420)
@@ -121,28 +113,11 @@ impl CurveReport {
             "{name}: {} rows × {} columns, {}",
             self.n_rows,
             self.n_cols,
-            if self.centered {
-                "centred (PCA)"
-            } else {
-                "not centred (truncated SVD)"
-            }
+            if self.centered { "centred (PCA)" } else { "not centred (truncated SVD)" }
         );
-        let _ = writeln!(
-            s,
-            "{:>5}  {:>14}  {:>14}  {:>10}",
-            "rank", "rel_sq_error", "expl_var_ratio", "captured"
-        );
-        for (i, (&k, &e)) in self
-            .ranks
-            .iter()
-            .zip(&self.relative_squared_error)
-            .enumerate()
-        {
-            let evr = if i == 0 {
-                "-".to_string()
-            } else {
-                format!("{:.6}", self.explained_variance_ratio[i - 1])
-            };
+        let _ = writeln!(s, "{:>5}  {:>14}  {:>14}  {:>10}", "rank", "rel_sq_error", "expl_var_ratio", "captured");
+        for (i, (&k, &e)) in self.ranks.iter().zip(&self.relative_squared_error).enumerate() {
+            let evr = if i == 0 { "-".to_string() } else { format!("{:.6}", self.explained_variance_ratio[i - 1]) };
             let mark = if k == self.elbow { "  <- elbow" } else { "" };
             let _ = writeln!(s, "{k:>5}  {e:>14.8}  {evr:>14}  {:>10.6}{mark}", 1.0 - e);
         }
@@ -152,14 +127,9 @@ impl CurveReport {
             "elbow (Kneedle, S = {}): rank {} (knees found: {})",
             self.sensitivity,
             self.elbow,
-            if cands.is_empty() {
-                "none; arg-max of the difference curve".into()
-            } else {
-                cands.join(", ")
-            }
+            if cands.is_empty() { "none; arg-max of the difference curve".into() } else { cands.join(", ") }
         );
-        let show =
-            |r: Option<usize>| r.map_or("not within the curve".to_string(), |r| r.to_string());
+        let show = |r: Option<usize>| r.map_or("not within the curve".to_string(), |r| r.to_string());
         let _ = writeln!(
             s,
             "rank for 90% energy: {}, for 99%: {}",
@@ -185,11 +155,7 @@ pub fn run(args: CurveArgs) -> anyhow::Result<()> {
     if k == 0 || k > full {
         return Err(recon_core::Error::invalid(
             "max-rank",
-            format!(
-                "{k} is not in 1..={full} for a {} × {} matrix",
-                data.n_rows(),
-                data.n_cols()
-            ),
+            format!("{k} is not in 1..={full} for a {} × {} matrix", data.n_rows(), data.n_cols()),
         )
         .into());
     }
@@ -197,14 +163,8 @@ pub fn run(args: CurveArgs) -> anyhow::Result<()> {
     let report = CurveReport::new(&pca, k, args.sensitivity, loaded.dropped_rows)?;
     if let Some(dir) = &args.out {
         ensure_dir(dir)?;
-        let name = args
-            .input
-            .file_name()
-            .map_or("input".into(), |n| n.to_string_lossy().into_owned());
-        write_atomic(
-            &dir.join("curve.svg"),
-            report.plot(&format!("Error vs rank — {name}"))?.as_bytes(),
-        )?;
+        let name = args.input.file_name().map_or("input".into(), |n| n.to_string_lossy().into_owned());
+        write_atomic(&dir.join("curve.svg"), report.plot(&format!("Error vs rank — {name}"))?.as_bytes())?;
         write_json(&dir.join("curve.json"), &report)?;
     }
     if args.json {

@@ -72,15 +72,8 @@ const SECTIONS: &[(&str, SectionFn)] = &[("digits", digits::run), ("photo", phot
 
 pub fn run(args: TourArgs) -> anyhow::Result<()> {
     ensure_dir(&args.out)?;
-    let tour = Tour {
-        out: args.out.clone(),
-        seed: args.seed,
-        scratch: tempfile::tempdir()?,
-    };
-    let mut report = Report {
-        title: "Recon tour: reconstruction loss as one ruler".into(),
-        sections: Vec::new(),
-    };
+    let tour = Tour { out: args.out.clone(), seed: args.seed, scratch: tempfile::tempdir()? };
+    let mut report = Report { title: "Recon tour: reconstruction loss as one ruler".into(), sections: Vec::new() };
     let mut summary = String::new();
     let pb = bar(Some(SECTIONS.len() as u64), "tour");
     for (name, section) in SECTIONS {

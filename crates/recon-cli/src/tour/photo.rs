@@ -26,14 +26,8 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
             y: psnr,
         }],
         markers: vec![
-            Marker {
-                x: at30.rank as f64,
-                label: format!("30 dB: rank {}", at30.rank),
-            },
-            Marker {
-                x: at35.rank as f64,
-                label: format!("35 dB: rank {}", at35.rank),
-            },
+            Marker { x: at30.rank as f64, label: format!("30 dB: rank {}", at30.rank) },
+            Marker { x: at35.rank as f64, label: format!("35 dB: rank {}", at35.rank) },
         ],
         log_y: false,
     }
@@ -66,12 +60,7 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
         ]);
     }
     s.blocks.push(Block::Table {
-        header: vec![
-            "rank".into(),
-            "PSNR (dB)".into(),
-            "compression".into(),
-            "relative squared error".into(),
-        ],
+        header: vec!["rank".into(), "PSNR (dB)".into(), "compression".into(), "relative squared error".into()],
         rows,
     });
     let low = svd.compress(&img, 10)?;
@@ -79,10 +68,7 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
         let png = png_bytes(&c.image)?;
         tour.write(name, &png)?;
         s.blocks.push(Block::Png {
-            caption: format!(
-                "rank {}: {:.1} dB, {:.1}× smaller",
-                c.rank, c.psnr_db, c.compression_ratio
-            ),
+            caption: format!("rank {}: {:.1} dB, {:.1}× smaller", c.rank, c.psnr_db, c.compression_ratio),
             bytes: png,
         });
     }
@@ -91,13 +77,7 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
             "{w} × {h} RGB photo; 30 dB needs rank {} ({:.1}× smaller), 35 dB rank {} ({:.1}×)",
             at30.rank, at30.compression_ratio, at35.rank, at35.compression_ratio
         ),
-        format!(
-            "rank 10: {:.1} dB at {:.1}× compression",
-            low.psnr_db, low.compression_ratio
-        ),
+        format!("rank 10: {:.1} dB at {:.1}× compression", low.psnr_db, low.compression_ratio),
     ];
-    Ok(Chapter {
-        section: s,
-        summary,
-    })
+    Ok(Chapter { section: s, summary })
 }

@@ -25,10 +25,7 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
             path: path.to_path_buf(),
             reason: format!("line {}: not valid UTF-8 ({err})", line.unwrap_or(0)),
         },
-        other => Error::Corrupt {
-            path: path.to_path_buf(),
-            reason: format!("malformed CSV: {other:?}"),
-        },
+        other => Error::Corrupt { path: path.to_path_buf(), reason: format!("malformed CSV: {other:?}") },
     }
 }
 
@@ -39,40 +36,25 @@ impl CsvRows {
             .has_headers(true)
             .flexible(true)
             .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
-        let header: Vec<String> = reader
-            .headers()
-            .map_err(|e| csv_error(path, e))?
-            .iter()
-            .map(|h| h.trim().to_string())
-            .collect();
+        let header: Vec<String> =
+            reader.headers().map_err(|e| csv_error(path, e))?.iter().map(|h| h.trim().to_string()).collect();
         if header.is_empty() || header.iter().all(String::is_empty) {
-            return Err(Error::Empty {
-                what: path.display().to_string(),
-                reason: "no header row".into(),
-            });
+            return Err(Error::Empty { what: path.display().to_string(), reason: "no header row".into() });
         }
         let find = |name: &str| {
             header
                 .iter()
                 .position(|h| h == name)
-                .ok_or_else(|| Error::UnknownColumn {
-                    column: name.to_string(),
-                    available: header.join(", "),
-                })
+                .ok_or_else(|| Error::UnknownColumn { column: name.to_string(), available: header.join(", ") })
         };
         let label_idx = opts.label_col.as_deref().map(find).transpose()?;
         let group_idx = opts.group_col.as_deref().map(find).transpose()?;
         let feature_idx: Vec<usize> = match &opts.columns {
             Some(cols) => cols.iter().map(|c| find(c)).collect::<Result<_>>()?,
-            None => (0..header.len())
-                .filter(|&j| Some(j) != label_idx && Some(j) != group_idx)
-                .collect(),
+            None => (0..header.len()).filter(|&j| Some(j) != label_idx && Some(j) != group_idx).collect(),
         };
         if feature_idx.is_empty() {
-            return Err(Error::Empty {
-                what: path.display().to_string(),
-                reason: "no feature columns".into(),
-            });
+            return Err(Error::Empty { what: path.display().to_string(), reason: "no feature columns".into() });
         }
         let columns = feature_idx.iter().map(|&j| header[j].clone()).collect();
         Ok(CsvRows {
@@ -94,10 +76,7 @@ impl CsvRows {
 
     pub(crate) fn next_row(&mut self) -> Result<Option<Row>> {
         loop {
-            let more = self
-                .reader
-                .read_record(&mut self.record)
-                .map_err(|e| csv_error(&self.path, e))?;
+            let more = self.reader.read_record(&mut self.record).map_err(|e| csv_error(&self.path, e))?;
             if !more {
                 return Ok(None);
             }
@@ -133,10 +112,6 @@ impl CsvRows {
         }
         let label = self.label_idx.map(|j| self.record[j].to_string());
         let group = self.group_idx.map(|j| self.record[j].to_string());
-        Ok(Some(Row {
-            values,
-            label,
-            group,
-        }))
+        Ok(Some(Row { values, label, group }))
     }
 }

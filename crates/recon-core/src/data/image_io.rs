@@ -26,21 +26,14 @@ impl Image {
     /// The image as it will be stored in 8 bits: rounded and clamped to 0..=255.
     pub fn quantized(&self) -> Image {
         let (h, w) = (self.height(), self.width());
-        let channels = self
-            .channels
-            .iter()
-            .map(|m| Mat::from_fn(h, w, |i, j| m[(i, j)].round().clamp(0.0, 255.0)))
-            .collect();
+        let channels =
+            self.channels.iter().map(|m| Mat::from_fn(h, w, |i, j| m[(i, j)].round().clamp(0.0, 255.0))).collect();
         Image { channels }
     }
     /// Mean squared error against `other` over every pixel and channel.
     #[track_caller]
     pub fn mse(&self, other: &Image) -> f64 {
-        assert_eq!(
-            self.channels.len(),
-            other.channels.len(),
-            "channel count differs"
-        );
+        assert_eq!(self.channels.len(), other.channels.len(), "channel count differs");
         let mut sum = 0.0;
         for (a, b) in self.channels.iter().zip(&other.channels) {
             sum += crate::Residuals::new(a.as_ref(), b.as_ref()).total_squared_error();
@@ -52,30 +45,21 @@ impl Image {
 /// Loads a PNG or JPEG file. Colour images give 3 channels (alpha is dropped), grey images 1.
 pub fn load_image(path: &Path) -> Result<Image> {
     let file = open_file(path)?;
-    let reader = image::ImageReader::new(std::io::BufReader::new(file))
-        .with_guessed_format()
-        .map_err(|e| Error::io(path, e))?;
-    let img = reader.decode().map_err(|e| Error::Corrupt {
-        path: path.to_path_buf(),
-        reason: format!("cannot decode image ({e})"),
-    })?;
+    let reader =
+        image::ImageReader::new(std::io::BufReader::new(file)).with_guessed_format().map_err(|e| Error::io(path, e))?;
+    let img = reader
+        .decode()
+        .map_err(|e| Error::Corrupt { path: path.to_path_buf(), reason: format!("cannot decode image ({e})") })?;
     let (w, h) = (img.width() as usize, img.height() as usize);
     if w == 0 || h == 0 {
-        return Err(Error::Empty {
-            what: path.display().to_string(),
-            reason: "image has no pixels".into(),
-        });
+        return Err(Error::Empty { what: path.display().to_string(), reason: "image has no pixels".into() });
     }
     let channels = if img.color().has_color() {
         let rgb = img.to_rgb8();
-        (0..3)
-            .map(|c| Mat::from_fn(h, w, |i, j| rgb.get_pixel(j as u32, i as u32)[c] as f64))
-            .collect()
+        (0..3).map(|c| Mat::from_fn(h, w, |i, j| rgb.get_pixel(j as u32, i as u32)[c] as f64)).collect()
     } else {
         let l = img.to_luma8();
-        vec![Mat::from_fn(h, w, |i, j| {
-            l.get_pixel(j as u32, i as u32)[0] as f64
-        })]
+        vec![Mat::from_fn(h, w, |i, j| l.get_pixel(j as u32, i as u32)[0] as f64)]
     };
     Ok(Image { channels })
 }
@@ -99,18 +83,10 @@ pub fn write_png(path: &Path, img: &Image) -> Result<()> {
             });
             image::DynamicImage::ImageRgb8(buf)
         }
-        n => {
-            return Err(Error::invalid(
-                "image",
-                format!("{n} channels (expected 1 or 3)"),
-            ))
-        }
+        n => return Err(Error::invalid("image", format!("{n} channels (expected 1 or 3)"))),
     };
     encoded
-        .write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
+        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
         .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
     write_atomic(path, &bytes)
 }

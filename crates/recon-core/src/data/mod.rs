@@ -33,18 +33,14 @@ pub enum Format {
 impl Format {
     /// The format of `path`, from its extension.
     pub fn of(path: &Path) -> Result<Format> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
         match ext.as_deref() {
             Some("csv") => Ok(Format::Csv),
             Some("npy") => Ok(Format::Npy),
             Some("png" | "jpg" | "jpeg") => Ok(Format::Image),
-            _ => Err(Error::UnsupportedFormat {
-                path: path.to_path_buf(),
-                expected: ".csv, .npy, .png, .jpg or .jpeg",
-            }),
+            _ => {
+                Err(Error::UnsupportedFormat { path: path.to_path_buf(), expected: ".csv, .npy, .png, .jpg or .jpeg" })
+            }
         }
     }
 }
@@ -99,10 +95,7 @@ impl TableReader {
             Format::Csv => Inner::Csv(csv_table::CsvRows::open(path, opts)?),
             Format::Npy => Inner::Npy(npy_table::NpyRows::open(path, opts)?),
             Format::Image => {
-                return Err(Error::UnsupportedFormat {
-                    path: path.to_path_buf(),
-                    expected: ".csv or .npy (a table)",
-                })
+                return Err(Error::UnsupportedFormat { path: path.to_path_buf(), expected: ".csv or .npy (a table)" })
             }
         };
         Ok(TableReader {
@@ -156,11 +149,7 @@ impl TableReader {
                 return Err(Error::NonFinite {
                     row: self.rows_read,
                     column: self.columns()[j].clone(),
-                    value: if row.values[j].is_nan() {
-                        "NaN/empty".into()
-                    } else {
-                        row.values[j].to_string()
-                    },
+                    value: if row.values[j].is_nan() { "NaN/empty".into() } else { row.values[j].to_string() },
                 });
             }
             return Ok(Some(row));
@@ -199,20 +188,14 @@ impl TableReader {
                 groups.push(g);
             }
         }
-        let n = if d == 0 { 0 } else { buf.len() / d };
+        let n = buf.len().checked_div(d).unwrap_or(0);
         if n == 0 {
             let reason = if self.dropped > 0 {
-                format!(
-                    "all {} rows held non-finite values and were dropped",
-                    self.dropped
-                )
+                format!("all {} rows held non-finite values and were dropped", self.dropped)
             } else {
                 "no data rows".to_string()
             };
-            return Err(Error::Empty {
-                what: self.path.display().to_string(),
-                reason,
-            });
+            return Err(Error::Empty { what: self.path.display().to_string(), reason });
         }
         let x = Mat::from_fn(n, d, |i, j| buf[i * d + j]);
         let columns = self.columns().to_vec();
@@ -222,10 +205,7 @@ impl TableReader {
             labels: (!labels.is_empty()).then_some(labels),
             groups: (!groups.is_empty()).then_some(groups),
         };
-        Ok(Loaded {
-            dataset,
-            dropped_rows: self.dropped,
-        })
+        Ok(Loaded { dataset, dropped_rows: self.dropped })
     }
 }
 
@@ -238,16 +218,10 @@ pub(crate) fn open_file(path: &Path) -> Result<std::fs::File> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
     if meta.is_dir() {
-        return Err(Error::Corrupt {
-            path: path.to_path_buf(),
-            reason: "is a directory, not a file".into(),
-        });
+        return Err(Error::Corrupt { path: path.to_path_buf(), reason: "is a directory, not a file".into() });
     }
     if meta.len() == 0 {
-        return Err(Error::Empty {
-            what: path.display().to_string(),
-            reason: "the file is zero bytes".into(),
-        });
+        return Err(Error::Empty { what: path.display().to_string(), reason: "the file is zero bytes".into() });
     }
     Ok(file)
 }

@@ -29,17 +29,12 @@ pub(crate) struct NpyRows {
 }
 
 fn corrupt(path: &Path, reason: impl Into<String>) -> Error {
-    Error::Corrupt {
-        path: path.to_path_buf(),
-        reason: reason.into(),
-    }
+    Error::Corrupt { path: path.to_path_buf(), reason: reason.into() }
 }
 
 macro_rules! elements {
     ($npy:expr, $t:ty, $path:expr) => {{
-        let reader = $npy
-            .data::<$t>()
-            .map_err(|e| corrupt($path, format!("unsupported dtype: {e}")))?;
+        let reader = $npy.data::<$t>().map_err(|e| corrupt($path, format!("unsupported dtype: {e}")))?;
         Box::new(reader.map(|r| r.map(|v| v as f64))) as Elements
     }};
 }
@@ -51,35 +46,24 @@ impl NpyRows {
             .map_err(|e| corrupt(path, format!("not a valid .npy file ({e})")))?;
         let shape = npy.shape().to_vec();
         if shape.len() != 2 {
-            return Err(corrupt(
-                path,
-                format!("expected a 2-D array, got shape {shape:?}"),
-            ));
+            return Err(corrupt(path, format!("expected a 2-D array, got shape {shape:?}")));
         }
         let (n_rows, n_cols) = (shape[0] as usize, shape[1] as usize);
         if n_rows == 0 || n_cols == 0 {
-            return Err(Error::Empty {
-                what: path.display().to_string(),
-                reason: format!("shape {shape:?}"),
-            });
+            return Err(Error::Empty { what: path.display().to_string(), reason: format!("shape {shape:?}") });
         }
         if opts.label_col.is_some() || opts.group_col.is_some() {
-            return Err(Error::invalid(
-                "option",
-                ".npy files have no label or group columns",
-            ));
+            return Err(Error::invalid("option", ".npy files have no label or group columns"));
         }
         let all: Vec<String> = (0..n_cols).map(|j| format!("x{j}")).collect();
         let selected: Vec<usize> = match &opts.columns {
             Some(cols) => cols
                 .iter()
                 .map(|c| {
-                    all.iter()
-                        .position(|a| a == c)
-                        .ok_or_else(|| Error::UnknownColumn {
-                            column: c.clone(),
-                            available: format!("x0..x{}", n_cols - 1),
-                        })
+                    all.iter().position(|a| a == c).ok_or_else(|| Error::UnknownColumn {
+                        column: c.clone(),
+                        available: format!("x0..x{}", n_cols - 1),
+                    })
                 })
                 .collect::<Result<_>>()?,
             None => (0..n_cols).collect(),
@@ -100,31 +84,16 @@ impl NpyRows {
             (TypeChar::Uint, 2) => elements!(npy, u16, path),
             (TypeChar::Uint, 4) => elements!(npy, u32, path),
             (TypeChar::Uint, 8) => elements!(npy, u64, path),
-            _ => {
-                return Err(corrupt(
-                    path,
-                    format!("unsupported dtype '{ts}' (use a float or integer dtype)"),
-                ))
-            }
+            _ => return Err(corrupt(path, format!("unsupported dtype '{ts}' (use a float or integer dtype)"))),
         };
         let layout = match order {
             Order::C => Layout::Streaming(elements),
             Order::Fortran => {
-                let v: Vec<f64> = elements
-                    .collect::<std::io::Result<_>>()
-                    .map_err(|e| truncated(path, e))?;
+                let v: Vec<f64> = elements.collect::<std::io::Result<_>>().map_err(|e| truncated(path, e))?;
                 Layout::Whole(v)
             }
         };
-        Ok(NpyRows {
-            path: path.to_path_buf(),
-            n_rows,
-            n_cols,
-            columns,
-            selected,
-            layout,
-            row: 0,
-        })
+        Ok(NpyRows { path: path.to_path_buf(), n_rows, n_cols, columns, selected, layout, row: 0 })
     }
 
     pub(crate) fn columns(&self) -> &[String] {
@@ -147,12 +116,7 @@ impl NpyRows {
                     match it.next() {
                         Some(Ok(x)) => v.push(x),
                         Some(Err(e)) => return Err(truncated(&self.path, e)),
-                        None => {
-                            return Err(corrupt(
-                                &self.path,
-                                format!("data end early, in row {}", i + 1),
-                            ))
-                        }
+                        None => return Err(corrupt(&self.path, format!("data end early, in row {}", i + 1))),
                     }
                 }
                 v
@@ -166,20 +130,13 @@ impl NpyRows {
         };
         self.row += 1;
         let values = self.selected.iter().map(|&j| full[j]).collect();
-        Ok(Some(Row {
-            values,
-            label: None,
-            group: None,
-        }))
+        Ok(Some(Row { values, label: None, group: None }))
     }
 }
 
 fn truncated(path: &Path, e: std::io::Error) -> Error {
     if e.kind() == std::io::ErrorKind::UnexpectedEof {
-        corrupt(
-            path,
-            "data shorter than the header's shape (truncated file?)",
-        )
+        corrupt(path, "data shorter than the header's shape (truncated file?)")
     } else {
         Error::io(path, e)
     }

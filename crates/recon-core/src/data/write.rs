@@ -15,10 +15,7 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
 }
 
 /// Writes `path` atomically with a writer callback (temp file in the same folder, then rename).
-pub fn write_atomic_with(
-    path: &Path,
-    f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<()> {
+pub fn write_atomic_with(path: &Path, f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

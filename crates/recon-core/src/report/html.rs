@@ -37,10 +37,7 @@ pub struct Section {
 impl Section {
     /// An empty section with a title.
     pub fn new(title: impl Into<String>) -> Self {
-        Section {
-            title: title.into(),
-            blocks: Vec::new(),
-        }
+        Section { title: title.into(), blocks: Vec::new() }
     }
     /// Appends a paragraph.
     pub fn text(&mut self, s: impl Into<String>) -> &mut Self {
@@ -59,10 +56,7 @@ pub struct Report {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 impl Report {
@@ -82,10 +76,7 @@ impl Report {
         if self.sections.len() > 1 {
             h.push_str("<ol>");
             for (i, s) in self.sections.iter().enumerate() {
-                h.push_str(&format!(
-                    "<li><a href=\"#s{i}\">{}</a></li>",
-                    escape(&s.title)
-                ));
+                h.push_str(&format!("<li><a href=\"#s{i}\">{}</a></li>", escape(&s.title)));
             }
             h.push_str("</ol>\n");
         }

@@ -52,26 +52,14 @@ const PALETTE: [RGBColor; 6] = [
 ];
 
 fn plot_err<E: std::fmt::Debug>(e: E) -> Error {
-    Error::Plot {
-        reason: format!("{e:?}"),
-    }
+    Error::Plot { reason: format!("{e:?}") }
 }
 
 impl LinePlot {
     /// Renders the plot as an SVG document of `width × height` pixels.
     pub fn to_svg(&self, width: u32, height: u32) -> Result<String> {
-        let pts = || {
-            self.series
-                .iter()
-                .flat_map(|s| s.x.iter().zip(&s.y))
-                .filter(|(_, y)| !self.log_y || **y > 0.0)
-        };
-        let (mut x0, mut x1, mut y0, mut y1) = (
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-        );
+        let pts = || self.series.iter().flat_map(|s| s.x.iter().zip(&s.y)).filter(|(_, y)| !self.log_y || **y > 0.0);
+        let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
         for (x, y) in pts() {
             if x.is_finite() && y.is_finite() {
                 (x0, x1, y0, y1) = (x0.min(*x), x1.max(*x), y0.min(*y), y1.max(*y));
@@ -128,23 +116,14 @@ impl LinePlot {
         let keep = |y: f64| y.is_finite() && (!self.log_y || y > 0.0);
         for (i, s) in self.series.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
-            let data: Vec<(f64, f64)> =
-                s.x.iter()
-                    .copied()
-                    .zip(s.y.iter().copied())
-                    .filter(|p| keep(p.1))
-                    .collect();
+            let data: Vec<(f64, f64)> = s.x.iter().copied().zip(s.y.iter().copied()).filter(|p| keep(p.1)).collect();
             chart
                 .draw_series(LineSeries::new(data.clone(), color.stroke_width(2)))
                 .map_err(plot_err)?
                 .label(&s.name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-                });
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
             if data.len() <= 80 {
-                chart
-                    .draw_series(data.iter().map(|&p| Circle::new(p, 2, color.filled())))
-                    .map_err(plot_err)?;
+                chart.draw_series(data.iter().map(|&p| Circle::new(p, 2, color.filled()))).map_err(plot_err)?;
             }
         }
         let yr = chart.y_range();
@@ -152,15 +131,10 @@ impl LinePlot {
         for (i, m) in self.markers.iter().enumerate() {
             let color = PALETTE[(i + 3) % PALETTE.len()];
             chart
-                .draw_series(LineSeries::new(
-                    vec![(m.x, ylo), (m.x, yhi)],
-                    color.stroke_width(1),
-                ))
+                .draw_series(LineSeries::new(vec![(m.x, ylo), (m.x, yhi)], color.stroke_width(1)))
                 .map_err(plot_err)?
                 .label(&m.label)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(1))
-                });
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(1)));
         }
         chart
             .configure_series_labels()

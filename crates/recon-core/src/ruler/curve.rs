@@ -19,21 +19,14 @@ pub struct ErrorCurve {
 
 impl ErrorCurve {
     /// The curve for ranks `0..=max_rank` from the leading singular values and `||X||²_F`.
-    pub fn from_spectrum(
-        singular_values: &[f64],
-        total_energy: f64,
-        max_rank: usize,
-    ) -> Result<Self> {
+    pub fn from_spectrum(singular_values: &[f64], total_energy: f64, max_rank: usize) -> Result<Self> {
         if !(total_energy > 0.0) {
             return Err(Error::ZeroVariance);
         }
         if max_rank > singular_values.len() {
             return Err(Error::invalid(
                 "rank",
-                format!(
-                    "{max_rank} exceeds the {} singular values computed",
-                    singular_values.len()
-                ),
+                format!("{max_rank} exceeds the {} singular values computed", singular_values.len()),
             ));
         }
         let mut err = Vec::with_capacity(max_rank + 1);
@@ -43,10 +36,7 @@ impl ErrorCurve {
             tail -= s * s;
             err.push((tail / total_energy).clamp(0.0, 1.0));
         }
-        Ok(ErrorCurve {
-            ranks: (0..=max_rank).collect(),
-            relative_squared_error: err,
-        })
+        Ok(ErrorCurve { ranks: (0..=max_rank).collect(), relative_squared_error: err })
     }
 
     /// The error at rank `k`.
@@ -59,16 +49,10 @@ impl ErrorCurve {
 /// or `None` if the curve never gets there.
 pub fn rank_for_energy(curve: &ErrorCurve, energy: f64) -> Result<Option<usize>> {
     if !(energy > 0.0 && energy <= 1.0) {
-        return Err(Error::invalid(
-            "energy",
-            format!("{energy} is not in (0, 1]"),
-        ));
+        return Err(Error::invalid("energy", format!("{energy} is not in (0, 1]")));
     }
     // A relative tolerance keeps exact full-rank fits (err = 1e-17) at energy 1.0.
-    Ok(curve
-        .relative_squared_error
-        .iter()
-        .position(|e| 1.0 - e >= energy - 1e-12))
+    Ok(curve.relative_squared_error.iter().position(|e| 1.0 - e >= energy - 1e-12))
 }
 
 /// Peak signal-to-noise ratio in dB: `10·log10(peak² / mse)` (∞ for a perfect reconstruction).

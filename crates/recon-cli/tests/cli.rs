@@ -1,0 +1,247 @@
+//! Drives the real `recon` binary in temp folders: stdout, stderr and exit codes.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+}
+
+fn recon() -> Command {
+    Command::cargo_bin("recon").unwrap()
+}
+
+fn json(args: &[&str]) -> Value {
+    let out = recon().args(args).arg("--json").output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.trim().lines().count(), 1, "exactly one JSON object");
+    serde_json::from_str(&text).unwrap()
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir).map_or(Vec::new(), |rd| rd.map(|e| e.unwrap().file_name().into_string().unwrap()).collect())
+}
+
+#[test]
+fn help_teaches_each_command() {
+    for (cmd, needle) in [("curve", "Kneedle"), ("compress", "--psnr"), ("tour", "report.html")] {
+        let out = recon().args([cmd, "--help"]).output().unwrap();
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains(needle), "{cmd} --help lacks {needle}");
+    }
+}
+
+#[test]
+fn curve_json_contract_on_wine() {
+    let wine = repo("data/wine.csv");
+    let j = json(&["curve", wine.to_str().unwrap(), "--label-col", "cultivar"]);
+    assert_eq!((j["n_rows"].as_u64(), j["n_cols"].as_u64()), (Some(178), Some(13)));
+    let ranks: Vec<u64> = j["ranks"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+    assert_eq!(ranks, (0..=13).collect::<Vec<_>>());
+    let e = floats(&j["relative_squared_error"]);
+    assert_eq!(e.len(), 14);
+    assert_eq!(e[0], 1.0);
+    assert!(e.windows(2).all(|w| w[1] <= w[0]));
+    let evr = floats(&j["explained_variance_ratio"]);
+    assert_eq!(evr.len(), 13);
+    // err(k) = 1 − Σ_{i≤k} ratio_i.
+    let mut acc = 0.0;
+    for k in 1..=13 {
+        acc += evr[k - 1];
+        assert!((e[k] - (1.0 - acc)).abs() < 1e-12);
+    }
+    assert!(j["elbow"].is_u64());
+    let j5 = json(&["curve", wine.to_str().unwrap(), "--label-col", "cultivar", "--max-rank", "5"]);
+    assert_eq!(j5["ranks"].as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn curve_out_writes_svg_and_json_and_table_is_readable() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("o");
+    let a = recon()
+        .args([
+            "curve",
+            repo("data/digits.csv").to_str().unwrap(),
+            "--label-col",
+            "label",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(a.status.success());
+    let table = String::from_utf8(a.stdout).unwrap();
+    assert!(table.contains("<- elbow") && table.contains("1797 rows × 64 columns"), "{table}");
+    assert!(std::fs::read_to_string(out.join("curve.svg")).unwrap().contains("<svg"));
+    let j: Value = serde_json::from_str(&std::fs::read_to_string(out.join("curve.json")).unwrap()).unwrap();
+    assert_eq!(j["n_rows"], 1797);
+}
+
+#[test]
+fn bad_inputs_exit_2_with_one_line_and_write_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    let w = |name: &str, text: &str| {
+        let p = d.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec![w("ragged.csv", "a,b\n1,2\n3\n")], "line 3"),
+        (vec![w("nan.csv", "a,b\n1,2\nNaN,3\n")], "row 2, column 'a'"),
+        (vec![w("empty.csv", "")], "empty"),
+        (vec![w("header.csv", "a,b\n")], "no data rows"),
+        (vec![w("text.csv", "a,b\n1,x\n2,y\n")], "column 'b' is not numeric"),
+        (vec![d.path().join("missing.csv").to_str().unwrap().into()], "no such file"),
+        (vec![w("const.csv", "a,b\n1,2\n1,2\n1,2\n")], "zero variance"),
+        (vec![w("ok.csv", "a,b\n1,2\n3,5\n4,4\n"), "--max-rank".into(), "7".into()], "max-rank"),
+        (vec![w("ok2.csv", "a,b\n1,2\n3,5\n"), "--label-col".into(), "nope".into()], "no column named 'nope'"),
+        (vec![w("x.txt", "a\n1\n")], "unsupported file type"),
+    ];
+    for (args, needle) in cases {
+        let out_dir = d.path().join("out");
+        for cmd in [&["curve"][..], &["compress", "--rank", "1"][..]] {
+            if cmd[0] == "compress" && needle == "max-rank" {
+                continue; // a curve-only flag
+            }
+            let o = recon().args(cmd).args(&args).args(["--out", out_dir.to_str().unwrap()]).output().unwrap();
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{cmd:?} {args:?}: {err}");
+            assert!(err.starts_with("error: ") && err.trim_end().lines().count() == 1, "{err}");
+            assert!(err.contains(needle), "{args:?}: '{err}' lacks '{needle}'");
+            assert!(files_in(&out_dir).is_empty(), "{args:?} left {:?}", files_in(&out_dir));
+        }
+    }
+    // Flags that cannot go together, and a missing target.
+    let wine = repo("data/wine.csv");
+    let o =
+        recon().args(["compress", wine.to_str().unwrap(), "--label-col", "cultivar", "--psnr", "30"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let o = recon().args(["compress", wine.to_str().unwrap(), "--label-col", "cultivar"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "a target (--rank/--energy/--psnr) is required");
+    let o = recon()
+        .args(["compress", wine.to_str().unwrap(), "--label-col", "cultivar", "--energy", "1.5"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn drop_nonfinite_says_how_many() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("n.csv");
+    std::fs::write(&p, "a,b\n1,2\nNaN,3\n4,1\n2,inf\n0,0\n").unwrap();
+    let o = recon().args(["curve", p.to_str().unwrap(), "--drop-nonfinite", "--json"]).output().unwrap();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("dropped 2 row"));
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["n_rows"], 3);
+}
+
+#[test]
+fn three_methods_agree_and_write_model_and_reconstruction() {
+    let d = tempfile::tempdir().unwrap();
+    let wine = repo("data/wine.csv");
+    let w = wine.to_str().unwrap();
+    let mut errs = Vec::new();
+    for method in ["exact", "randomized", "streaming"] {
+        let out = d.path().join(method);
+        let o = out.to_str().unwrap();
+        let j = json(&[
+            "compress",
+            w,
+            "--label-col",
+            "cultivar",
+            "--rank",
+            "3",
+            "--method",
+            method,
+            "--chunk-rows",
+            "50",
+            "--out",
+            o,
+        ]);
+        assert_eq!(j["rank"], 3);
+        let (n, dd, k) = (178.0, 13.0, 3.0);
+        assert!((j["compression_ratio"].as_f64().unwrap() - n * dd / (k * (n + dd + 1.0) + dd)).abs() < 1e-12);
+        errs.push(j["relative_squared_error"].as_f64().unwrap());
+        assert!(out.join("model.safetensors").exists() && out.join("model.json").exists());
+        let rec = std::fs::read_to_string(out.join("reconstruction.csv")).unwrap();
+        assert_eq!(rec.lines().count(), 179);
+        assert!(rec.starts_with("alcohol,malic_acid"));
+    }
+    assert!((errs[0] - errs[2]).abs() < 1e-9 * errs[0], "{errs:?}");
+    assert!((errs[0] - errs[1]).abs() < 1e-6 * errs[0], "{errs:?}");
+    assert!(errs[0] > 0.0 && errs[0] < 1e-3, "wine is dominated by proline: {errs:?}");
+    // The energy target gives the same rank for every method.
+    let ranks: Vec<u64> = ["exact", "randomized", "streaming"]
+        .iter()
+        .map(|m| {
+            json(&["compress", w, "--label-col", "cultivar", "--energy", "0.9999999", "--method", m])["rank"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert!(ranks.iter().all(|r| *r == ranks[0]), "{ranks:?}");
+}
+
+#[test]
+fn npy_in_npy_out() {
+    let d = tempfile::tempdir().unwrap();
+    let npy = repo("crates/recon-core/tests/fixtures/wine_f8_c.npy");
+    for method in ["exact", "streaming"] {
+        let out = d.path().join(method);
+        let j = json(&[
+            "compress",
+            npy.to_str().unwrap(),
+            "--rank",
+            "5",
+            "--method",
+            method,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(j["relative_squared_error"].as_f64().unwrap() < 1e-12, "rank 5 of a 20 × 5 matrix is exact");
+        let bytes = std::fs::read(out.join("reconstruction.npy")).unwrap();
+        assert!(bytes.starts_with(b"\x93NUMPY"));
+    }
+}
+
+#[test]
+fn photo_compression_reaches_the_psnr_target() {
+    let d = tempfile::tempdir().unwrap();
+    let img = repo("data/images/flower.jpg");
+    let i = img.to_str().unwrap();
+    let out = d.path().join("img");
+    let j = json(&["compress", i, "--psnr", "30", "--out", out.to_str().unwrap()]);
+    let k = j["rank"].as_u64().unwrap();
+    assert!(j["psnr_db"].as_f64().unwrap() >= 30.0);
+    let kf = k as f64;
+    assert!((j["compression_ratio"].as_f64().unwrap() - 427.0 * 640.0 / (kf * (427.0 + 640.0 + 1.0))).abs() < 1e-9);
+    assert!(std::fs::read(out.join("reconstruction.png")).unwrap().starts_with(b"\x89PNG"));
+    // One rank less does not reach the target: the rank is the smallest.
+    let below = json(&["compress", i, "--rank", &(k - 1).to_string()]);
+    assert!(below["psnr_db"].as_f64().unwrap() < 30.0);
+    let rnd = json(&["compress", i, "--rank", "20", "--method", "randomized", "--seed", "3"]);
+    let ex = json(&["compress", i, "--rank", "20"]);
+    assert!((rnd["psnr_db"].as_f64().unwrap() - ex["psnr_db"].as_f64().unwrap()).abs() < 0.05);
+}
+
+#[test]
+fn tour_writes_a_report() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("tour");
+    let o = recon().args(["tour", "--out", out.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    assert!(stdout.contains("elbow at rank") && stdout.contains("30 dB needs rank"), "{stdout}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("data:image/png;base64"));
+}
