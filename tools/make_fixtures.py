@@ -14,6 +14,7 @@ import platform
 import numpy as np
 import sklearn
 from sklearn.decomposition import PCA
+from sklearn.preprocessing import StandardScaler
 
 
 def load(path, drop):
@@ -43,7 +44,13 @@ def golden(path, drop):
     # Per-row and per-column squared errors at rank 3 (sklearn transform / inverse_transform).
     p3 = PCA(n_components=3, svd_solver="full").fit(x)
     r3 = x - p3.inverse_transform(p3.transform(x))
+    # Standardised (correlation) PCA: StandardScaler (population std) then PCA.
+    xs = StandardScaler().fit_transform(x)
+    ps = PCA(svd_solver="full").fit(xs)
     return {
+        "scaled_singular_values": ps.singular_values_.tolist(),
+        "scaled_explained_variance_ratio": ps.explained_variance_ratio_.tolist(),
+        "scaled_components": ps.components_.tolist(),
         "path": path,
         "columns": cols,
         "n_rows": n,

@@ -245,3 +245,28 @@ fn tour_writes_a_report() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("data:image/png;base64"));
 }
+
+#[test]
+fn standardising_changes_the_picture_and_methods_still_agree() {
+    let wine = repo("data/wine.csv");
+    let w = wine.to_str().unwrap();
+    let raw = json(&["curve", w, "--label-col", "cultivar"]);
+    let std = json(&["curve", w, "--label-col", "cultivar", "--scale"]);
+    assert_eq!(std["scaled"], true);
+    // Unscaled, proline (values ~1000) carries 99.8% of the variance; standardised, it does not.
+    assert!(floats(&raw["explained_variance_ratio"])[0] > 0.99);
+    assert!(floats(&std["explained_variance_ratio"])[0] < 0.5);
+    let e: Vec<f64> = ["exact", "streaming"]
+        .iter()
+        .map(|m| {
+            json(&["compress", w, "--label-col", "cultivar", "--scale", "--rank", "4", "--method", m])
+                ["relative_squared_error"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    let curve4 = floats(&std["relative_squared_error"])[4];
+    assert!((e[0] - curve4).abs() < 1e-12 && (e[1] - curve4).abs() < 1e-9, "{e:?} vs {curve4}");
+    let o = recon().args(["curve", w, "--label-col", "cultivar", "--scale", "--no-center"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

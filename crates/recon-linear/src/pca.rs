@@ -49,6 +49,7 @@ pub enum Method {
 pub struct PcaParams {
     n_components: Option<usize>,
     center: bool,
+    scale: bool,
     randomized: Option<RandomizedParams>,
 }
 
@@ -61,7 +62,7 @@ impl Default for PcaParams {
 impl PcaParams {
     /// Exact, centred PCA keeping every component.
     pub fn new() -> Self {
-        PcaParams { n_components: None, center: true, randomized: None }
+        PcaParams { n_components: None, center: true, scale: false, randomized: None }
     }
     /// Keep `k` components (`1 ≤ k ≤ min(n, d)`).
     pub fn n_components(mut self, k: usize) -> Self {
@@ -71,6 +72,13 @@ impl PcaParams {
     /// Subtract the column means first (PCA) or not (truncated SVD).
     pub fn center(mut self, center: bool) -> Self {
         self.center = center;
+        self
+    }
+    /// Divide each column by its standard deviation (denominator n as scikit-learn's
+    /// `StandardScaler`; constant columns by 1) after
+    /// centring, so that features in different units weigh the same (a correlation-matrix PCA).
+    pub fn scale(mut self, scale: bool) -> Self {
+        self.scale = scale;
         self
     }
     /// Use the randomized solver (needs `n_components`).
@@ -106,6 +114,27 @@ impl PcaParams {
 pub(crate) fn column_means(x: MatRef<'_, f64>) -> Vec<f64> {
     let n = x.nrows() as f64;
     (0..x.ncols()).map(|j| (0..x.nrows()).map(|i| x[(i, j)]).sum::<f64>() / n).collect()
+}
+
+/// Standard deviation (denominator n, as scikit-learn's `StandardScaler`) of each column about
+/// `mean`; 1 for constant columns.
+pub(crate) fn column_scales(x: MatRef<'_, f64>, mean: &[f64]) -> Vec<f64> {
+    let dof = x.nrows() as f64;
+    (0..x.ncols())
+        .map(|j| {
+            let ss: f64 = (0..x.nrows()).map(|i| (x[(i, j)] - mean[j]).powi(2)).sum();
+            nonzero_scale((ss / dof).sqrt())
+        })
+        .collect()
+}
+
+/// scikit-learn's `StandardScaler` rule: a zero (or denormal) spread scales by 1.
+pub(crate) fn nonzero_scale(s: f64) -> f64 {
+    if s > 10.0 * f64::EPSILON * f64::EPSILON.sqrt() {
+        s
+    } else {
+        1.0
+    }
 }
 
 /// Makes the largest-magnitude entry of each row of `vt` positive (flipping the matching column of `u`).
@@ -146,8 +175,12 @@ impl Fit for PcaParams {
         if k == 0 || k > max_k {
             return Err(invalid("rank", format!("{k} components requested; a {n} × {d} matrix allows 1..={max_k}")));
         }
+        if self.scale && !self.center {
+            return Err(invalid("scale", "standardising needs centring"));
+        }
         let mean = if self.center { column_means(x) } else { vec![0.0; d] };
-        let xc = Mat::from_fn(n, d, |i, j| x[(i, j)] - mean[j]);
+        let scale = if self.scale { column_scales(x, &column_means(x)) } else { vec![1.0; d] };
+        let xc = Mat::from_fn(n, d, |i, j| (x[(i, j)] - mean[j]) / scale[j]);
         let total_energy = recon_core::squared_norm(xc.as_ref());
         if !(total_energy > 0.0) {
             return Err(recon_core::Error::ZeroVariance.into());
@@ -168,6 +201,7 @@ impl Fit for PcaParams {
         flip_signs(&mut vt, None);
         Ok(Pca {
             mean,
+            scale,
             singular_values: spectrum[..k].to_vec(),
             spectrum,
             components: vt,
@@ -199,6 +233,8 @@ pub(crate) fn check_finite(x: MatRef<'_, f64>, columns: &[String]) -> Result<()>
 #[derive(Debug, Clone)]
 pub struct Pca {
     pub(crate) mean: Vec<f64>,
+    /// Column divisors (ones when not scaled).
+    pub(crate) scale: Vec<f64>,
     /// k × d, rows are components.
     pub(crate) components: Mat<f64>,
     pub(crate) singular_values: Vec<f64>,
@@ -230,6 +266,10 @@ impl Pca {
     /// Column means subtracted before projection (zeros when not centred).
     pub fn mean(&self) -> &[f64] {
         &self.mean
+    }
+    /// Column divisors applied after centring (ones when not scaled).
+    pub fn scale(&self) -> &[f64] {
+        &self.scale
     }
     /// Whether the data were centred.
     pub fn centered(&self) -> bool {
@@ -294,7 +334,7 @@ impl Pca {
     /// `(x − μ) V` (n × k).
     pub fn transform(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
         self.check_width(x)?;
-        let xc = Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] - self.mean[j]);
+        let xc = Mat::from_fn(x.nrows(), x.ncols(), |i, j| (x[(i, j)] - self.mean[j]) / self.scale[j]);
         Ok(&xc * self.components.transpose())
     }
     /// `z Vᵀ + μ` (n × d).
@@ -308,7 +348,7 @@ impl Pca {
         let mut x = z * &self.components;
         for j in 0..x.ncols() {
             for v in x.col_as_slice_mut(j) {
-                *v += self.mean[j];
+                *v = *v * self.scale[j] + self.mean[j];
             }
         }
         Ok(x)
@@ -317,6 +357,22 @@ impl Pca {
     pub fn residuals(&self, x: MatRef<'_, f64>) -> Result<Residuals> {
         let xh = self.reconstruct(x)?;
         Ok(Residuals::new(x, xh.as_ref()))
+    }
+    /// `(||(x − x̂) ⊘ s||²_F, ||(x − μ) ⊘ s||²_F)` for `x̂ = reconstruct(x)`: the squared error and the energy of `x` in the
+    /// model's own (centred, scaled) coordinates, whose ratio is the relative squared error. Sums
+    /// over chunks add up, so a file can be measured in pieces.
+    #[track_caller]
+    pub fn squared_error_and_energy(&self, x: MatRef<'_, f64>, xh: MatRef<'_, f64>) -> (f64, f64) {
+        assert_eq!((x.nrows(), x.ncols()), (xh.nrows(), xh.ncols()), "x and its reconstruction differ in shape");
+        assert_eq!(x.ncols(), self.n_features(), "x has the model's columns");
+        let (mut err, mut energy) = (0.0, 0.0);
+        for j in 0..x.ncols() {
+            for i in 0..x.nrows() {
+                err += ((x[(i, j)] - xh[(i, j)]) / self.scale[j]).powi(2);
+                energy += ((x[(i, j)] - self.mean[j]) / self.scale[j]).powi(2);
+            }
+        }
+        (err, energy)
     }
     /// Squared reconstruction error of each row.
     pub fn row_errors(&self, x: MatRef<'_, f64>) -> Result<Vec<f64>> {
@@ -349,6 +405,7 @@ impl Pca {
             ("singular_values", Array { shape: vec![k], data: self.singular_values.clone() }),
             ("spectrum", Array { shape: vec![self.spectrum.len()], data: self.spectrum.clone() }),
             ("mean", Array { shape: vec![d], data: self.mean.clone() }),
+            ("scale", Array { shape: vec![d], data: self.scale.clone() }),
         ];
         Ok(save_model(dir, &header, &arrays)?)
     }
@@ -371,8 +428,13 @@ impl Pca {
         let singular_values = take_array(dir, &mut arrays, "singular_values", &[k])?;
         let spectrum = take_array(dir, &mut arrays, "spectrum", &[h.spectrum_len])?;
         let mean = take_array(dir, &mut arrays, "mean", &[d])?;
+        let scale = take_array(dir, &mut arrays, "scale", &[d])?;
+        if scale.iter().any(|s| *s <= 0.0) {
+            return Err(bad("array 'scale' holds a non-positive divisor".into()).into());
+        }
         let pca = Pca {
             mean,
+            scale,
             components: Mat::from_fn(k, d, |r, j| comps[r * d + j]),
             singular_values,
             spectrum,

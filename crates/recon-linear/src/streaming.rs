@@ -17,6 +17,7 @@ use crate::pca::{column_means, flip_signs, Method, Pca};
 #[derive(Debug, Clone)]
 pub struct StreamingPca {
     center: bool,
+    scale: bool,
     n: usize,
     mean: Vec<f64>,
     scatter: Mat<f64>,
@@ -25,7 +26,14 @@ pub struct StreamingPca {
 impl StreamingPca {
     /// A new accumulator for `d` features.
     pub fn new(d: usize, center: bool) -> Self {
-        StreamingPca { center, n: 0, mean: vec![0.0; d], scatter: Mat::zeros(d, d) }
+        StreamingPca { center, scale: false, n: 0, mean: vec![0.0; d], scatter: Mat::zeros(d, d) }
+    }
+
+    /// Standardise each column by its standard deviation (needs centring): the eigenvectors of
+    /// the correlation matrix `D⁻¹ S D⁻¹`, as [`PcaParams::scale`](crate::PcaParams::scale).
+    pub fn with_scale(mut self, scale: bool) -> Self {
+        self.scale = scale;
+        self
     }
 
     /// Rows seen so far.
@@ -84,14 +92,22 @@ impl StreamingPca {
                 format!("{k} components requested; {} rows × {d} columns allow 1..={max_k}", self.n),
             ));
         }
-        let total_energy: f64 = (0..d).map(|i| self.scatter[(i, i)]).sum();
+        if self.scale && !self.center {
+            return Err(invalid("scale", "standardising needs centring"));
+        }
+        let dof = self.n as f64;
+        let scale: Vec<f64> = if self.scale {
+            (0..d).map(|j| crate::pca::nonzero_scale((self.scatter[(j, j)] / dof).max(0.0).sqrt())).collect()
+        } else {
+            vec![1.0; d]
+        };
+        let scatter = Mat::from_fn(d, d, |i, j| self.scatter[(i, j)] / (scale[i] * scale[j]));
+        let total_energy: f64 = (0..d).map(|i| scatter[(i, i)]).sum();
         if !(total_energy > 0.0) {
             return Err(recon_core::Error::ZeroVariance.into());
         }
-        let evd = self
-            .scatter
-            .self_adjoint_eigen(Side::Lower)
-            .map_err(|_| Error::NoConvergence { what: "eigendecomposition" })?;
+        let evd =
+            scatter.self_adjoint_eigen(Side::Lower).map_err(|_| Error::NoConvergence { what: "eigendecomposition" })?;
         let (u, s) = (evd.U(), evd.S());
         // Eigenvalues ascend; components descend.
         let spectrum: Vec<f64> = (0..max_k).map(|r| s[d - 1 - r].max(0.0).sqrt()).collect();
@@ -99,6 +115,7 @@ impl StreamingPca {
         flip_signs(&mut vt, None);
         Ok(Pca {
             mean: if self.center { self.mean.clone() } else { vec![0.0; d] },
+            scale,
             components: vt,
             singular_values: spectrum[..k].to_vec(),
             spectrum,

@@ -80,6 +80,19 @@ fn check_set(name: &str, label: &str) {
         checked += 1;
     }
     assert!(checked >= 5, "only {checked} components were comparable");
+    // Standardised PCA against StandardScaler + PCA.
+    let sc = PcaParams::new().scale(true).fit(&data).unwrap();
+    let ss = vec(&g["scaled_singular_values"]);
+    close(sc.singular_values(), &ss, 1e-9, 1e-12 * ss[0], "scaled singular values");
+    close(&sc.explained_variance_ratio(), &vec(&g["scaled_explained_variance_ratio"]), 1e-9, 1e-15, "scaled ratio");
+    for (r, row) in g["scaled_components"].as_array().unwrap().iter().enumerate().take(3) {
+        let want = vec(row);
+        let dot: f64 = want.iter().enumerate().map(|(j, w)| w * sc.components()[(r, j)]).sum();
+        assert!((dot.abs() - 1.0).abs() < 1e-9, "scaled component {r}: |cos| {}", dot.abs());
+    }
+    let mut acc = StreamingPca::new(data.n_cols(), true).with_scale(true);
+    acc.update(data.x.as_ref()).unwrap();
+    close(acc.finish(None).unwrap().singular_values(), &ss, 1e-7, 1e-6 * ss[0], "streaming scaled σ");
     // Uncentred truncated SVD.
     let svd = PcaParams::new().center(false).fit(&data).unwrap();
     close(svd.singular_values(), &vec(&g["uncentered_singular_values"]), 1e-9, floor, "uncentred singular values");

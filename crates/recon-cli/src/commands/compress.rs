@@ -7,7 +7,7 @@ use clap::{ArgGroup, Args, ValueEnum};
 use recon_core::data::{
     ensure_dir, load_image, write_atomic_with, write_csv, write_npy, write_png, Format, TableReader,
 };
-use recon_core::{Fit, Reconstruct, Residuals};
+use recon_core::{Fit, Reconstruct};
 use recon_linear::{ImageSvd, Pca, PcaParams, RandomizedParams, StreamingPca};
 use serde::Serialize;
 
@@ -72,6 +72,10 @@ pub struct CompressArgs {
     /// Tables: do not subtract column means (truncated SVD).
     #[arg(long)]
     pub no_center: bool,
+    /// Standardise each column (divide by its standard deviation) before fitting, so that
+    /// features in different units weigh the same; errors are then measured in standard units.
+    #[arg(long, conflicts_with = "no_center")]
+    pub scale: bool,
     /// Streaming solver: rows per chunk.
     #[arg(long, default_value_t = 8192, value_name = "N")]
     pub chunk_rows: usize,
@@ -184,7 +188,7 @@ fn compress_image(args: &CompressArgs) -> anyhow::Result<CompressReport> {
 fn compress_table(args: &CompressArgs) -> anyhow::Result<CompressReport> {
     let loaded = args.table.load(&args.input)?;
     let data = &loaded.dataset;
-    let mut params = PcaParams::new().center(!args.no_center);
+    let mut params = PcaParams::new().center(!args.no_center).scale(args.scale);
     if args.method == MethodArg::Randomized {
         params = params.randomized(randomized(args));
     }
@@ -194,7 +198,8 @@ fn compress_table(args: &CompressArgs) -> anyhow::Result<CompressReport> {
         _ => unreachable!("clap requires one target"),
     };
     let x_hat = pca.reconstruct(data.x.as_ref())?;
-    let err = Residuals::new(data.x.as_ref(), x_hat.as_ref()).total_squared_error() / pca.total_energy();
+    let (sq, energy) = pca.squared_error_and_energy(data.x.as_ref(), x_hat.as_ref());
+    let err = sq / energy;
     if let Some(dir) = &args.out {
         ensure_dir(dir)?;
         pca.save(dir, &data.columns)?;
@@ -226,7 +231,7 @@ fn compress_streaming(args: &CompressArgs) -> anyhow::Result<CompressReport> {
     let opts = args.table.options();
     let mut reader = TableReader::open(&args.input, &opts)?;
     let columns = reader.columns().to_vec();
-    let mut acc = StreamingPca::new(columns.len(), !args.no_center);
+    let mut acc = StreamingPca::new(columns.len(), !args.no_center).with_scale(args.scale);
     let pb = bar(reader.len_hint().map(|n| n as u64), "pass 1/2");
     while let Some(chunk) = reader.next_chunk(args.chunk_rows)? {
         acc.update(chunk.as_ref())?;
@@ -250,13 +255,15 @@ fn compress_streaming(args: &CompressArgs) -> anyhow::Result<CompressReport> {
         }
         _ => unreachable!("clap requires one target"),
     };
-    let mut total_sq = 0.0;
+    let (mut total_sq, mut total_energy) = (0.0, 0.0);
     let mut second_pass = |sink: &mut dyn FnMut(&faer::Mat<f64>) -> std::io::Result<()>| -> anyhow::Result<()> {
         let mut reader = TableReader::open(&args.input, &opts)?;
         let pb = bar(reader.len_hint().map(|n| n as u64), "pass 2/2");
         while let Some(chunk) = reader.next_chunk(args.chunk_rows)? {
             let x_hat = pca.reconstruct(chunk.as_ref())?;
-            total_sq += Residuals::new(chunk.as_ref(), x_hat.as_ref()).total_squared_error();
+            let (sq, energy) = pca.squared_error_and_energy(chunk.as_ref(), x_hat.as_ref());
+            total_sq += sq;
+            total_energy += energy;
             sink(&x_hat)?;
             pb.inc(chunk.nrows() as u64);
         }
@@ -271,7 +278,7 @@ fn compress_streaming(args: &CompressArgs) -> anyhow::Result<CompressReport> {
             write_streamed(dir, &args.input, &columns, pca.n_samples(), &mut second_pass)?;
         }
     }
-    let err = total_sq / pca.total_energy();
+    let err = total_sq / total_energy;
     Ok(table_report(args, &pca, err, dropped))
 }
 

@@ -37,6 +37,10 @@ pub struct CurveArgs {
     /// Do not subtract column means (truncated SVD instead of PCA).
     #[arg(long)]
     pub no_center: bool,
+    /// Standardise each column (divide by its standard deviation) before fitting, so that
+    /// features in different units weigh the same; errors are then measured in standard units.
+    #[arg(long, conflicts_with = "no_center")]
+    pub scale: bool,
     /// Kneedle sensitivity S (> 0).
     #[arg(long, default_value_t = 1.0, value_name = "S")]
     pub sensitivity: f64,
@@ -56,6 +60,7 @@ pub struct CurveReport {
     pub n_rows: usize,
     pub n_cols: usize,
     pub centered: bool,
+    pub scaled: bool,
     pub ranks: Vec<usize>,
     pub relative_squared_error: Vec<f64>,
     pub explained_variance_ratio: Vec<f64>,
@@ -77,6 +82,7 @@ impl CurveReport {
             n_rows: pca.n_samples(),
             n_cols: pca.n_features(),
             centered: pca.centered(),
+            scaled: pca.scale().iter().any(|s| *s != 1.0),
             explained_variance_ratio: pca.explained_variance_ratio()[..max_rank].to_vec(),
             elbow: curve.ranks[knees.chosen],
             elbow_candidates: knees.all.iter().map(|k| curve.ranks[k.index]).collect(),
@@ -113,7 +119,11 @@ impl CurveReport {
             "{name}: {} rows × {} columns, {}",
             self.n_rows,
             self.n_cols,
-            if self.centered { "centred (PCA)" } else { "not centred (truncated SVD)" }
+            match (self.centered, self.scaled) {
+                (true, true) => "centred and standardised (correlation PCA)",
+                (true, false) => "centred (PCA)",
+                _ => "not centred (truncated SVD)",
+            }
         );
         let _ = writeln!(s, "{:>5}  {:>14}  {:>14}  {:>10}", "rank", "rel_sq_error", "expl_var_ratio", "captured");
         for (i, (&k, &e)) in self.ranks.iter().zip(&self.relative_squared_error).enumerate() {
@@ -159,7 +169,7 @@ pub fn run(args: CurveArgs) -> anyhow::Result<()> {
         )
         .into());
     }
-    let pca = PcaParams::new().center(!args.no_center).fit(data)?;
+    let pca = PcaParams::new().center(!args.no_center).scale(args.scale).fit(data)?;
     let report = CurveReport::new(&pca, k, args.sensitivity, loaded.dropped_rows)?;
     if let Some(dir) = &args.out {
         ensure_dir(dir)?;
