@@ -187,9 +187,7 @@ impl Fit for PcaParams {
         }
         let (spectrum, mut vt, method) = match &self.randomized {
             None => {
-                let svd = xc.thin_svd().map_err(|_| Error::NoConvergence { what: "SVD" })?;
-                let s: Vec<f64> = (0..max_k).map(|i| svd.S()[i]).collect();
-                let v = svd.V();
+                let (s, v) = singular_values_and_vectors(&xc)?;
                 let vt = Mat::from_fn(k, d, |r, j| v[(j, r)]);
                 (s, vt, Method::Exact)
             }
@@ -210,6 +208,23 @@ impl Fit for PcaParams {
             centered: self.center,
             method,
         })
+    }
+}
+
+/// Singular values and right singular vectors (d × min(n, d)) of `x`, without forming U.
+/// A tall matrix is first reduced by Householder QR (`x = QR`, R is d × d): R has the same
+/// singular values and right singular vectors as x, and its SVD is cheap.
+fn singular_values_and_vectors(x: &Mat<f64>) -> Result<(Vec<f64>, Mat<f64>)> {
+    let (n, d) = (x.nrows(), x.ncols());
+    let m = n.min(d);
+    let no_conv = |_| Error::NoConvergence { what: "SVD" };
+    if n >= 2 * d {
+        let r = x.qr().thin_R().to_owned();
+        let svd = r.thin_svd().map_err(no_conv)?;
+        Ok(((0..m).map(|i| svd.S()[i]).collect(), svd.V().to_owned()))
+    } else {
+        let svd = x.thin_svd().map_err(no_conv)?;
+        Ok(((0..m).map(|i| svd.S()[i]).collect(), svd.V().to_owned()))
     }
 }
 

@@ -12,8 +12,8 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
     let (h, w) = (img.height(), img.width());
     let svd = ImageSvd::exact(&img)?;
     let max = svd.max_rank();
-    let ks: Vec<usize> = (1..=max).collect();
-    let psnr: Vec<f64> = ks.iter().map(|&k| svd.psnr_at(k).min(80.0)).collect();
+    let ks: Vec<usize> = (1..=max.min(150)).collect();
+    let psnr: Vec<f64> = ks.iter().map(|&k| svd.psnr_at(k)).collect();
     let at30 = svd.compress_to_psnr(&img, 30.0)?;
     let at35 = svd.compress_to_psnr(&img, 35.0)?;
     let plot = LinePlot {

@@ -89,6 +89,11 @@ impl LinePlot {
         Ok(svg)
     }
 
+    /// Whether the first series ends higher than it starts (the legend then goes lower right).
+    fn rising(&self) -> bool {
+        self.series.first().is_some_and(|s| s.y.len() > 1 && s.y[s.y.len() - 1] > s.y[0])
+    }
+
     fn draw<YR>(
         &self,
         root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
@@ -109,6 +114,7 @@ impl LinePlot {
         chart
             .configure_mesh()
             .x_desc(&self.x_label)
+            .x_label_formatter(&|v: &f64| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") })
             .y_desc(&self.y_label)
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
@@ -140,7 +146,7 @@ impl LinePlot {
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
+            .position(if self.rising() { SeriesLabelPosition::LowerRight } else { SeriesLabelPosition::UpperRight })
             .draw()
             .map_err(plot_err)?;
         Ok(())
