@@ -40,17 +40,20 @@ def run(cmd, env=None, threads=None):
 
 
 def run_rss(cmd, threads=None):
+    """Runs cmd under GNU time; returns (wall seconds, peak RSS MiB). (ru_maxrss of a child
+    forked from this large Python process would include the parent's pages.)"""
     e = dict(os.environ)
     if threads is not None:
         for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             e[v] = str(threads)
     t = time.perf_counter()
-    p = subprocess.Popen(cmd, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, ru = os.wait4(p.pid, 0)
+    p = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M"] + cmd, env=e, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t
-    if status != 0:
-        raise SystemExit(f"{cmd} failed: {p.stderr.read().decode()}")
-    return wall, ru.ru_maxrss / 1024.0
+    if p.returncode != 0:
+        raise SystemExit(f"{cmd} failed: {p.stderr}")
+    kib = int([l for l in p.stderr.splitlines() if l.startswith("MAXRSS")][-1].split()[1])
+    return wall, kib / 1024.0
 
 
 def py_timed(code, threads, reps=3):

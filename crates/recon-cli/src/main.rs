@@ -27,6 +27,7 @@ struct Cli {
 enum Command {
     Curve(commands::curve::CurveArgs),
     Compress(commands::compress::CompressArgs),
+    Tensor(commands::tensor::TensorArgs),
     Tour(tour::TourArgs),
 }
 
@@ -38,6 +39,9 @@ pub struct UsageError(pub String);
 fn exit_code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if let Some(e) = cause.downcast_ref::<recon_linear::Error>() {
+            return if e.is_input_error() { 2 } else { 1 };
+        }
+        if let Some(e) = cause.downcast_ref::<recon_tensor::Error>() {
             return if e.is_input_error() { 2 } else { 1 };
         }
         if let Some(e) = cause.downcast_ref::<recon_core::Error>() {
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Curve(a) => commands::curve::run(a),
         Command::Compress(a) => commands::compress::run(a),
+        Command::Tensor(a) => commands::tensor::run(a),
         Command::Tour(a) => tour::run(a),
     };
     match result {

@@ -30,7 +30,7 @@ use recon_core::{Dataset, Fit, Reconstruct, Residuals};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, Error, Result};
-use crate::randomized::{randomized_svd, RandomizedParams};
+use crate::randomized::{randomized_svd, randomized_svd_centered, RandomizedParams};
 
 /// Which algorithm computes the decomposition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,7 +113,7 @@ impl PcaParams {
 /// Column means of `x`.
 pub(crate) fn column_means(x: MatRef<'_, f64>) -> Vec<f64> {
     let n = x.nrows() as f64;
-    (0..x.ncols()).map(|j| (0..x.nrows()).map(|i| x[(i, j)]).sum::<f64>() / n).collect()
+    (0..x.ncols()).map(|j| x.col(j).iter().sum::<f64>() / n).collect()
 }
 
 /// Standard deviation (denominator n, as scikit-learn's `StandardScaler`) of each column about
@@ -180,19 +180,26 @@ impl Fit for PcaParams {
         }
         let mean = if self.center { column_means(x) } else { vec![0.0; d] };
         let scale = if self.scale { column_scales(x, &column_means(x)) } else { vec![1.0; d] };
-        let xc = Mat::from_fn(n, d, |i, j| (x[(i, j)] - mean[j]) / scale[j]);
-        let total_energy = recon_core::squared_norm(xc.as_ref());
+        let standardized = self.scale;
+        let xc = if self.randomized.is_some() && !standardized { None } else { Some(centered(x, &mean, &scale)) };
+        let total_energy = match &xc {
+            Some(xc) => recon_core::squared_norm(xc.as_ref()),
+            None => centered_energy(x, &mean),
+        };
         if !(total_energy > 0.0) {
             return Err(recon_core::Error::ZeroVariance.into());
         }
         let (spectrum, mut vt, method) = match &self.randomized {
             None => {
-                let (s, v) = singular_values_and_vectors(&xc)?;
+                let (s, v) = singular_values_and_vectors(xc.as_ref().expect("formed for the exact solver"))?;
                 let vt = Mat::from_fn(k, d, |r, j| v[(j, r)]);
                 (s, vt, Method::Exact)
             }
             Some(p) => {
-                let (_, s, vt) = randomized_svd(xc.as_ref(), k, p)?;
+                let (_, s, vt) = match &xc {
+                    Some(xc) => randomized_svd(xc.as_ref(), k, p)?,
+                    None => randomized_svd_centered(x, Some(&mean), k, p)?,
+                };
                 (s, vt, Method::Randomized)
             }
         };
@@ -209,6 +216,23 @@ impl Fit for PcaParams {
             method,
         })
     }
+}
+
+/// `(x − 1μᵀ) ⊘ s`, column by column.
+fn centered(x: MatRef<'_, f64>, mean: &[f64], scale: &[f64]) -> Mat<f64> {
+    let mut out = Mat::zeros(x.nrows(), x.ncols());
+    for j in 0..x.ncols() {
+        let (m, s) = (mean[j], scale[j]);
+        for (o, v) in out.col_as_slice_mut(j).iter_mut().zip(x.col(j).iter()) {
+            *o = (v - m) / s;
+        }
+    }
+    out
+}
+
+/// `||x − 1μᵀ||²_F` without forming the centred matrix.
+fn centered_energy(x: MatRef<'_, f64>, mean: &[f64]) -> f64 {
+    (0..x.ncols()).map(|j| x.col(j).iter().map(|v| (v - mean[j]).powi(2)).sum::<f64>()).sum()
 }
 
 /// Singular values and right singular vectors (d × min(n, d)) of `x`, without forming U.

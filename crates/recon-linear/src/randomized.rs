@@ -35,6 +35,17 @@ fn orthonormal(y: &Mat<f64>) -> Mat<f64> {
 
 /// Rank-`k` randomized SVD of `a`: `(U (n × k), σ (k), Vᵀ (k × d))`, signs as scikit-learn's `svd_flip`.
 pub fn randomized_svd(a: MatRef<'_, f64>, k: usize, p: &RandomizedParams) -> Result<(Mat<f64>, Vec<f64>, Mat<f64>)> {
+    randomized_svd_centered(a, None, k, p)
+}
+
+/// As [`randomized_svd`] for `A − 1·μᵀ` without forming it: every product with the centred
+/// matrix is a product with `A` plus a rank-one correction, so no n × d copy is made.
+pub(crate) fn randomized_svd_centered(
+    a: MatRef<'_, f64>,
+    mean: Option<&[f64]>,
+    k: usize,
+    p: &RandomizedParams,
+) -> Result<(Mat<f64>, Vec<f64>, Mat<f64>)> {
     let (n, d) = (a.nrows(), a.ncols());
     let m = n.min(d);
     if k == 0 || k > m {
@@ -44,12 +55,34 @@ pub fn randomized_svd(a: MatRef<'_, f64>, k: usize, p: &RandomizedParams) -> Res
     let n_iter = p.n_iter.unwrap_or(if (k as f64) < 0.1 * m as f64 { 7 } else { 4 });
     let mut rng = StdRng::seed_from_u64(p.seed);
     let omega: Mat<f64> = Mat::from_fn(d, l, |_, _| StandardNormal.sample(&mut rng));
-    let mut q = orthonormal(&(a * &omega));
+    // (A − 1μᵀ) W = A W − 1 (μᵀ W)
+    let times = |w: &Mat<f64>| -> Mat<f64> {
+        let mut y = a * w;
+        if let Some(mu) = mean {
+            for c in 0..w.ncols() {
+                let shift: f64 = (0..d).map(|j| mu[j] * w[(j, c)]).sum();
+                y.col_as_slice_mut(c).iter_mut().for_each(|v| *v -= shift);
+            }
+        }
+        y
+    };
+    // (A − 1μᵀ)ᵀ Q = Aᵀ Q − μ (1ᵀ Q)
+    let times_t = |q: &Mat<f64>| -> Mat<f64> {
+        let mut z = a.transpose() * q;
+        if let Some(mu) = mean {
+            for c in 0..q.ncols() {
+                let colsum: f64 = q.col_as_slice(c).iter().sum();
+                z.col_as_slice_mut(c).iter_mut().zip(mu).for_each(|(v, m)| *v -= m * colsum);
+            }
+        }
+        z
+    };
+    let mut q = orthonormal(&times(&omega));
     for _ in 0..n_iter {
-        let z = orthonormal(&(a.transpose() * &q));
-        q = orthonormal(&(a * &z));
+        let z = orthonormal(&times_t(&q));
+        q = orthonormal(&times(&z));
     }
-    let b = q.transpose() * a; // l × d
+    let b = times_t(&q).transpose().to_owned(); // l × d = Qᵀ(A − 1μᵀ)
     let svd = b.thin_svd().map_err(|_| Error::NoConvergence { what: "SVD of the sketch" })?;
     let s: Vec<f64> = (0..k).map(|i| svd.S()[i]).collect();
     let ub = svd.U();

@@ -2,3 +2,4 @@
 
 pub mod compress;
 pub mod curve;
+pub mod tensor;

@@ -8,6 +8,7 @@
 mod csv_table;
 mod image_io;
 mod npy_table;
+mod tensor_io;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use faer::Mat;
 
 pub use image_io::{load_image, png_bytes, write_png, Image};
+pub use tensor_io::{load_tensor, load_tns, write_tns, DenseTensor, SparseTensor, Tensor};
 pub use write::{ensure_dir, write_atomic, write_atomic_with, write_csv, write_json, write_npy};
 
 use crate::{Dataset, Error, Result};

@@ -39,6 +39,61 @@ macro_rules! elements {
     }};
 }
 
+/// Every element of a `.npy` file as f64, whatever its float or integer dtype.
+fn elements_of(npy: NpyFile<BufReader<std::fs::File>>, path: &Path) -> Result<Elements> {
+    let npyz::DType::Plain(ts) = npy.dtype() else {
+        return Err(corrupt(path, "structured dtypes are not supported"));
+    };
+    Ok(match (ts.type_char(), ts.size_field()) {
+        (TypeChar::Float, 4) => elements!(npy, f32, path),
+        (TypeChar::Float, 8) => elements!(npy, f64, path),
+        (TypeChar::Int, 1) => elements!(npy, i8, path),
+        (TypeChar::Int, 2) => elements!(npy, i16, path),
+        (TypeChar::Int, 4) => elements!(npy, i32, path),
+        (TypeChar::Int, 8) => elements!(npy, i64, path),
+        (TypeChar::Uint, 1) => elements!(npy, u8, path),
+        (TypeChar::Uint, 2) => elements!(npy, u16, path),
+        (TypeChar::Uint, 4) => elements!(npy, u32, path),
+        (TypeChar::Uint, 8) => elements!(npy, u64, path),
+        _ => return Err(corrupt(path, format!("unsupported dtype '{ts}' (use a float or integer dtype)"))),
+    })
+}
+
+/// Reads an N-dimensional `.npy` whole: its shape and its values in C order.
+pub(crate) fn read_npy_nd(path: &Path) -> Result<(Vec<usize>, Vec<f64>)> {
+    let file = open_file(path)?;
+    let npy = NpyFile::new(BufReader::with_capacity(1 << 16, file))
+        .map_err(|e| corrupt(path, format!("not a valid .npy file ({e})")))?;
+    let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
+    let order = npy.order();
+    let total: usize = shape.iter().product();
+    let data: Vec<f64> = elements_of(npy, path)?.collect::<std::io::Result<_>>().map_err(|e| truncated(path, e))?;
+    if data.len() != total {
+        return Err(corrupt(path, "data shorter than the header's shape"));
+    }
+    if order == Order::C || shape.len() < 2 {
+        return Ok((shape, data));
+    }
+    // Fortran order: the first index is fastest. Re-lay out in C order.
+    let mut out = vec![0.0; total];
+    let mut idx = vec![0usize; shape.len()];
+    for v in out.iter_mut() {
+        let mut f = 0;
+        for m in (0..shape.len()).rev() {
+            f = f * shape[m] + idx[m];
+        }
+        *v = data[f];
+        for m in (0..shape.len()).rev() {
+            idx[m] += 1;
+            if idx[m] < shape[m] {
+                break;
+            }
+            idx[m] = 0;
+        }
+    }
+    Ok((shape, out))
+}
+
 impl NpyRows {
     pub(crate) fn open(path: &Path, opts: &LoadOptions) -> Result<Self> {
         let file = open_file(path)?;
@@ -70,22 +125,7 @@ impl NpyRows {
         };
         let columns = selected.iter().map(|&j| all[j].clone()).collect();
         let order = npy.order();
-        let npyz::DType::Plain(ts) = npy.dtype() else {
-            return Err(corrupt(path, "structured dtypes are not supported"));
-        };
-        let elements: Elements = match (ts.type_char(), ts.size_field()) {
-            (TypeChar::Float, 4) => elements!(npy, f32, path),
-            (TypeChar::Float, 8) => elements!(npy, f64, path),
-            (TypeChar::Int, 1) => elements!(npy, i8, path),
-            (TypeChar::Int, 2) => elements!(npy, i16, path),
-            (TypeChar::Int, 4) => elements!(npy, i32, path),
-            (TypeChar::Int, 8) => elements!(npy, i64, path),
-            (TypeChar::Uint, 1) => elements!(npy, u8, path),
-            (TypeChar::Uint, 2) => elements!(npy, u16, path),
-            (TypeChar::Uint, 4) => elements!(npy, u32, path),
-            (TypeChar::Uint, 8) => elements!(npy, u64, path),
-            _ => return Err(corrupt(path, format!("unsupported dtype '{ts}' (use a float or integer dtype)"))),
-        };
+        let elements = elements_of(npy, path)?;
         let layout = match order {
             Order::C => Layout::Streaming(elements),
             Order::Fortran => {

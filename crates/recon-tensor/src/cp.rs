@@ -1,0 +1,319 @@
+//! CP decomposition by alternating least squares (Kolda & Bader 2009, §3.4).
+//!
+//! Each sweep updates mode n by `A_n ← MTTKRP_n · (⊛_{m≠n} A_mᵀA_m)⁺` and moves the column norms
+//! into λ. MTTKRP runs over the stored entries only, so a sparse tensor costs O(nnz·N·R) per mode
+//! and is never densified. Missing entries of a dense tensor (NaN) are handled by EM: after each
+//! sweep they take the model's current value, and the error is measured on observed entries only.
+//! Iteration stops when the relative error changes by less than `tol` or after `max_iter` sweeps.
+
+use faer::Mat;
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use recon_core::data::{SparseTensor, Tensor};
+use serde::Serialize;
+
+use crate::error::{invalid, Error, Result};
+use crate::kruskal::{for_each_index, Kruskal};
+
+/// How the factors start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Init {
+    /// Uniform [0, 1) entries from the seed.
+    Random,
+    /// Leading left singular vectors of each unfolding (dense tensors; sparse ones fall back to random).
+    Hosvd,
+}
+
+/// Unfitted CP parameters.
+#[derive(Debug, Clone)]
+pub struct CpParams {
+    rank: usize,
+    init: Init,
+    max_iter: usize,
+    tol: f64,
+    seed: u64,
+}
+
+/// A fitted CP model and how it got there.
+#[derive(Debug, Clone)]
+pub struct CpFit {
+    /// The model.
+    pub model: Kruskal,
+    /// `||X − X̂|| / ||X||` on observed entries after each sweep.
+    pub errors: Vec<f64>,
+    /// Whether the error change fell below `tol`.
+    pub converged: bool,
+    /// The tensor with missing entries filled by the model (dense input only).
+    pub(crate) filled: Option<Vec<f64>>,
+}
+
+impl CpFit {
+    /// Final relative error.
+    pub fn relative_error(&self) -> f64 {
+        *self.errors.last().expect("at least one sweep")
+    }
+}
+
+impl CpParams {
+    /// Rank-`rank` CP, random initialisation with seed 0, at most 500 sweeps, tol 1e-8.
+    pub fn new(rank: usize) -> Self {
+        CpParams { rank, init: Init::Random, max_iter: 500, tol: 1e-8, seed: 0 }
+    }
+    /// Initialisation.
+    pub fn init(mut self, init: Init) -> Self {
+        self.init = init;
+        self
+    }
+    /// Maximum number of sweeps.
+    pub fn max_iter(mut self, n: usize) -> Self {
+        self.max_iter = n;
+        self
+    }
+    /// Stop when the relative error changes by less than this.
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+    /// Seed of the random initialisation.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    fn check(&self, t: &Tensor) -> Result<()> {
+        if self.rank == 0 {
+            return Err(invalid("rank", "must be at least 1"));
+        }
+        if self.max_iter == 0 || !(self.tol >= 0.0) {
+            return Err(invalid("stopping rule", format!("max_iter {} and tol {}", self.max_iter, self.tol)));
+        }
+        let shape = t.shape();
+        let max = shape.iter().product::<usize>();
+        if self.rank > max {
+            return Err(invalid("rank", format!("{} exceeds the number of entries ({max})", self.rank)));
+        }
+        Ok(())
+    }
+
+    /// Fits from the configured initialisation.
+    pub fn fit(&self, t: &Tensor) -> Result<CpFit> {
+        self.check(t)?;
+        let mut rng = StdRng::seed_from_u64(self.seed);
+        let shape = t.shape().to_vec();
+        let random = |rng: &mut StdRng, rows: usize| Mat::<f64>::from_fn(rows, self.rank, |_, _| rng.random::<f64>());
+        let factors = match (self.init, t) {
+            (Init::Hosvd, Tensor::Dense(d)) => {
+                let filled = fill_missing_with_mean(&d.data);
+                shape
+                    .iter()
+                    .enumerate()
+                    .map(|(m, _)| hosvd_factor(&filled, &shape, m, self.rank, &mut rng))
+                    .collect::<Result<Vec<_>>>()?
+            }
+            _ => shape.iter().map(|&rows| random(&mut rng, rows)).collect(),
+        };
+        self.fit_from(t, Kruskal { weights: vec![1.0; self.rank], factors })
+    }
+
+    /// Fits from given initial factors (for comparisons with other implementations).
+    pub fn fit_from(&self, t: &Tensor, init: Kruskal) -> Result<CpFit> {
+        self.check(t)?;
+        if init.rank() != self.rank || init.shape() != t.shape() {
+            return Err(invalid("initial factors", format!("rank {} / shape {:?} do not match", init.rank(), init.shape())));
+        }
+        match t {
+            Tensor::Dense(d) => als_dense(&d.shape, &d.data, init, self),
+            Tensor::Sparse(s) => als_sparse(s, init, self),
+        }
+    }
+}
+
+pub(crate) fn fill_missing_with_mean(data: &[f64]) -> Vec<f64> {
+    let obs: Vec<f64> = data.iter().copied().filter(|v| !v.is_nan()).collect();
+    let mean = obs.iter().sum::<f64>() / obs.len().max(1) as f64;
+    data.iter().map(|v| if v.is_nan() { mean } else { *v }).collect()
+}
+
+/// Mode-`m` unfolding `I_m × (∏ others)` of a C-order tensor.
+pub(crate) fn unfold(data: &[f64], shape: &[usize], m: usize) -> Mat<f64> {
+    let rows = shape[m];
+    let cols = data.len() / rows;
+    let mut out = Mat::<f64>::zeros(rows, cols);
+    let mut counters = vec![0usize; rows];
+    let mut flat = 0;
+    for_each_index(shape, |idx| {
+        let i = idx[m];
+        out[(i, counters[i])] = data[flat];
+        counters[i] += 1;
+        flat += 1;
+    });
+    out
+}
+
+fn hosvd_factor(data: &[f64], shape: &[usize], m: usize, rank: usize, rng: &mut StdRng) -> Result<Mat<f64>> {
+    let x = unfold(data, shape, m);
+    let gram = &x * x.transpose();
+    let evd = gram.self_adjoint_eigen(faer::Side::Lower).map_err(|_| Error::Numerical { what: "HOSVD eigendecomposition" })?;
+    let n = shape[m];
+    let u = evd.U();
+    Ok(Mat::from_fn(n, rank, |i, r| if r < n { u[(i, n - 1 - r)] } else { rng.random::<f64>() }))
+}
+
+/// `⊛_{m≠skip} A_mᵀA_m`.
+fn hadamard_grams(model: &Kruskal, skip: usize) -> Mat<f64> {
+    let r = model.rank();
+    let mut h = Mat::<f64>::from_fn(r, r, |_, _| 1.0);
+    for (m, f) in model.factors.iter().enumerate() {
+        if m != skip {
+            let g = f.transpose() * f;
+            h = Mat::from_fn(r, r, |i, j| h[(i, j)] * g[(i, j)]);
+        }
+    }
+    h
+}
+
+/// Solves `A V = M` for the new factor with V symmetric PSD (pseudo-inverse for rank deficiency).
+fn solve_factor(m: &Mat<f64>, v: &Mat<f64>) -> Result<Mat<f64>> {
+    let svd = v.thin_svd().map_err(|_| Error::Numerical { what: "normal equations of ALS" })?;
+    Ok(m * svd.pseudoinverse())
+}
+
+fn update_mode(model: &mut Kruskal, n: usize, mttkrp: Mat<f64>) -> Result<()> {
+    let v = hadamard_grams(model, n);
+    let mut a = solve_factor(&mttkrp, &v)?;
+    for r in 0..a.ncols() {
+        let norm = a.col(r).norm_l2();
+        model.weights[r] = norm;
+        if norm > 0.0 {
+            a.col_as_slice_mut(r).iter_mut().for_each(|x| *x /= norm);
+        }
+    }
+    model.factors[n] = a;
+    Ok(())
+}
+
+/// Normalises the initial factors so every update sees unit-norm neighbours.
+fn prepare(mut init: Kruskal) -> Kruskal {
+    init.normalize();
+    // λ is recomputed by the first update; fold the initial weights into the first factor.
+    let r = init.rank();
+    let w = std::mem::replace(&mut init.weights, vec![1.0; r]);
+    for (r, wr) in w.iter().enumerate() {
+        init.factors[0].col_as_slice_mut(r).iter_mut().for_each(|x| *x *= wr);
+    }
+    init
+}
+
+fn dense_mttkrp(shape: &[usize], data: &[f64], model: &Kruskal, n: usize) -> Mat<f64> {
+    let r = model.rank();
+    let mut out = Mat::<f64>::zeros(shape[n], r);
+    let mut flat = 0;
+    let mut prod = vec![0.0; r];
+    for_each_index(shape, |idx| {
+        let x = data[flat];
+        flat += 1;
+        if x == 0.0 {
+            return;
+        }
+        prod.iter_mut().for_each(|p| *p = x);
+        for (m, f) in model.factors.iter().enumerate() {
+            if m != n {
+                for (c, p) in prod.iter_mut().enumerate() {
+                    *p *= f[(idx[m], c)];
+                }
+            }
+        }
+        for (c, p) in prod.iter().enumerate() {
+            out[(idx[n], c)] += p;
+        }
+    });
+    out
+}
+
+fn als_dense(shape: &[usize], data: &[f64], init: Kruskal, p: &CpParams) -> Result<CpFit> {
+    let missing: Vec<usize> = data.iter().enumerate().filter(|(_, v)| v.is_nan()).map(|(i, _)| i).collect();
+    let mut filled = fill_missing_with_mean(data);
+    let norm_obs: f64 = data.iter().filter(|v| !v.is_nan()).map(|v| v * v).sum::<f64>().sqrt();
+    if !(norm_obs > 0.0) {
+        return Err(recon_core::Error::ZeroVariance.into());
+    }
+    let mut model = prepare(init);
+    let mut errors = Vec::new();
+    let mut converged = false;
+    for _ in 0..p.max_iter {
+        for n in 0..shape.len() {
+            let m = dense_mttkrp(shape, &filled, &model, n);
+            update_mode(&mut model, n, m)?;
+        }
+        let full = model.full();
+        let mut err = 0.0;
+        for (i, (x, xh)) in data.iter().zip(&full).enumerate() {
+            if !x.is_nan() {
+                err += (x - xh) * (x - xh);
+            } else {
+                filled[i] = *xh;
+            }
+        }
+        let rel = err.sqrt() / norm_obs;
+        let done = errors.last().is_some_and(|prev: &f64| (prev - rel).abs() < p.tol);
+        errors.push(rel);
+        if done {
+            converged = true;
+            break;
+        }
+    }
+    let filled = (!missing.is_empty()).then_some(filled);
+    Ok(CpFit { model, errors, converged, filled })
+}
+
+fn sparse_mttkrp(t: &SparseTensor, model: &Kruskal, n: usize) -> Mat<f64> {
+    let r = model.rank();
+    let mut out = Mat::<f64>::zeros(t.shape[n], r);
+    let mut prod = vec![0.0; r];
+    for e in 0..t.nnz() {
+        let idx = t.index(e);
+        prod.iter_mut().for_each(|p| *p = t.values[e]);
+        for (m, f) in model.factors.iter().enumerate() {
+            if m != n {
+                for (c, p) in prod.iter_mut().enumerate() {
+                    *p *= f[(idx[m], c)];
+                }
+            }
+        }
+        for (c, p) in prod.iter().enumerate() {
+            out[(idx[n], c)] += p;
+        }
+    }
+    out
+}
+
+/// `||X − X̂||² = ||X||² − 2⟨X, X̂⟩ + ||X̂||²`, with ⟨X, X̂⟩ over the nonzeros.
+pub(crate) fn sparse_residual_sq(t: &SparseTensor, model: &Kruskal) -> f64 {
+    let norm_x: f64 = t.values.iter().map(|v| v * v).sum();
+    let inner: f64 = (0..t.nnz()).map(|e| t.values[e] * model.value_at(t.index(e))).sum();
+    (norm_x - 2.0 * inner + model.norm_sq()).max(0.0)
+}
+
+fn als_sparse(t: &SparseTensor, init: Kruskal, p: &CpParams) -> Result<CpFit> {
+    let norm_x: f64 = t.values.iter().map(|v| v * v).sum::<f64>().sqrt();
+    if !(norm_x > 0.0) {
+        return Err(recon_core::Error::ZeroVariance.into());
+    }
+    let mut model = prepare(init);
+    let mut errors = Vec::new();
+    let mut converged = false;
+    for _ in 0..p.max_iter {
+        for n in 0..t.n_modes() {
+            let m = sparse_mttkrp(t, &model, n);
+            update_mode(&mut model, n, m)?;
+        }
+        let rel = sparse_residual_sq(t, &model).sqrt() / norm_x;
+        let done = errors.last().is_some_and(|prev: &f64| (prev - rel).abs() < p.tol);
+        errors.push(rel);
+        if done {
+            converged = true;
+            break;
+        }
+    }
+    Ok(CpFit { model, errors, converged, filled: None })
+}

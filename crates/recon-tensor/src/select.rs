@@ -1,0 +1,222 @@
+//! Choosing the CP rank with three independent rulers: the error-vs-rank curve and its Kneedle
+//! elbow, core consistency, and split-half stability.
+//!
+//! For each rank, several starts are fitted (start 0 from HOSVD for dense tensors, the others
+//! from seeded random factors); the best start counts and the spread (worst − best) is reported.
+//! Split-half: the first mode is split at random (seeded) into two halves, each half is fitted
+//! at the same rank, and the factor match score of the other modes compares the two fits.
+//!
+//! **Rule.** The recommended rank is the largest rank whose core consistency is at least
+//! [`CC_MIN`] % and whose split-half FMS is at least [`FMS_MIN`]; if no rank passes both, the elbow.
+
+use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
+use recon_core::data::{DenseTensor, SparseTensor, Tensor};
+use recon_core::ruler::kneedle;
+use serde::Serialize;
+
+use crate::cp::{fill_missing_with_mean, CpFit, CpParams, Init};
+use crate::diagnostics::{corcondia_dense, corcondia_sparse, factor_match_score};
+use crate::error::{invalid, Result};
+use crate::kruskal::Kruskal;
+
+/// Core consistency (%) a rank needs to be recommended.
+pub const CC_MIN: f64 = 80.0;
+/// Split-half factor match score a rank needs to be recommended.
+pub const FMS_MIN: f64 = 0.8;
+
+/// Parameters of a rank search.
+#[derive(Debug, Clone)]
+pub struct RankSearch {
+    /// Ranks to fit, increasing.
+    pub ranks: Vec<usize>,
+    /// Starts per rank (≥ 1).
+    pub starts: usize,
+    /// Seed for random starts and the split.
+    pub seed: u64,
+    /// Sweeps per fit.
+    pub max_iter: usize,
+    /// Stopping tolerance on the change of relative error.
+    pub tol: f64,
+}
+
+/// What a rank search found (the JSON of `recon tensor`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RankReport {
+    pub shape: Vec<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nnz: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<usize>,
+    pub ranks: Vec<usize>,
+    /// Best start per rank, `||X − X̂||_F / ||X||_F` on observed entries.
+    pub relative_error: Vec<f64>,
+    /// Worst minus best start per rank.
+    pub relative_error_spread: Vec<f64>,
+    pub elbow: usize,
+    /// Core consistency (%) of the best start per rank (`null` if it could not be computed).
+    pub corcondia: Vec<Option<f64>>,
+    pub split_half_fms: Vec<f64>,
+    pub recommended_rank: usize,
+    pub reason: String,
+    /// Best model per rank.
+    #[serde(skip)]
+    pub models: Vec<Kruskal>,
+}
+
+impl RankSearch {
+    fn check(&self, t: &Tensor) -> Result<()> {
+        if self.ranks.is_empty() || self.ranks.contains(&0) || self.ranks.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(invalid("ranks", format!("{:?} is not an increasing list of positive ranks", self.ranks)));
+        }
+        if self.starts == 0 {
+            return Err(invalid("starts", "must be at least 1"));
+        }
+        if t.shape()[0] < 4 {
+            return Err(invalid("tensor", "split-half needs at least 4 slices in the first mode"));
+        }
+        Ok(())
+    }
+
+    fn best_fit(&self, t: &Tensor, rank: usize, salt: u64, tick: &mut dyn FnMut()) -> Result<(CpFit, f64)> {
+        let mut best: Option<CpFit> = None;
+        let mut worst = f64::NEG_INFINITY;
+        for s in 0..self.starts {
+            let init = if s == 0 && matches!(t, Tensor::Dense(_)) { Init::Hosvd } else { Init::Random };
+            let seed = self.seed.wrapping_mul(1_000_003).wrapping_add(salt * 10_007 + s as u64);
+            let fit = CpParams::new(rank).init(init).seed(seed).max_iter(self.max_iter).tol(self.tol).fit(t)?;
+            worst = worst.max(fit.relative_error());
+            if best.as_ref().is_none_or(|b| fit.relative_error() < b.relative_error()) {
+                best = Some(fit);
+            }
+            tick();
+        }
+        let best = best.expect("starts ≥ 1");
+        let spread = worst - best.relative_error();
+        Ok((best, spread))
+    }
+
+    /// Total fits the search will run (for a progress bar).
+    pub fn n_fits(&self) -> usize {
+        self.ranks.len() * self.starts * 3
+    }
+
+    /// Runs the search; `tick` is called after every fit.
+    pub fn run(&self, t: &Tensor, tick: &mut dyn FnMut()) -> Result<RankReport> {
+        self.check(t)?;
+        let (half_a, half_b) = split_first_mode(t, self.seed);
+        let mut report = RankReport {
+            shape: t.shape().to_vec(),
+            nnz: match t {
+                Tensor::Sparse(s) => Some(s.nnz()),
+                Tensor::Dense(_) => None,
+            },
+            missing: match t {
+                Tensor::Dense(d) => Some(d.data.iter().filter(|v| v.is_nan()).count()),
+                Tensor::Sparse(_) => None,
+            },
+            ranks: self.ranks.clone(),
+            relative_error: Vec::new(),
+            relative_error_spread: Vec::new(),
+            elbow: self.ranks[0],
+            corcondia: Vec::new(),
+            split_half_fms: Vec::new(),
+            recommended_rank: self.ranks[0],
+            reason: String::new(),
+            models: Vec::new(),
+        };
+        for &rank in &self.ranks {
+            let (fit, spread) = self.best_fit(t, rank, 0, tick)?;
+            let cc = match t {
+                Tensor::Dense(d) => {
+                    let filled = fit.filled.clone().unwrap_or_else(|| d.data.clone());
+                    corcondia_dense(&d.shape, &filled, &fit.model)
+                }
+                Tensor::Sparse(s) => corcondia_sparse(s, &fit.model),
+            };
+            let (fa, _) = self.best_fit(&half_a, rank, 1, tick)?;
+            let (fb, _) = self.best_fit(&half_b, rank, 2, tick)?;
+            let modes: Vec<usize> = (1..t.shape().len()).collect();
+            report.relative_error.push(fit.relative_error());
+            report.relative_error_spread.push(spread);
+            report.corcondia.push(cc.filter(|v| v.is_finite()));
+            report.split_half_fms.push(factor_match_score(&fa.model, &fb.model, &modes));
+            report.models.push(fit.model);
+        }
+        // Elbow on the curve, with rank 0 (error 1) in front when the ranks start at 1.
+        let (mut x, mut y): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+        if self.ranks[0] == 1 {
+            x.push(0.0);
+            y.push(1.0);
+        }
+        x.extend(self.ranks.iter().map(|&r| r as f64));
+        y.extend(report.relative_error.iter().map(|e| e * e));
+        let knees = kneedle(&x, &y, 1.0);
+        report.elbow = (x[knees.chosen] as usize).max(self.ranks[0]);
+        let passes = |i: usize| report.corcondia[i].is_some_and(|c| c >= CC_MIN) && report.split_half_fms[i] >= FMS_MIN;
+        let chosen = (0..self.ranks.len()).rev().find(|&i| passes(i));
+        let (rec, how) = match chosen {
+            Some(i) => (self.ranks[i], format!("the largest rank with core consistency ≥ {CC_MIN}% and split-half FMS ≥ {FMS_MIN}")),
+            None => (report.elbow, format!("no rank has core consistency ≥ {CC_MIN}% and split-half FMS ≥ {FMS_MIN}; the elbow")),
+        };
+        let i = self.ranks.iter().position(|&r| r == rec).expect("a searched rank");
+        let cc = |i: usize| report.corcondia[i].map_or("n/a".to_string(), |c| format!("{c:.0}%"));
+        let next = if i + 1 < self.ranks.len() { format!(" and {} at {}", cc(i + 1), self.ranks[i + 1]) } else { String::new() };
+        report.reason = format!(
+            "rank {rec} ({how}): elbow at {}, core consistency {} at {rec}{next}, split-half FMS {:.2} at {rec}",
+            report.elbow, cc(i), report.split_half_fms[i]
+        );
+        report.recommended_rank = rec;
+        Ok(report)
+    }
+}
+
+/// Splits the first mode into two random halves (seeded) and returns the two sub-tensors.
+pub fn split_first_mode(t: &Tensor, seed: u64) -> (Tensor, Tensor) {
+    let n0 = t.shape()[0];
+    let mut perm: Vec<usize> = (0..n0).collect();
+    perm.shuffle(&mut StdRng::seed_from_u64(seed ^ 0x5eed_5b1e));
+    let (a, b) = perm.split_at(n0 / 2);
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort_unstable();
+    b.sort_unstable();
+    (sub_tensor(t, &a), sub_tensor(t, &b))
+}
+
+/// The slices `rows` of the first mode, renumbered 0..rows.len().
+fn sub_tensor(t: &Tensor, rows: &[usize]) -> Tensor {
+    match t {
+        Tensor::Dense(d) => {
+            let slice: usize = d.shape[1..].iter().product();
+            let mut data = Vec::with_capacity(rows.len() * slice);
+            for &r in rows {
+                data.extend_from_slice(&d.data[r * slice..(r + 1) * slice]);
+            }
+            let mut shape = d.shape.clone();
+            shape[0] = rows.len();
+            // A half whose entries are all missing cannot be fitted; fill with the mean instead.
+            if data.iter().all(|v| v.is_nan()) {
+                data = fill_missing_with_mean(&d.data)[..data.len()].to_vec();
+            }
+            Tensor::Dense(DenseTensor { shape, data })
+        }
+        Tensor::Sparse(s) => {
+            let mut new_index = vec![usize::MAX; s.shape[0]];
+            for (k, &r) in rows.iter().enumerate() {
+                new_index[r] = k;
+            }
+            let n = s.n_modes();
+            let (mut indices, mut values) = (Vec::new(), Vec::new());
+            for e in 0..s.nnz() {
+                let idx = s.index(e);
+                if new_index[idx[0]] != usize::MAX {
+                    indices.push(new_index[idx[0]]);
+                    indices.extend_from_slice(&idx[1..n]);
+                    values.push(s.values[e]);
+                }
+            }
+            let mut shape = s.shape.clone();
+            shape[0] = rows.len();
+            Tensor::Sparse(SparseTensor { shape, indices, values })
+        }
+    }
+}
