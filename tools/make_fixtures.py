@@ -89,6 +89,11 @@ def main():
     np.save("crates/recon-core/tests/fixtures/wine_u1_c.npy", np.clip(np.round(sub), 0, 255).astype(np.uint8))
     np.save("crates/recon-core/tests/fixtures/vector_1d.npy", sub[:, 0])
     np.savetxt("crates/recon-core/tests/fixtures/wine_sub.csv", sub, delimiter=",", header="a,b,c,d,e", comments="", fmt="%.17g")
+    # Small 3-way tensors: C order with two NaN (missing) entries, and Fortran order.
+    t = np.arange(24, dtype=np.float64).reshape(2, 3, 4)
+    tn = t.copy(); tn[0, 0, 1] = np.nan; tn[1, 2, 3] = np.nan
+    np.save("crates/recon-core/tests/fixtures/tensor_2x3x4_nan.npy", tn)
+    np.save("crates/recon-core/tests/fixtures/tensor_2x3x4_fortran.npy", np.asfortranarray(t))
     print("wrote fixtures with numpy", np.__version__, "scikit-learn", sklearn.__version__)
 
 

@@ -270,3 +270,60 @@ fn standardising_changes_the_picture_and_methods_still_agree() {
     let o = recon().args(["curve", w, "--label-col", "cultivar", "--scale", "--no-center"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn tensor_rank_search_on_the_il2_tensor_with_missing_entries() {
+    let d = tempfile::tempdir().unwrap();
+    let il2 = repo("data/IL2_Response_Tensor.npy");
+    let out = d.path().join("il2");
+    let j = json(&[
+        "tensor",
+        il2.to_str().unwrap(),
+        "--ranks",
+        "1..3",
+        "--starts",
+        "2",
+        "--seed",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(j["shape"], serde_json::json!([13, 4, 12, 8]));
+    assert_eq!(j["missing"], 192);
+    let e = floats(&j["relative_error"]);
+    assert_eq!(e.len(), 3);
+    assert!(e.windows(2).all(|w| w[1] <= w[0]) && e[0] < 1.0, "{e:?}");
+    for k in ["relative_error_spread", "corcondia", "split_half_fms"] {
+        assert_eq!(j[k].as_array().unwrap().len(), 3, "{k}");
+    }
+    let rec = j["recommended_rank"].as_u64().unwrap();
+    assert!((1..=3).contains(&rec) && j["reason"].as_str().unwrap().starts_with(&format!("rank {rec}")));
+    for m in 0..4 {
+        assert!(out.join(format!("factor_{m}.npy")).exists());
+    }
+    assert!(out.join("curve.svg").exists() && out.join("tensor.json").exists());
+    // Same seed, same answer.
+    let again = json(&["tensor", il2.to_str().unwrap(), "--ranks", "1..3", "--starts", "2", "--seed", "1"]);
+    assert_eq!(again["relative_error"], j["relative_error"]);
+}
+
+#[test]
+fn tensor_bad_inputs_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    let bad = d.path().join("bad.tns");
+    std::fs::write(&bad, "1 1 1 2.0\n0 1 1 1.0\n").unwrap();
+    let il2 = repo("data/IL2_Response_Tensor.npy");
+    let wine = repo("crates/recon-core/tests/fixtures/wine_f8_c.npy");
+    for args in [
+        vec![bad.to_str().unwrap(), "--ranks", "1..2"],
+        vec![il2.to_str().unwrap(), "--ranks", "3..1"],
+        vec![il2.to_str().unwrap(), "--ranks", "0,1"],
+        vec![wine.to_str().unwrap(), "--ranks", "1..2"],
+        vec![il2.to_str().unwrap(), "--ranks", "1..2", "--starts", "0"],
+    ] {
+        let o = recon().arg("tensor").args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with("error: ") && err.trim_end().lines().count() == 1, "{err}");
+    }
+}

@@ -154,3 +154,48 @@ fn zero_variance_and_curve_rules() {
     assert!(rank_for_energy(&c, 0.0).is_err());
     assert!((psnr(1.0, 255.0) - 48.130_803_608_679_1).abs() < 1e-9);
 }
+
+#[test]
+fn tns_files_parse_and_bad_lines_name_the_line() {
+    use recon_core::data::{load_tensor, load_tns, write_tns, Tensor};
+    let d = tempfile::tempdir().unwrap();
+    let p = write(d.path(), "ok.tns", "# a comment\n1 1 1 2.0\n2 3 1 1.5  # trailing\n\n1 1 1 0.5\n");
+    let t = load_tns(&p).unwrap();
+    assert_eq!(t.shape, [2, 3, 1]);
+    assert_eq!(t.values, [2.5, 1.5], "duplicates are added");
+    assert_eq!(t.coords(1), [1, 2, 0]);
+    let q = d.path().join("back.tns");
+    write_tns(&q, &t).unwrap();
+    assert_eq!(load_tns(&q).unwrap(), t);
+    let err = |text: &str| load_tensor(&write(d.path(), "bad.tns", text)).unwrap_err().to_string();
+    assert!(err("1 1 1 2.0\n0 1 1 1.0\n").contains("line 2: index 0 in mode 1"));
+    assert!(err("1 1 1 2.0\n1 1 1\n").contains("line 2: 3 fields"));
+    assert!(err("1 1 2.0\n").contains("at least 3 indices"));
+    assert!(err("1 x 1 2.0\n").contains("index 'x' in mode 2"));
+    assert!(err("1 1 1 abc\n").contains("value 'abc'"));
+    assert!(err("# nothing\n").contains("no entries"));
+    // Dense: NaN marks missing entries; an all-missing tensor and a matrix are refused.
+    let covid_like = load_tensor(&fixture("wine_f8_c.npy")).unwrap_err().to_string();
+    assert!(covid_like.contains("at least 3 modes"), "{covid_like}");
+    let all_nan = d.path().join("nan.npy");
+    let mut bytes = std::fs::read(fixture("tensor_2x3x4_nan.npy")).unwrap();
+    std::fs::write(&all_nan, &bytes).unwrap();
+    match load_tensor(&all_nan).unwrap() {
+        Tensor::Dense(t) => {
+            assert_eq!(t.shape, [2, 3, 4]);
+            assert_eq!(t.data.iter().filter(|v| v.is_nan()).count(), 2);
+            assert_eq!(t.data[5], 5.0);
+        }
+        Tensor::Sparse(_) => panic!("dense expected"),
+    }
+    let f = load_tensor(&fixture("tensor_2x3x4_fortran.npy")).unwrap();
+    match f {
+        Tensor::Dense(t) => {
+            assert_eq!(t.data, (0..24).map(f64::from).collect::<Vec<_>>(), "Fortran order re-laid in C order")
+        }
+        Tensor::Sparse(_) => panic!("dense expected"),
+    }
+    bytes.truncate(bytes.len() - 8);
+    std::fs::write(&all_nan, &bytes).unwrap();
+    assert!(load_tensor(&all_nan).is_err());
+}

@@ -119,7 +119,10 @@ impl CpParams {
     pub fn fit_from(&self, t: &Tensor, init: Kruskal) -> Result<CpFit> {
         self.check(t)?;
         if init.rank() != self.rank || init.shape() != t.shape() {
-            return Err(invalid("initial factors", format!("rank {} / shape {:?} do not match", init.rank(), init.shape())));
+            return Err(invalid(
+                "initial factors",
+                format!("rank {} / shape {:?} do not match", init.rank(), init.shape()),
+            ));
         }
         match t {
             Tensor::Dense(d) => als_dense(&d.shape, &d.data, init, self),
@@ -153,7 +156,9 @@ pub(crate) fn unfold(data: &[f64], shape: &[usize], m: usize) -> Mat<f64> {
 fn hosvd_factor(data: &[f64], shape: &[usize], m: usize, rank: usize, rng: &mut StdRng) -> Result<Mat<f64>> {
     let x = unfold(data, shape, m);
     let gram = &x * x.transpose();
-    let evd = gram.self_adjoint_eigen(faer::Side::Lower).map_err(|_| Error::Numerical { what: "HOSVD eigendecomposition" })?;
+    let evd = gram
+        .self_adjoint_eigen(faer::Side::Lower)
+        .map_err(|_| Error::Numerical { what: "HOSVD eigendecomposition" })?;
     let n = shape[m];
     let u = evd.U();
     Ok(Mat::from_fn(n, rank, |i, r| if r < n { u[(i, n - 1 - r)] } else { rng.random::<f64>() }))
@@ -204,30 +209,26 @@ fn prepare(mut init: Kruskal) -> Kruskal {
     init
 }
 
-fn dense_mttkrp(shape: &[usize], data: &[f64], model: &Kruskal, n: usize) -> Mat<f64> {
+/// Khatri–Rao product of every factor but mode `n`, rows in C order of the other modes
+/// (matching the columns of [`unfold`]).
+fn khatri_rao_except(model: &Kruskal, n: usize) -> Mat<f64> {
     let r = model.rank();
-    let mut out = Mat::<f64>::zeros(shape[n], r);
-    let mut flat = 0;
-    let mut prod = vec![0.0; r];
-    for_each_index(shape, |idx| {
-        let x = data[flat];
-        flat += 1;
-        if x == 0.0 {
-            return;
-        }
-        prod.iter_mut().for_each(|p| *p = x);
-        for (m, f) in model.factors.iter().enumerate() {
-            if m != n {
-                for (c, p) in prod.iter_mut().enumerate() {
-                    *p *= f[(idx[m], c)];
-                }
+    let others: Vec<usize> = (0..model.factors.len()).filter(|&m| m != n).collect();
+    let shape: Vec<usize> = others.iter().map(|&m| model.factors[m].nrows()).collect();
+    let rows: usize = shape.iter().product();
+    let mut kr = Mat::<f64>::zeros(rows, r);
+    let mut j = 0;
+    for_each_index(&shape, |idx| {
+        for c in 0..r {
+            let mut p = 1.0;
+            for (k, &m) in others.iter().enumerate() {
+                p *= model.factors[m][(idx[k], c)];
             }
+            kr[(j, c)] = p;
         }
-        for (c, p) in prod.iter().enumerate() {
-            out[(idx[n], c)] += p;
-        }
+        j += 1;
     });
-    out
+    kr
 }
 
 fn als_dense(shape: &[usize], data: &[f64], init: Kruskal, p: &CpParams) -> Result<CpFit> {
@@ -240,21 +241,38 @@ fn als_dense(shape: &[usize], data: &[f64], init: Kruskal, p: &CpParams) -> Resu
     let mut model = prepare(init);
     let mut errors = Vec::new();
     let mut converged = false;
+    let last = shape.len() - 1;
+    // Unfoldings of the (filled) tensor: MTTKRP_n = X_(n) · KR(others), a matrix product.
+    let mut unfoldings: Vec<Mat<f64>> = (0..shape.len()).map(|n| unfold(&filled, shape, n)).collect();
     for _ in 0..p.max_iter {
-        for n in 0..shape.len() {
-            let m = dense_mttkrp(shape, &filled, &model, n);
+        let mut m_last = Mat::<f64>::zeros(0, 0);
+        for (n, xn) in unfoldings.iter().enumerate() {
+            let m = xn * khatri_rao_except(&model, n);
+            if n == last {
+                m_last = m.clone();
+            }
             update_mode(&mut model, n, m)?;
         }
-        let full = model.full();
-        let mut err = 0.0;
-        for (i, (x, xh)) in data.iter().zip(&full).enumerate() {
-            if !x.is_nan() {
-                err += (x - xh) * (x - xh);
-            } else {
-                filled[i] = *xh;
+        let rel = if missing.is_empty() {
+            // ||X − X̂||² = ||X||² − 2⟨X, X̂⟩ + ||X̂||², with ⟨X, X̂⟩ = Σ_{i,r} M_N[i, r] A_N[i, r] λ_r.
+            let a = &model.factors[last];
+            let inner: f64 = (0..a.ncols())
+                .map(|r| model.weights[r] * (0..a.nrows()).map(|i| m_last[(i, r)] * a[(i, r)]).sum::<f64>())
+                .sum();
+            (norm_obs * norm_obs - 2.0 * inner + model.norm_sq()).max(0.0).sqrt() / norm_obs
+        } else {
+            let full = model.full();
+            let mut err = 0.0;
+            for (i, (x, xh)) in data.iter().zip(&full).enumerate() {
+                if !x.is_nan() {
+                    err += (x - xh) * (x - xh);
+                } else {
+                    filled[i] = *xh;
+                }
             }
-        }
-        let rel = err.sqrt() / norm_obs;
+            unfoldings = (0..shape.len()).map(|n| unfold(&filled, shape, n)).collect();
+            err.sqrt() / norm_obs
+        };
         let done = errors.last().is_some_and(|prev: &f64| (prev - rel).abs() < p.tol);
         errors.push(rel);
         if done {
@@ -271,7 +289,7 @@ fn sparse_mttkrp(t: &SparseTensor, model: &Kruskal, n: usize) -> Mat<f64> {
     let mut out = Mat::<f64>::zeros(t.shape[n], r);
     let mut prod = vec![0.0; r];
     for e in 0..t.nnz() {
-        let idx = t.index(e);
+        let idx = t.coords(e);
         prod.iter_mut().for_each(|p| *p = t.values[e]);
         for (m, f) in model.factors.iter().enumerate() {
             if m != n {
@@ -290,7 +308,7 @@ fn sparse_mttkrp(t: &SparseTensor, model: &Kruskal, n: usize) -> Mat<f64> {
 /// `||X − X̂||² = ||X||² − 2⟨X, X̂⟩ + ||X̂||²`, with ⟨X, X̂⟩ over the nonzeros.
 pub(crate) fn sparse_residual_sq(t: &SparseTensor, model: &Kruskal) -> f64 {
     let norm_x: f64 = t.values.iter().map(|v| v * v).sum();
-    let inner: f64 = (0..t.nnz()).map(|e| t.values[e] * model.value_at(t.index(e))).sum();
+    let inner: f64 = (0..t.nnz()).map(|e| t.values[e] * model.value_at(t.coords(e))).sum();
     (norm_x - 2.0 * inner + model.norm_sq()).max(0.0)
 }
 

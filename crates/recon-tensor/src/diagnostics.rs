@@ -36,7 +36,7 @@ pub fn corcondia_sparse(t: &SparseTensor, model: &Kruskal) -> Option<f64> {
     let (p, r) = pinvs(model)?;
     let mut g = vec![0.0; r.pow(t.n_modes() as u32)];
     for e in 0..t.nnz() {
-        accumulate(&mut g, &p, t.index(e), t.values[e], r);
+        accumulate(&mut g, &p, t.coords(e), t.values[e], r);
     }
     Some(score(&g, r, t.n_modes()))
 }

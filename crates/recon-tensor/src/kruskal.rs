@@ -24,7 +24,9 @@ impl Kruskal {
 
     /// The model value at one index.
     pub fn value_at(&self, idx: &[usize]) -> f64 {
-        (0..self.rank()).map(|r| self.weights[r] * self.factors.iter().zip(idx).map(|(f, &i)| f[(i, r)]).product::<f64>()).sum()
+        (0..self.rank())
+            .map(|r| self.weights[r] * self.factors.iter().zip(idx).map(|(f, &i)| f[(i, r)]).product::<f64>())
+            .sum()
     }
 
     /// `||X̂||²_F = λᵀ (⊛_m A_mᵀA_m) λ`.

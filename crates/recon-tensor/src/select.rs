@@ -142,28 +142,34 @@ impl RankSearch {
             report.split_half_fms.push(factor_match_score(&fa.model, &fb.model, &modes));
             report.models.push(fit.model);
         }
-        // Elbow on the curve, with rank 0 (error 1) in front when the ranks start at 1.
-        let (mut x, mut y): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
-        if self.ranks[0] == 1 {
-            x.push(0.0);
-            y.push(1.0);
-        }
-        x.extend(self.ranks.iter().map(|&r| r as f64));
-        y.extend(report.relative_error.iter().map(|e| e * e));
-        let knees = kneedle(&x, &y, 1.0);
-        report.elbow = (x[knees.chosen] as usize).max(self.ranks[0]);
+        // Elbow of the relative-error curve over the ranks searched.
+        let x: Vec<f64> = self.ranks.iter().map(|&r| r as f64).collect();
+        let knees = kneedle(&x, &report.relative_error, 1.0);
+        report.elbow = self.ranks[knees.chosen];
         let passes = |i: usize| report.corcondia[i].is_some_and(|c| c >= CC_MIN) && report.split_half_fms[i] >= FMS_MIN;
         let chosen = (0..self.ranks.len()).rev().find(|&i| passes(i));
         let (rec, how) = match chosen {
-            Some(i) => (self.ranks[i], format!("the largest rank with core consistency ≥ {CC_MIN}% and split-half FMS ≥ {FMS_MIN}")),
-            None => (report.elbow, format!("no rank has core consistency ≥ {CC_MIN}% and split-half FMS ≥ {FMS_MIN}; the elbow")),
+            Some(i) => (
+                self.ranks[i],
+                format!("the largest rank with core consistency ≥ {CC_MIN}% and split-half FMS ≥ {FMS_MIN}"),
+            ),
+            None => (
+                report.elbow,
+                format!("no rank has core consistency ≥ {CC_MIN}% and split-half FMS ≥ {FMS_MIN}; the elbow"),
+            ),
         };
         let i = self.ranks.iter().position(|&r| r == rec).expect("a searched rank");
         let cc = |i: usize| report.corcondia[i].map_or("n/a".to_string(), |c| format!("{c:.0}%"));
-        let next = if i + 1 < self.ranks.len() { format!(" and {} at {}", cc(i + 1), self.ranks[i + 1]) } else { String::new() };
+        let next = if i + 1 < self.ranks.len() {
+            format!(" and {} at {}", cc(i + 1), self.ranks[i + 1])
+        } else {
+            String::new()
+        };
         report.reason = format!(
             "rank {rec} ({how}): elbow at {}, core consistency {} at {rec}{next}, split-half FMS {:.2} at {rec}",
-            report.elbow, cc(i), report.split_half_fms[i]
+            report.elbow,
+            cc(i),
+            report.split_half_fms[i]
         );
         report.recommended_rank = rec;
         Ok(report)
@@ -207,7 +213,7 @@ fn sub_tensor(t: &Tensor, rows: &[usize]) -> Tensor {
             let n = s.n_modes();
             let (mut indices, mut values) = (Vec::new(), Vec::new());
             for e in 0..s.nnz() {
-                let idx = s.index(e);
+                let idx = s.coords(e);
                 if new_index[idx[0]] != usize::MAX {
                     indices.push(new_index[idx[0]]);
                     indices.extend_from_slice(&idx[1..n]);

@@ -70,7 +70,9 @@ fn masked_cp_predicts_hidden_entries_better_than_the_mean() {
     let fit = CpParams::new(2).init(Init::Hosvd).tol(1e-10).fit(&Tensor::Dense(observed.clone())).unwrap();
     let model = fit.model.full();
     let obs_mean = observed.data.iter().filter(|v| !v.is_nan()).sum::<f64>() / (full.data.len() - hidden.len()) as f64;
-    let rmse = |f: &dyn Fn(usize) -> f64| (hidden.iter().map(|&i| (f(i) - full.data[i]).powi(2)).sum::<f64>() / hidden.len() as f64).sqrt();
+    let rmse = |f: &dyn Fn(usize) -> f64| {
+        (hidden.iter().map(|&i| (f(i) - full.data[i]).powi(2)).sum::<f64>() / hidden.len() as f64).sqrt()
+    };
     let (cp, mean) = (rmse(&|i| model[i]), rmse(&|_| obs_mean));
     assert!(cp < 0.2 * mean, "hidden-entry RMSE: CP {cp} vs mean {mean}");
 }

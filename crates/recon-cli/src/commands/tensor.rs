@@ -93,7 +93,11 @@ fn table(r: &RankReport, input: &str) -> String {
     }
     s += "\n rank  rel_error   spread    corcondia  split-half FMS\n";
     for i in 0..r.ranks.len() {
-        let cc = r.corcondia[i].map_or("      n/a".to_string(), |c| format!("{c:>8.1}%"));
+        let cc = match r.corcondia[i] {
+            None => "      n/a".to_string(),
+            Some(c) if c.abs() >= 1e4 => format!("{c:>8.1e}%"),
+            Some(c) => format!("{c:>8.1}%"),
+        };
         let mark = if r.ranks[i] == r.recommended_rank { "  <- recommended" } else { "" };
         s += &format!(
             "{:>5}  {:>9.6}  {:>8.2e}  {cc}  {:>14.3}{mark}\n",

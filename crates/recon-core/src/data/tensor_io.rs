@@ -37,8 +37,8 @@ impl SparseTensor {
     pub fn n_modes(&self) -> usize {
         self.shape.len()
     }
-    /// Indices of entry `e`.
-    pub fn index(&self, e: usize) -> &[usize] {
+    /// The 0-based indices of entry `e`.
+    pub fn coords(&self, e: usize) -> &[usize] {
         let n = self.shape.len();
         &self.indices[e * n..(e + 1) * n]
     }
@@ -74,7 +74,10 @@ pub fn load_tensor(path: &Path) -> Result<Tensor> {
         Some("npy") => {
             let (shape, data) = super::npy_table::read_npy_nd(path)?;
             if data.iter().all(|v| v.is_nan()) {
-                return Err(Error::Empty { what: path.display().to_string(), reason: "every entry is missing (NaN)".into() });
+                return Err(Error::Empty {
+                    what: path.display().to_string(),
+                    reason: "every entry is missing (NaN)".into(),
+                });
             }
             if let Some(i) = data.iter().position(|v| v.is_infinite()) {
                 return Err(corrupt(path, format!("infinite value at flat index {i}")));
@@ -110,21 +113,34 @@ pub fn load_tns(path: &Path) -> Result<SparseTensor> {
         if n_modes == 0 {
             n_modes = tokens.len().saturating_sub(1);
             if n_modes < 3 {
-                return Err(corrupt(path, format!("line {at}: {} field(s); a tensor needs at least 3 indices and a value", tokens.len())));
+                return Err(corrupt(
+                    path,
+                    format!("line {at}: {} field(s); a tensor needs at least 3 indices and a value", tokens.len()),
+                ));
             }
         }
         if tokens.len() != n_modes + 1 {
-            return Err(corrupt(path, format!("line {at}: {} fields, expected {} indices and a value", tokens.len(), n_modes)));
+            return Err(corrupt(
+                path,
+                format!("line {at}: {} fields, expected {} indices and a value", tokens.len(), n_modes),
+            ));
         }
         let mut idx = Vec::with_capacity(n_modes);
         for (m, tok) in tokens[..n_modes].iter().enumerate() {
-            let i: usize = tok.parse().map_err(|_| corrupt(path, format!("line {at}: index '{tok}' in mode {} is not a positive integer", m + 1)))?;
+            let i: usize = tok.parse().map_err(|_| {
+                corrupt(path, format!("line {at}: index '{tok}' in mode {} is not a positive integer", m + 1))
+            })?;
             if i == 0 {
-                return Err(corrupt(path, format!("line {at}: index 0 in mode {} (FROSTT indices are 1-based)", m + 1)));
+                return Err(corrupt(
+                    path,
+                    format!("line {at}: index 0 in mode {} (FROSTT indices are 1-based)", m + 1),
+                ));
             }
             idx.push(i - 1);
         }
-        let v: f64 = tokens[n_modes].parse().map_err(|_| corrupt(path, format!("line {at}: value '{}' is not a number", tokens[n_modes])))?;
+        let v: f64 = tokens[n_modes]
+            .parse()
+            .map_err(|_| corrupt(path, format!("line {at}: value '{}' is not a number", tokens[n_modes])))?;
         if !v.is_finite() {
             return Err(Error::NonFinite { row: at, column: "value".into(), value: v.to_string() });
         }
@@ -157,7 +173,7 @@ pub fn load_tns(path: &Path) -> Result<SparseTensor> {
 pub fn write_tns(path: &Path, t: &SparseTensor) -> Result<()> {
     super::write_atomic_with(path, |w| {
         for e in 0..t.nnz() {
-            for i in t.index(e) {
+            for i in t.coords(e) {
                 write!(w, "{} ", i + 1)?;
             }
             writeln!(w, "{}", t.values[e])?;
