@@ -259,7 +259,14 @@ fn als_dense(shape: &[usize], data: &[f64], init: Kruskal, p: &CpParams) -> Resu
             let inner: f64 = (0..a.ncols())
                 .map(|r| model.weights[r] * (0..a.nrows()).map(|i| m_last[(i, r)] * a[(i, r)]).sum::<f64>())
                 .sum();
-            (norm_obs * norm_obs - 2.0 * inner + model.norm_sq()).max(0.0).sqrt() / norm_obs
+            let fast = (norm_obs * norm_obs - 2.0 * inner + model.norm_sq()).max(0.0).sqrt() / norm_obs;
+            if fast > 1e-4 {
+                fast
+            } else {
+                // Near an exact fit the expansion cancels (it cannot resolve below ~√ε): measure directly.
+                let full = model.full();
+                data.iter().zip(&full).map(|(x, xh)| (x - xh) * (x - xh)).sum::<f64>().sqrt() / norm_obs
+            }
         } else {
             let full = model.full();
             let mut err = 0.0;
