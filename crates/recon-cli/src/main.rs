@@ -28,6 +28,7 @@ enum Command {
     Curve(commands::curve::CurveArgs),
     Compress(commands::compress::CompressArgs),
     Tensor(commands::tensor::TensorArgs),
+    Simulate(commands::simulate::SimulateArgs),
     Tour(tour::TourArgs),
 }
 
@@ -60,6 +61,7 @@ fn main() -> ExitCode {
         Command::Curve(a) => commands::curve::run(a),
         Command::Compress(a) => commands::compress::run(a),
         Command::Tensor(a) => commands::tensor::run(a),
+        Command::Simulate(a) => commands::simulate::run(a),
         Command::Tour(a) => tour::run(a),
     };
     match result {

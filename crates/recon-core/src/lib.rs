@@ -21,6 +21,7 @@ pub mod model;
 pub mod report;
 mod residuals;
 pub mod ruler;
+pub mod synth;
 mod traits;
 
 pub use dataset::Dataset;

@@ -8,8 +8,15 @@
 //!
 //! **Rule.** The recommended rank is the largest rank whose core consistency is at least
 //! [`CC_MIN`] % and whose split-half FMS is at least [`FMS_MIN`]; if no rank passes both, the elbow.
+//! Core consistency alone over-calls on Poisson counts (overfactored models of noisy counts can
+//! stay near 90%), and split-half FMS alone can be high by chance at one extra rank; requiring
+//! both is what made the rule reliable. The thresholds were calibrated on simulated clickstreams
+//! (300 users × 120 items × 28 days, density 0.1, planted ranks 2 to 6, seeds 1, 2, 21 and 22:
+//! the true rank had core consistency 53–100% and FMS 0.88–0.99; the rank above it either core
+//! consistency below 50% or FMS 0.60–0.83) and are tested on seeds not used for calibration.
 
 use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
+use rayon::prelude::*;
 use recon_core::data::{DenseTensor, SparseTensor, Tensor};
 use recon_core::ruler::kneedle;
 use serde::Serialize;
@@ -20,9 +27,9 @@ use crate::error::{invalid, Result};
 use crate::kruskal::Kruskal;
 
 /// Core consistency (%) a rank needs to be recommended.
-pub const CC_MIN: f64 = 80.0;
+pub const CC_MIN: f64 = 50.0;
 /// Split-half factor match score a rank needs to be recommended.
-pub const FMS_MIN: f64 = 0.8;
+pub const FMS_MIN: f64 = 0.85;
 
 /// Parameters of a rank search.
 #[derive(Debug, Clone)]
@@ -37,6 +44,8 @@ pub struct RankSearch {
     pub max_iter: usize,
     /// Stopping tolerance on the change of relative error.
     pub tol: f64,
+    /// Non-negative CP (HALS) instead of unconstrained CP.
+    pub nonnegative: bool,
 }
 
 /// What a rank search found (the JSON of `recon tensor`).
@@ -77,20 +86,27 @@ impl RankSearch {
         Ok(())
     }
 
-    fn best_fit(&self, t: &Tensor, rank: usize, salt: u64, tick: &mut dyn FnMut()) -> Result<(CpFit, f64)> {
-        let mut best: Option<CpFit> = None;
-        let mut worst = f64::NEG_INFINITY;
-        for s in 0..self.starts {
-            let init = if s == 0 && matches!(t, Tensor::Dense(_)) { Init::Hosvd } else { Init::Random };
-            let seed = self.seed.wrapping_mul(1_000_003).wrapping_add(salt * 10_007 + s as u64);
-            let fit = CpParams::new(rank).init(init).seed(seed).max_iter(self.max_iter).tol(self.tol).fit(t)?;
-            worst = worst.max(fit.relative_error());
-            if best.as_ref().is_none_or(|b| fit.relative_error() < b.relative_error()) {
-                best = Some(fit);
-            }
-            tick();
-        }
-        let best = best.expect("starts ≥ 1");
+    /// Fits every start on `t` (in parallel) and keeps the best; returns it with the spread.
+    fn best_fit(&self, t: &Tensor, rank: usize, salt: u64, tick: &(dyn Fn() + Sync)) -> Result<(CpFit, f64)> {
+        let fits: Vec<CpFit> = (0..self.starts)
+            .into_par_iter()
+            .map(|s| {
+                let init = if s == 0 && matches!(t, Tensor::Dense(_)) { Init::Hosvd } else { Init::Random };
+                let seed = self.seed.wrapping_mul(1_000_003).wrapping_add(salt * 10_007 + s as u64);
+                let fit = CpParams::new(rank)
+                    .nonnegative(self.nonnegative)
+                    .init(init)
+                    .seed(seed)
+                    .max_iter(self.max_iter)
+                    .tol(self.tol)
+                    .fit(t);
+                tick();
+                fit
+            })
+            .collect::<Result<_>>()?;
+        let worst = fits.iter().map(CpFit::relative_error).fold(f64::NEG_INFINITY, f64::max);
+        let best =
+            fits.into_iter().min_by(|a, b| a.relative_error().total_cmp(&b.relative_error())).expect("starts ≥ 1");
         let spread = worst - best.relative_error();
         Ok((best, spread))
     }
@@ -101,7 +117,7 @@ impl RankSearch {
     }
 
     /// Runs the search; `tick` is called after every fit.
-    pub fn run(&self, t: &Tensor, tick: &mut dyn FnMut()) -> Result<RankReport> {
+    pub fn run(&self, t: &Tensor, tick: &(dyn Fn() + Sync)) -> Result<RankReport> {
         self.check(t)?;
         let (half_a, half_b) = split_first_mode(t, self.seed);
         let mut report = RankReport {
@@ -125,7 +141,12 @@ impl RankSearch {
             models: Vec::new(),
         };
         for &rank in &self.ranks {
-            let (fit, spread) = self.best_fit(t, rank, 0, tick)?;
+            let (full, (half1, half2)) = rayon::join(
+                || self.best_fit(t, rank, 0, tick),
+                || rayon::join(|| self.best_fit(&half_a, rank, 1, tick), || self.best_fit(&half_b, rank, 2, tick)),
+            );
+            let (fit, spread) = full?;
+            let (fa, fb) = (half1?.0, half2?.0);
             let cc = match t {
                 Tensor::Dense(d) => {
                     let filled = fit.filled.clone().unwrap_or_else(|| d.data.clone());
@@ -133,8 +154,6 @@ impl RankSearch {
                 }
                 Tensor::Sparse(s) => corcondia_sparse(s, &fit.model),
             };
-            let (fa, _) = self.best_fit(&half_a, rank, 1, tick)?;
-            let (fb, _) = self.best_fit(&half_b, rank, 2, tick)?;
             let modes: Vec<usize> = (1..t.shape().len()).collect();
             report.relative_error.push(fit.relative_error());
             report.relative_error_spread.push(spread);

@@ -16,10 +16,12 @@ fn floats(v: &Value) -> Vec<f64> {
 #[test]
 fn cp_als_follows_tensorly_error_trajectories() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let fx: Value = serde_json::from_str(&std::fs::read_to_string(root.join("tests/fixtures/tensorly_cp.json")).unwrap()).unwrap();
+    let fx: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("tests/fixtures/tensorly_cp.json")).unwrap()).unwrap();
     for case in fx["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
-        let shape: Vec<usize> = case["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let shape: Vec<usize> =
+            case["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
         let rank = case["rank"].as_u64().unwrap() as usize;
         let t = if case["data"].is_null() {
             load_tensor(&root.join("../../data/COVID19_data.npy")).unwrap()

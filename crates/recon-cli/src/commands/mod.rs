@@ -2,4 +2,5 @@
 
 pub mod compress;
 pub mod curve;
+pub mod simulate;
 pub mod tensor;

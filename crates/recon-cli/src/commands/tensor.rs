@@ -16,6 +16,8 @@ use crate::UsageError;
 pub enum TensorMethod {
     /// CANDECOMP/PARAFAC by alternating least squares (masked for NaN entries, sparse for .tns).
     Cp,
+    /// Non-negative CP by HALS, for counts and other non-negative data.
+    Ncp,
 }
 
 /// Choose the rank of a tensor decomposition with evidence from three rulers.
@@ -127,9 +129,16 @@ fn plot(r: &RankReport, name: &str) -> recon_core::Result<String> {
 pub fn run(args: TensorArgs) -> anyhow::Result<()> {
     let ranks = parse_ranks(&args.ranks)?;
     let t = load_tensor(&args.input)?;
-    let search = RankSearch { ranks, starts: args.starts, seed: args.seed, max_iter: args.max_iter, tol: args.tol };
+    let search = RankSearch {
+        ranks,
+        starts: args.starts,
+        seed: args.seed,
+        max_iter: args.max_iter,
+        tol: args.tol,
+        nonnegative: args.method == TensorMethod::Ncp,
+    };
     let pb = bar(Some(search.n_fits() as u64), "CP fits");
-    let report = search.run(&t, &mut || pb.inc(1))?;
+    let report = search.run(&t, &|| pb.inc(1))?;
     pb.finish_and_clear();
     if let Some(dir) = &args.out {
         ensure_dir(dir)?;

@@ -1,0 +1,3 @@
+//! Simulators with planted ground truth. Each documents the model it follows.
+
+pub mod clickstream;
