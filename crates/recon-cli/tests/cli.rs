@@ -242,6 +242,7 @@ fn tour_writes_a_report() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let stdout = String::from_utf8(o.stdout).unwrap();
     assert!(stdout.contains("elbow at rank") && stdout.contains("30 dB needs rank"), "{stdout}");
+    assert!(stdout.contains("planted patterns") && stdout.contains("COVID-19 serology"), "{stdout}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("data:image/png;base64"));
 }

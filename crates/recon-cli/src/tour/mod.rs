@@ -3,6 +3,8 @@
 //! The tour grows by one module per section: write `fn run(&Tour) -> anyhow::Result<Chapter>`
 //! in a new file and add it to [`SECTIONS`].
 
+mod clickstream;
+mod covid;
 mod digits;
 mod photo;
 
@@ -17,12 +19,16 @@ use crate::output::{bar, print};
 /// Embedded data (copied from shared/data into the repository's data/ folder; see data/README.md).
 pub const DIGITS_CSV: &[u8] = include_bytes!("../../../../data/digits.csv");
 pub const FLOWER_JPG: &[u8] = include_bytes!("../../../../data/images/flower.jpg");
+pub const COVID_NPY: &[u8] = include_bytes!("../../../../data/COVID19_data.npy");
+pub const COVID_AXES: &[u8] = include_bytes!("../../../../data/COVID19_data.axes.json");
 
 /// Run every section of the essay on embedded data and write report.html.
 ///
 /// Sections: (1) compressing handwritten digits: the error-vs-rank curve, its elbow, per-class
 /// error, and exact vs randomized vs streaming PCA; (2) compressing a photograph: PSNR against
-/// rank and compression ratio. Prints a short summary; the report, its plots and images go to
+/// rank and compression ratio; (3) choosing the CP rank of a simulated clickstream with planted
+/// patterns (error curve, core consistency, split-half stability); (4) the same on the real
+/// COVID-19 serology tensor, with the error per patient status. Prints a short summary; the report, its plots and images go to
 /// --out (default: recon-tour/).
 ///
 /// Example:
@@ -68,7 +74,8 @@ pub struct Chapter {
 type SectionFn = fn(&Tour) -> anyhow::Result<Chapter>;
 
 /// The sections, in order.
-const SECTIONS: &[(&str, SectionFn)] = &[("digits", digits::run), ("photo", photo::run)];
+const SECTIONS: &[(&str, SectionFn)] =
+    &[("digits", digits::run), ("photo", photo::run), ("clickstream", clickstream::run), ("covid", covid::run)];
 
 pub fn run(args: TourArgs) -> anyhow::Result<()> {
     ensure_dir(&args.out)?;
