@@ -12,7 +12,7 @@ import json
 import numpy as np
 import tensorly as tl
 from tensorly.cp_tensor import CPTensor
-from tensorly.decomposition import parafac
+from tensorly.decomposition import parafac, tucker
 
 
 def case(name, x, rank, sweeps, seed):
@@ -42,8 +42,15 @@ def main():
         case("covid_rank2", covid, 2, 25, 2),
         case("covid_rank4", covid, 4, 25, 3),
     ]
+    # Tucker: HOSVD start ("svd" init) then HOOI, errors after each sweep.
+    tuckers = []
+    for name, x, ranks in [("covid_tucker_3x3x3", covid, [3, 3, 3]), ("planted_tucker_4x3x2", planted, [4, 3, 2])]:
+        _, errors = tucker(tl.tensor(x), rank=ranks, init="svd", n_iter_max=8, tol=0.0, return_errors=True)
+        tuckers.append({"name": name, "ranks": ranks, "shape": list(x.shape),
+                        "data": x.ravel(order="C").tolist() if x.size <= 5000 else None,
+                        "errors": [float(e) for e in errors]})
     out = {"generator": "tools/make_tensor_fixtures.py", "tensorly": tl.__version__, "numpy": np.__version__,
-           "cases": cases}
+           "cases": cases, "tucker": tuckers}
     with open("crates/recon-tensor/tests/fixtures/tensorly_cp.json", "w") as f:
         json.dump(out, f)
     print("wrote", len(cases), "cases with tensorly", tl.__version__)

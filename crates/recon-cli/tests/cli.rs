@@ -303,6 +303,21 @@ fn tensor_rank_search_on_the_il2_tensor_with_missing_entries() {
         assert!(out.join(format!("factor_{m}.npy")).exists());
     }
     assert!(out.join("curve.svg").exists() && out.join("tensor.json").exists());
+    // Tucker on the same tensor: core consistency does not apply; the factors and the core are written.
+    let tk = d.path().join("tk");
+    let j2 = json(&[
+        "tensor",
+        il2.to_str().unwrap(),
+        "--ranks",
+        "1..3",
+        "--method",
+        "tucker",
+        "--out",
+        tk.to_str().unwrap(),
+    ]);
+    assert!(j2["corcondia"].as_array().unwrap().iter().all(|c| c.is_null()));
+    assert!(floats(&j2["relative_error"]).windows(2).all(|w| w[1] <= w[0]));
+    assert!(tk.join("core.npy").exists() && tk.join("factor_3.npy").exists());
     // Same seed, same answer.
     let again = json(&["tensor", il2.to_str().unwrap(), "--ranks", "1..3", "--starts", "2", "--seed", "1"]);
     assert_eq!(again["relative_error"], j["relative_error"]);

@@ -10,9 +10,11 @@ mod diagnostics;
 mod error;
 mod kruskal;
 mod select;
+mod tucker;
 
 pub use cp::{CpFit, CpParams, Init};
 pub use diagnostics::{corcondia_dense, corcondia_sparse, factor_match_score};
 pub use error::{Error, Result};
 pub use kruskal::{for_each_index, Kruskal};
-pub use select::{split_first_mode, RankReport, RankSearch, CC_MIN, FMS_MIN};
+pub use select::{split_first_mode, Decomposition, Fitted, RankReport, RankSearch, CC_MIN, FMS_MIN};
+pub use tucker::{subspace_similarity, TuckerFit, TuckerParams};

@@ -21,10 +21,11 @@ use recon_core::data::{DenseTensor, SparseTensor, Tensor};
 use recon_core::ruler::kneedle;
 use serde::Serialize;
 
-use crate::cp::{fill_missing_with_mean, CpFit, CpParams, Init};
+use crate::cp::{fill_missing_with_mean, CpParams, Init};
 use crate::diagnostics::{corcondia_dense, corcondia_sparse, factor_match_score};
 use crate::error::{invalid, Result};
 use crate::kruskal::Kruskal;
+use crate::tucker::{subspace_similarity, TuckerFit, TuckerParams};
 
 /// Core consistency (%) a rank needs to be recommended.
 pub const CC_MIN: f64 = 50.0;
@@ -44,8 +45,45 @@ pub struct RankSearch {
     pub max_iter: usize,
     /// Stopping tolerance on the change of relative error.
     pub tol: f64,
-    /// Non-negative CP (HALS) instead of unconstrained CP.
-    pub nonnegative: bool,
+    /// Which decomposition.
+    pub method: Decomposition,
+}
+
+/// The decompositions a rank search can fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decomposition {
+    /// Least-squares CP-ALS.
+    Cp,
+    /// Non-negative CP (HALS).
+    Ncp,
+    /// Tucker (HOSVD then HOOI) with multilinear rank (R, …, R), capped at each mode's size.
+    Tucker,
+}
+
+/// A fitted model of a rank search.
+#[derive(Debug, Clone)]
+pub enum Fitted {
+    /// CP / non-negative CP.
+    Cp(Kruskal),
+    /// Tucker.
+    Tucker(TuckerFit),
+}
+
+impl Fitted {
+    /// The factor matrices, one per mode.
+    pub fn factors(&self) -> &[faer::Mat<f64>] {
+        match self {
+            Fitted::Cp(k) => &k.factors,
+            Fitted::Tucker(t) => &t.factors,
+        }
+    }
+}
+
+struct Run {
+    model: Fitted,
+    error: f64,
+    filled: Option<Vec<f64>>,
 }
 
 /// What a rank search found (the JSON of `recon tensor`).
@@ -64,12 +102,14 @@ pub struct RankReport {
     pub elbow: usize,
     /// Core consistency (%) of the best start per rank (`null` if it could not be computed).
     pub corcondia: Vec<Option<f64>>,
+    /// Split-half factor match score per rank (Tucker: split-half subspace similarity).
     pub split_half_fms: Vec<f64>,
     pub recommended_rank: usize,
     pub reason: String,
+    pub method: Decomposition,
     /// Best model per rank.
     #[serde(skip)]
-    pub models: Vec<Kruskal>,
+    pub models: Vec<Fitted>,
 }
 
 impl RankSearch {
@@ -86,28 +126,58 @@ impl RankSearch {
         Ok(())
     }
 
-    /// Fits every start on `t` (in parallel) and keeps the best; returns it with the spread.
-    fn best_fit(&self, t: &Tensor, rank: usize, salt: u64, tick: &(dyn Fn() + Sync)) -> Result<(CpFit, f64)> {
-        let fits: Vec<CpFit> = (0..self.starts)
-            .into_par_iter()
-            .map(|s| {
-                let init = if s == 0 && matches!(t, Tensor::Dense(_)) { Init::Hosvd } else { Init::Random };
-                let seed = self.seed.wrapping_mul(1_000_003).wrapping_add(salt * 10_007 + s as u64);
+    /// Tucker's multilinear rank for rank `r`: `min(r, I_m)` per mode, and no mode's rank above
+    /// the product of the others (a Tucker model needs it).
+    pub fn tucker_ranks(shape: &[usize], r: usize) -> Vec<usize> {
+        let mut ranks: Vec<usize> = shape.iter().map(|&n| n.min(r)).collect();
+        for m in 0..ranks.len() {
+            let others: usize = ranks.iter().enumerate().filter(|(k, _)| *k != m).map(|(_, v)| *v).product();
+            ranks[m] = ranks[m].min(others);
+        }
+        ranks
+    }
+
+    fn fit_one(&self, t: &Tensor, rank: usize, seed: u64, first: bool) -> Result<Run> {
+        match self.method {
+            Decomposition::Cp | Decomposition::Ncp => {
+                let init = if first && matches!(t, Tensor::Dense(_)) { Init::Hosvd } else { Init::Random };
                 let fit = CpParams::new(rank)
-                    .nonnegative(self.nonnegative)
+                    .nonnegative(self.method == Decomposition::Ncp)
                     .init(init)
                     .seed(seed)
                     .max_iter(self.max_iter)
                     .tol(self.tol)
-                    .fit(t);
+                    .fit(t)?;
+                Ok(Run { error: fit.relative_error(), filled: fit.filled.clone(), model: Fitted::Cp(fit.model) })
+            }
+            Decomposition::Tucker => {
+                let ranks = Self::tucker_ranks(t.shape(), rank);
+                let fit = TuckerParams::new(ranks).max_iter(self.max_iter).tol(self.tol).seed(seed).fit(t)?;
+                Ok(Run { error: fit.relative_error(), filled: None, model: Fitted::Tucker(fit) })
+            }
+        }
+    }
+
+    /// Fits every start on `t` (in parallel) and keeps the best; returns it with the spread.
+    fn best_fit(&self, t: &Tensor, rank: usize, salt: u64, tick: &(dyn Fn() + Sync)) -> Result<(Run, f64)> {
+        // HOOI from HOSVD is deterministic: one start is enough for a dense tensor.
+        let starts =
+            if self.method == Decomposition::Tucker && matches!(t, Tensor::Dense(_)) { 1 } else { self.starts };
+        let fits: Vec<Run> = (0..starts)
+            .into_par_iter()
+            .map(|s| {
+                let seed = self.seed.wrapping_mul(1_000_003).wrapping_add(salt * 10_007 + s as u64);
+                let fit = self.fit_one(t, rank, seed, s == 0);
                 tick();
                 fit
             })
             .collect::<Result<_>>()?;
-        let worst = fits.iter().map(CpFit::relative_error).fold(f64::NEG_INFINITY, f64::max);
-        let best =
-            fits.into_iter().min_by(|a, b| a.relative_error().total_cmp(&b.relative_error())).expect("starts ≥ 1");
-        let spread = worst - best.relative_error();
+        for _ in starts..self.starts {
+            tick();
+        }
+        let worst = fits.iter().map(|f| f.error).fold(f64::NEG_INFINITY, f64::max);
+        let best = fits.into_iter().min_by(|a, b| a.error.total_cmp(&b.error)).expect("starts ≥ 1");
+        let spread = worst - best.error;
         Ok((best, spread))
     }
 
@@ -138,6 +208,7 @@ impl RankSearch {
             split_half_fms: Vec::new(),
             recommended_rank: self.ranks[0],
             reason: String::new(),
+            method: self.method,
             models: Vec::new(),
         };
         for &rank in &self.ranks {
@@ -147,18 +218,23 @@ impl RankSearch {
             );
             let (fit, spread) = full?;
             let (fa, fb) = (half1?.0, half2?.0);
-            let cc = match t {
-                Tensor::Dense(d) => {
+            let cc = match (&fit.model, t) {
+                (Fitted::Cp(k), Tensor::Dense(d)) => {
                     let filled = fit.filled.clone().unwrap_or_else(|| d.data.clone());
-                    corcondia_dense(&d.shape, &filled, &fit.model)
+                    corcondia_dense(&d.shape, &filled, k)
                 }
-                Tensor::Sparse(s) => corcondia_sparse(s, &fit.model),
+                (Fitted::Cp(k), Tensor::Sparse(s)) => corcondia_sparse(s, k),
+                (Fitted::Tucker(_), _) => None,
             };
             let modes: Vec<usize> = (1..t.shape().len()).collect();
-            report.relative_error.push(fit.relative_error());
+            let stability = match (&fa.model, &fb.model) {
+                (Fitted::Cp(a), Fitted::Cp(b)) => factor_match_score(a, b, &modes),
+                (a, b) => subspace_similarity(a.factors(), b.factors(), &modes),
+            };
+            report.relative_error.push(fit.error);
             report.relative_error_spread.push(spread);
             report.corcondia.push(cc.filter(|v| v.is_finite()));
-            report.split_half_fms.push(factor_match_score(&fa.model, &fb.model, &modes));
+            report.split_half_fms.push(stability);
             report.models.push(fit.model);
         }
         // Elbow of the relative-error curve over the ranks searched.
@@ -167,16 +243,21 @@ impl RankSearch {
         report.elbow = self.ranks[knees.chosen];
         let passes = |i: usize| report.corcondia[i].is_some_and(|c| c >= CC_MIN) && report.split_half_fms[i] >= FMS_MIN;
         let chosen = (0..self.ranks.len()).rev().find(|&i| passes(i));
-        let (rec, how) = match chosen {
-            Some(i) => (
+        let (rec, how) = match (self.method, chosen) {
+            (Decomposition::Tucker, _) => {
+                (report.elbow, "Tucker: core consistency does not apply, so the elbow of the error curve".to_string())
+            }
+            (_, Some(i)) => (
                 self.ranks[i],
                 format!("the largest rank with core consistency ≥ {CC_MIN}% and split-half FMS ≥ {FMS_MIN}"),
             ),
-            None => (
+            (_, None) => (
                 report.elbow,
                 format!("no rank has core consistency ≥ {CC_MIN}% and split-half FMS ≥ {FMS_MIN}; the elbow"),
             ),
         };
+        let stability =
+            if self.method == Decomposition::Tucker { "split-half subspace similarity" } else { "split-half FMS" };
         let i = self.ranks.iter().position(|&r| r == rec).expect("a searched rank");
         let cc = |i: usize| report.corcondia[i].map_or("n/a".to_string(), |c| format!("{c:.0}%"));
         let next = if i + 1 < self.ranks.len() {
@@ -184,12 +265,19 @@ impl RankSearch {
         } else {
             String::new()
         };
-        report.reason = format!(
-            "rank {rec} ({how}): elbow at {}, core consistency {} at {rec}{next}, split-half FMS {:.2} at {rec}",
-            report.elbow,
-            cc(i),
-            report.split_half_fms[i]
-        );
+        report.reason = if self.method == Decomposition::Tucker {
+            format!(
+                "rank {rec} ({how}): elbow at {}, {stability} {:.2} at {rec}",
+                report.elbow, report.split_half_fms[i]
+            )
+        } else {
+            format!(
+                "rank {rec} ({how}): elbow at {}, core consistency {} at {rec}{next}, {stability} {:.2} at {rec}",
+                report.elbow,
+                cc(i),
+                report.split_half_fms[i]
+            )
+        };
         report.recommended_rank = rec;
         Ok(report)
     }

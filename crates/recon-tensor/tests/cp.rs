@@ -120,7 +120,7 @@ fn rank_search_recommends_the_planted_rank() {
             seed,
             max_iter: 500,
             tol: 1e-9,
-            nonnegative: false,
+            method: recon_tensor::Decomposition::Cp,
         };
         let r = search.run(&t, &|| {}).unwrap();
         assert_eq!(r.recommended_rank, rank, "{}", r.reason);
@@ -133,7 +133,14 @@ fn bad_parameters_are_errors() {
     let t = Tensor::Dense(dense(&planted(&[5, 4, 3], 1, 0), 0.0, 0));
     assert!(CpParams::new(0).fit(&t).is_err());
     assert!(CpParams::new(2).max_iter(0).fit(&t).is_err());
-    let search = RankSearch { ranks: vec![2, 1], starts: 1, seed: 0, max_iter: 10, tol: 1e-6, nonnegative: false };
+    let search = RankSearch {
+        ranks: vec![2, 1],
+        starts: 1,
+        seed: 0,
+        max_iter: 10,
+        tol: 1e-6,
+        method: recon_tensor::Decomposition::Cp,
+    };
     assert!(search.run(&t, &|| {}).is_err());
     let zeros = Tensor::Dense(DenseTensor { shape: vec![4, 3, 2], data: vec![0.0; 24] });
     assert!(CpParams::new(1).fit(&zeros).unwrap_err().to_string().contains("zero variance"));
@@ -154,7 +161,7 @@ fn clickstream_rank_is_recovered_across_seeds() {
                 seed,
                 max_iter: 200,
                 tol: 1e-8,
-                nonnegative: false,
+                method: recon_tensor::Decomposition::Cp,
             };
             let r = search.run(&t, &|| {}).unwrap();
             hits.push((patterns, seed, r.recommended_rank));
@@ -162,4 +169,36 @@ fn clickstream_rank_is_recovered_across_seeds() {
     }
     let right = hits.iter().filter(|(p, _, r)| p == r).count();
     assert!(right >= 9, "recommended ranks (planted, seed, recommended): {hits:?}");
+}
+
+#[test]
+fn tucker_recovers_a_planted_multilinear_rank() {
+    use recon_tensor::{subspace_similarity, TuckerParams};
+    let mut rng = StdRng::seed_from_u64(40);
+    let (shape, ranks) = ([9usize, 8, 7], [2usize, 3, 2]);
+    let factors: Vec<Mat<f64>> = shape
+        .iter()
+        .zip(&ranks)
+        .map(|(&n, &r)| Mat::<f64>::from_fn(n, r, |_, _| rng.random::<f64>() - 0.5).qr().compute_thin_Q())
+        .collect();
+    let core: Vec<f64> = (0..12).map(|_| rng.random::<f64>() - 0.5).collect();
+    let truth = recon_tensor::TuckerFit { core, factors: factors.clone(), errors: vec![] };
+    let mut data = truth.full();
+    let t = Tensor::Dense(DenseTensor { shape: shape.to_vec(), data: data.clone() });
+    let fit = TuckerParams::new(ranks.to_vec()).fit(&t).unwrap();
+    assert!(fit.relative_error() < 1e-10, "{}", fit.relative_error());
+    assert!((subspace_similarity(&fit.factors, &factors, &[0, 1, 2]) - 1.0).abs() < 1e-10);
+    // HOOI never does worse than its HOSVD start, and a smaller rank cannot fit exactly.
+    let small = TuckerParams::new(vec![1, 2, 2]).fit(&t).unwrap();
+    assert!(small.errors.windows(2).all(|w| w[1] <= w[0] + 1e-12) && small.relative_error() > 1e-3);
+    // Missing entries: fitted by EM, scored on the observed ones.
+    data[5] = f64::NAN;
+    data[40] = f64::NAN;
+    let fit = TuckerParams::new(ranks.to_vec())
+        .max_iter(300)
+        .tol(1e-14)
+        .fit(&Tensor::Dense(DenseTensor { shape: shape.to_vec(), data }))
+        .unwrap();
+    assert!(fit.relative_error() < 1e-6, "{}", fit.relative_error());
+    assert!(TuckerParams::new(vec![10, 3, 2]).fit(&t).is_err(), "rank above a mode's size");
 }

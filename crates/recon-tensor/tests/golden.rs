@@ -48,3 +48,30 @@ fn cp_als_follows_tensorly_error_trajectories() {
         }
     }
 }
+
+#[test]
+fn hooi_follows_tensorly_tucker() {
+    use recon_tensor::TuckerParams;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fx: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("tests/fixtures/tensorly_cp.json")).unwrap()).unwrap();
+    for case in fx["tucker"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let shape: Vec<usize> =
+            case["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let ranks: Vec<usize> =
+            case["ranks"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let t = if case["data"].is_null() {
+            load_tensor(&root.join("../../data/COVID19_data.npy")).unwrap()
+        } else {
+            Tensor::Dense(DenseTensor { shape, data: floats(&case["data"]) })
+        };
+        let want = floats(&case["errors"]);
+        let fit = TuckerParams::new(ranks).max_iter(want.len()).tol(0.0).fit(&t).unwrap();
+        // errors[0] is the HOSVD start; TensorLy reports the errors after each HOOI sweep.
+        assert_eq!(fit.errors.len(), want.len() + 1, "{name}");
+        for (i, (a, b)) in fit.errors[1..].iter().zip(&want).enumerate() {
+            assert!((a - b).abs() <= 1e-6 * b, "{name} sweep {i}: {a} vs TensorLy {b}");
+        }
+    }
+}

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use recon_core::data::{ensure_dir, load_tensor, write_atomic, write_json, write_npy};
+use recon_core::data::{ensure_dir, load_tensor, write_atomic, write_json, write_npy, write_npy_nd};
 use recon_core::report::{LinePlot, Marker, Series};
-use recon_tensor::{RankReport, RankSearch};
+use recon_tensor::{Decomposition, Fitted, RankReport, RankSearch};
 
 use crate::output::{bar, print, print_json};
 use crate::UsageError;
@@ -18,6 +18,9 @@ pub enum TensorMethod {
     Cp,
     /// Non-negative CP by HALS, for counts and other non-negative data.
     Ncp,
+    /// Tucker with multilinear rank (R, …, R): HOSVD then HOOI; the rank is the elbow
+    /// (core consistency does not apply; split-half compares factor subspaces).
+    Tucker,
 }
 
 /// Choose the rank of a tensor decomposition with evidence from three rulers.
@@ -63,7 +66,8 @@ pub struct TensorArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Write factor matrices (factor_<mode>.npy, weights.npy) of the recommended rank, curve.svg
+    /// Write factor matrices (factor_<mode>.npy, and weights.npy for CP or core.npy for Tucker)
+    /// of the recommended rank, curve.svg
     /// and tensor.json into this folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -135,7 +139,11 @@ pub fn run(args: TensorArgs) -> anyhow::Result<()> {
         seed: args.seed,
         max_iter: args.max_iter,
         tol: args.tol,
-        nonnegative: args.method == TensorMethod::Ncp,
+        method: match args.method {
+            TensorMethod::Cp => Decomposition::Cp,
+            TensorMethod::Ncp => Decomposition::Ncp,
+            TensorMethod::Tucker => Decomposition::Tucker,
+        },
     };
     let pb = bar(Some(search.n_fits() as u64), "CP fits");
     let report = search.run(&t, &|| pb.inc(1))?;
@@ -144,11 +152,16 @@ pub fn run(args: TensorArgs) -> anyhow::Result<()> {
         ensure_dir(dir)?;
         let i = report.ranks.iter().position(|&r| r == report.recommended_rank).expect("searched rank");
         let model = &report.models[i];
-        for (m, f) in model.factors.iter().enumerate() {
+        for (m, f) in model.factors().iter().enumerate() {
             write_npy(&dir.join(format!("factor_{m}.npy")), f.as_ref())?;
         }
-        let w = faer::Mat::from_fn(1, model.rank(), |_, r| model.weights[r]);
-        write_npy(&dir.join("weights.npy"), w.as_ref())?;
+        match model {
+            Fitted::Cp(k) => {
+                let w = faer::Mat::from_fn(1, k.rank(), |_, r| k.weights[r]);
+                write_npy(&dir.join("weights.npy"), w.as_ref())?;
+            }
+            Fitted::Tucker(t) => write_npy_nd(&dir.join("core.npy"), &t.ranks(), &t.core)?,
+        }
         let name = args.input.file_name().map_or("input".into(), |n| n.to_string_lossy().into_owned());
         write_atomic(&dir.join("curve.svg"), plot(&report, &name)?.as_bytes())?;
         write_json(&dir.join("tensor.json"), &report)?;

@@ -3,7 +3,7 @@
 use recon_core::data::Tensor;
 use recon_core::report::{Block, LinePlot, Marker, Section, Series};
 use recon_core::synth::clickstream::{simulate, ClickstreamParams};
-use recon_tensor::{factor_match_score, Kruskal, RankSearch, CC_MIN, FMS_MIN};
+use recon_tensor::{factor_match_score, Fitted, Kruskal, RankSearch, CC_MIN, FMS_MIN};
 
 use super::{Chapter, Tour};
 
@@ -12,7 +12,14 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
     let p = ClickstreamParams { users: 300, items: 120, days: 28, patterns: planted, density: 0.1, seed: tour.seed };
     let sim = simulate(&p)?;
     let t = Tensor::Sparse(sim.tensor.clone());
-    let search = RankSearch { ranks: (1..=7).collect(), starts: 2, seed: tour.seed, max_iter: 200, tol: 1e-8, nonnegative: false };
+    let search = RankSearch {
+        ranks: (1..=7).collect(),
+        starts: 2,
+        seed: tour.seed,
+        max_iter: 200,
+        tol: 1e-8,
+        method: recon_tensor::Decomposition::Cp,
+    };
     let r = search.run(&t, &|| {})?;
     let x: Vec<f64> = r.ranks.iter().map(|&k| k as f64).collect();
     let plot = LinePlot {
@@ -31,7 +38,10 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
     let i = r.ranks.iter().position(|&k| k == r.recommended_rank).expect("searched rank");
     let mut truth = Kruskal { weights: vec![1.0; planted], factors: sim.factors.to_vec() };
     truth.normalize();
-    let recovery = if r.recommended_rank == planted { Some(factor_match_score(&r.models[i], &truth, &[0, 1, 2])) } else { None };
+    let recovery = match &r.models[i] {
+        Fitted::Cp(k) if r.recommended_rank == planted => Some(factor_match_score(k, &truth, &[0, 1, 2])),
+        _ => None,
+    };
 
     let mut s = Section::new("Choosing model size: behaviour patterns in a clickstream (CP)");
     s.text(format!(
@@ -47,7 +57,13 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
             vec![
                 r.ranks[k].to_string(),
                 format!("{:.4}", r.relative_error[k]),
-                r.corcondia[k].map_or("n/a".into(), |c| if c.abs() < 1e4 { format!("{c:.0}%") } else { format!("{c:.1e}%") }),
+                r.corcondia[k].map_or("n/a".into(), |c| {
+                    if c.abs() < 1e4 {
+                        format!("{c:.0}%")
+                    } else {
+                        format!("{c:.1e}%")
+                    }
+                }),
                 format!("{:.2}", r.split_half_fms[k]),
             ]
         })
@@ -62,8 +78,19 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
         recovery.map_or(String::new(), |f| format!(" The recovered patterns match the planted ones with factor match score {f:.3}."))
     ));
     let summary = vec![
-        format!("{} × {} × {} clickstream, {} nonzeros, {planted} planted patterns", p.users, p.items, p.days, sim.tensor.nnz()),
-        format!("recommended rank {} (elbow {}); {}", r.recommended_rank, r.elbow, recovery.map_or("rank differs from planted".into(), |f| format!("recovery FMS {f:.3}"))),
+        format!(
+            "{} × {} × {} clickstream, {} nonzeros, {planted} planted patterns",
+            p.users,
+            p.items,
+            p.days,
+            sim.tensor.nnz()
+        ),
+        format!(
+            "recommended rank {} (elbow {}); {}",
+            r.recommended_rank,
+            r.elbow,
+            recovery.map_or("rank differs from planted".into(), |f| format!("recovery FMS {f:.3}"))
+        ),
     ];
     Ok(Chapter { section: s, summary })
 }

@@ -10,10 +10,18 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
     let path = tour.embedded("COVID19_data.npy", COVID_NPY)?;
     let t = load_tensor(&path)?;
     let Tensor::Dense(d) = &t else { anyhow::bail!("the COVID-19 tensor is dense") };
-    let search = RankSearch { ranks: (1..=6).collect(), starts: 2, seed: tour.seed, max_iter: 300, tol: 1e-8, nonnegative: false };
+    let search = RankSearch {
+        ranks: (1..=6).collect(),
+        starts: 2,
+        seed: tour.seed,
+        max_iter: 300,
+        tol: 1e-8,
+        method: recon_tensor::Decomposition::Cp,
+    };
     let r = search.run(&t, &|| {})?;
     let i = r.ranks.iter().position(|&k| k == r.recommended_rank).expect("searched rank");
-    let full = r.models[i].full();
+    let recon_tensor::Fitted::Cp(model) = &r.models[i] else { anyhow::bail!("a CP search gives CP models") };
+    let full = model.full();
 
     // Relative error per patient status at the recommended rank.
     let axes: serde_json::Value = serde_json::from_slice(COVID_AXES)?;
@@ -51,16 +59,31 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
                 r.ranks[k].to_string(),
                 format!("{:.4}", r.relative_error[k]),
                 format!("{:.0}%", 100.0 * (1.0 - r.relative_error[k] * r.relative_error[k])),
-                r.corcondia[k].map_or("n/a".into(), |c| if c.abs() < 1e4 { format!("{c:.0}%") } else { format!("{c:.1e}%") }),
+                r.corcondia[k].map_or("n/a".into(), |c| {
+                    if c.abs() < 1e4 {
+                        format!("{c:.0}%")
+                    } else {
+                        format!("{c:.1e}%")
+                    }
+                }),
                 format!("{:.2}", r.split_half_fms[k]),
             ]
         })
         .collect();
     s.blocks.push(Block::Table {
-        header: vec!["rank".into(), "relative error".into(), "R²X".into(), "core consistency".into(), "split-half FMS".into()],
+        header: vec![
+            "rank".into(),
+            "relative error".into(),
+            "R²X".into(),
+            "core consistency".into(),
+            "split-half FMS".into(),
+        ],
         rows,
     });
-    s.text(format!("Relative squared error per patient status at rank {}: the same ruler, read per group.", r.recommended_rank));
+    s.text(format!(
+        "Relative squared error per patient status at rank {}: the same ruler, read per group.",
+        r.recommended_rank
+    ));
     s.blocks.push(Block::Table {
         header: vec!["status".into(), "samples".into(), "relative squared error".into()],
         rows: groups.iter().map(|(g, e, n, c)| vec![g.clone(), c.to_string(), format!("{:.3}", e / n)]).collect(),

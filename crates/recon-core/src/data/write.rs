@@ -81,3 +81,17 @@ pub fn write_npy(path: &Path, x: MatRef<'_, f64>) -> Result<()> {
         npy.finish()
     })
 }
+
+/// Writes an N-dimensional array (C order) as a `<f8` `.npy` file, atomically.
+#[track_caller]
+pub fn write_npy_nd(path: &Path, shape: &[usize], data: &[f64]) -> Result<()> {
+    assert_eq!(shape.iter().product::<usize>(), data.len(), "shape and data disagree");
+    let shape: Vec<u64> = shape.iter().map(|&s| s as u64).collect();
+    write_atomic_with(path, |w| {
+        let mut npy = npyz::WriteOptions::<f64>::new().default_dtype().shape(&shape).writer(w).begin_nd()?;
+        for v in data {
+            npy.push(v)?;
+        }
+        npy.finish()
+    })
+}
