@@ -147,25 +147,29 @@ pub(crate) fn fill_missing_with_mean(data: &[f64]) -> Vec<f64> {
     data.iter().map(|v| if v.is_nan() { mean } else { *v }).collect()
 }
 
-/// Mode-`m` unfolding `I_m × (∏ others)` of a C-order tensor.
+/// Mode-`m` unfolding `I_m × (∏ others)` of a C-order tensor (columns in C order of the other modes).
 pub(crate) fn unfold(data: &[f64], shape: &[usize], m: usize) -> Mat<f64> {
-    let rows = shape[m];
-    let cols = data.len() / rows;
-    let mut out = Mat::<f64>::zeros(rows, cols);
-    let mut counters = vec![0usize; rows];
-    let mut flat = 0;
-    for_each_index(shape, |idx| {
-        let i = idx[m];
-        out[(i, counters[i])] = data[flat];
-        counters[i] += 1;
-        flat += 1;
-    });
+    unfold_t(data, shape, m).transpose().to_owned()
+}
+
+/// The transpose of [`unfold`], `(∏ others) × I_m`, built by contiguous block copies: with
+/// P = ∏_{k<m} I_k and Q = ∏_{k>m} I_k, entry (p, i, q) sits at `(p·I_m + i)·Q + q`.
+pub(crate) fn unfold_t(data: &[f64], shape: &[usize], m: usize) -> Mat<f64> {
+    let (p, n, q) = (shape[..m].iter().product::<usize>(), shape[m], shape[m + 1..].iter().product::<usize>());
+    let mut out = Mat::<f64>::zeros(p * q, n);
+    for i in 0..n {
+        let col = out.col_as_slice_mut(i);
+        for pp in 0..p {
+            let src = (pp * n + i) * q;
+            col[pp * q..(pp + 1) * q].copy_from_slice(&data[src..src + q]);
+        }
+    }
     out
 }
 
 fn hosvd_factor(data: &[f64], shape: &[usize], m: usize, rank: usize, rng: &mut StdRng) -> Result<Mat<f64>> {
-    let x = unfold(data, shape, m);
-    let gram = &x * x.transpose();
+    let xt = unfold_t(data, shape, m);
+    let gram = xt.transpose() * &xt;
     let evd = gram
         .self_adjoint_eigen(faer::Side::Lower)
         .map_err(|_| Error::Numerical { what: "HOSVD eigendecomposition" })?;
@@ -272,11 +276,11 @@ fn als_dense(shape: &[usize], data: &[f64], init: Kruskal, p: &CpParams) -> Resu
     let mut converged = false;
     let last = shape.len() - 1;
     // Unfoldings of the (filled) tensor: MTTKRP_n = X_(n) · KR(others), a matrix product.
-    let mut unfoldings: Vec<Mat<f64>> = (0..shape.len()).map(|n| unfold(&filled, shape, n)).collect();
+    let mut unfoldings: Vec<Mat<f64>> = (0..shape.len()).map(|n| unfold_t(&filled, shape, n)).collect();
     for _ in 0..p.max_iter {
         let mut m_last = Mat::<f64>::zeros(0, 0);
         for (n, xn) in unfoldings.iter().enumerate() {
-            let m = xn * khatri_rao_except(&model, n);
+            let m = xn.transpose() * khatri_rao_except(&model, n);
             if n == last {
                 m_last = m.clone();
             }
@@ -306,7 +310,7 @@ fn als_dense(shape: &[usize], data: &[f64], init: Kruskal, p: &CpParams) -> Resu
                     filled[i] = *xh;
                 }
             }
-            unfoldings = (0..shape.len()).map(|n| unfold(&filled, shape, n)).collect();
+            unfoldings = (0..shape.len()).map(|n| unfold_t(&filled, shape, n)).collect();
             err.sqrt() / norm_obs
         };
         let done = errors.last().is_some_and(|prev: &f64| (prev - rel).abs() < p.tol);
