@@ -99,11 +99,7 @@ fn table(r: &RankReport, input: &str) -> String {
     }
     s += "\n rank  rel_error   spread    corcondia  split-half FMS\n";
     for i in 0..r.ranks.len() {
-        let cc = match r.corcondia[i] {
-            None => "      n/a".to_string(),
-            Some(c) if c.abs() >= 1e4 => format!("{c:>8.1e}%"),
-            Some(c) => format!("{c:>8.1}%"),
-        };
+        let cc = format!("{:>9}", cc_text(r.corcondia[i]));
         let mark = if r.ranks[i] == r.recommended_rank { "  <- recommended" } else { "" };
         s += &format!(
             "{:>5}  {:>9.6}  {:>8.2e}  {cc}  {:>14.3}{mark}\n",
@@ -114,13 +110,23 @@ fn table(r: &RankReport, input: &str) -> String {
     s
 }
 
-fn plot(r: &RankReport, name: &str) -> recon_core::Result<String> {
+/// Core consistency as text: `n/a`, or a percentage (scientific when it is huge).
+pub fn cc_text(c: Option<f64>) -> String {
+    match c {
+        None => "n/a".to_string(),
+        Some(c) if c.abs() >= 1e4 => format!("{c:.1e}%"),
+        Some(c) => format!("{c:.1}%"),
+    }
+}
+
+/// The error curve of a rank search with its elbow and recommended rank marked.
+pub fn plot(r: &RankReport, title: &str) -> recon_core::Result<String> {
     let x: Vec<f64> = r.ranks.iter().map(|&k| k as f64).collect();
     LinePlot {
-        title: format!("CP error vs rank — {name}"),
+        title: title.to_string(),
         x_label: "rank".into(),
         y_label: "relative error ||X − X̂|| / ||X||".into(),
-        series: vec![Series { name: "best of starts".into(), x, y: r.relative_error.clone() }],
+        series: vec![Series { name: "best of the starts".into(), x, y: r.relative_error.clone() }],
         markers: vec![
             Marker { x: r.elbow as f64, label: format!("elbow: {}", r.elbow) },
             Marker { x: r.recommended_rank as f64, label: format!("recommended: {}", r.recommended_rank) },
@@ -163,7 +169,7 @@ pub fn run(args: TensorArgs) -> anyhow::Result<()> {
             Fitted::Tucker(t) => write_npy_nd(&dir.join("core.npy"), &t.ranks(), &t.core)?,
         }
         let name = args.input.file_name().map_or("input".into(), |n| n.to_string_lossy().into_owned());
-        write_atomic(&dir.join("curve.svg"), plot(&report, &name)?.as_bytes())?;
+        write_atomic(&dir.join("curve.svg"), plot(&report, &format!("Error vs rank — {name}"))?.as_bytes())?;
         write_json(&dir.join("tensor.json"), &report)?;
     }
     if args.json {

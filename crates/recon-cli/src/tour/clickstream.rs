@@ -1,11 +1,12 @@
 //! Tour section 3: how many behaviour patterns are in a clickstream? (planted truth)
 
 use recon_core::data::Tensor;
-use recon_core::report::{Block, LinePlot, Marker, Section, Series};
+use recon_core::report::{Block, Section};
 use recon_core::synth::clickstream::{simulate, ClickstreamParams};
 use recon_tensor::{factor_match_score, Fitted, Kruskal, RankSearch, CC_MIN, FMS_MIN};
 
 use super::{Chapter, Tour};
+use crate::commands::tensor::{cc_text, plot};
 
 pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
     let planted = 4;
@@ -21,19 +22,7 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
         method: recon_tensor::Decomposition::Cp,
     };
     let r = search.run(&t, &|| {})?;
-    let x: Vec<f64> = r.ranks.iter().map(|&k| k as f64).collect();
-    let plot = LinePlot {
-        title: "Clickstream: CP relative error vs rank".into(),
-        x_label: "rank".into(),
-        y_label: "||X − X̂|| / ||X||".into(),
-        series: vec![Series { name: "best of 2 starts".into(), x, y: r.relative_error.clone() }],
-        markers: vec![
-            Marker { x: r.elbow as f64, label: format!("elbow: {}", r.elbow) },
-            Marker { x: r.recommended_rank as f64, label: format!("recommended: {}", r.recommended_rank) },
-        ],
-        log_y: false,
-    }
-    .to_svg(720, 400)?;
+    let plot = plot(&r, "Clickstream: CP relative error vs rank")?;
     tour.write("clickstream_curve.svg", plot.as_bytes())?;
     let i = r.ranks.iter().position(|&k| k == r.recommended_rank).expect("searched rank");
     let mut truth = Kruskal { weights: vec![1.0; planted], factors: sim.factors.to_vec() };
@@ -57,13 +46,7 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
             vec![
                 r.ranks[k].to_string(),
                 format!("{:.4}", r.relative_error[k]),
-                r.corcondia[k].map_or("n/a".into(), |c| {
-                    if c.abs() < 1e4 {
-                        format!("{c:.0}%")
-                    } else {
-                        format!("{c:.1e}%")
-                    }
-                }),
+                cc_text(r.corcondia[k]),
                 format!("{:.2}", r.split_half_fms[k]),
             ]
         })

@@ -5,6 +5,7 @@ use recon_core::report::{Block, Section};
 use recon_tensor::{for_each_index, RankSearch};
 
 use super::{Chapter, Tour, COVID_AXES, COVID_NPY};
+use crate::commands::tensor::cc_text;
 
 pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
     let path = tour.embedded("COVID19_data.npy", COVID_NPY)?;
@@ -59,13 +60,7 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
                 r.ranks[k].to_string(),
                 format!("{:.4}", r.relative_error[k]),
                 format!("{:.0}%", 100.0 * (1.0 - r.relative_error[k] * r.relative_error[k])),
-                r.corcondia[k].map_or("n/a".into(), |c| {
-                    if c.abs() < 1e4 {
-                        format!("{c:.0}%")
-                    } else {
-                        format!("{c:.1e}%")
-                    }
-                }),
+                cc_text(r.corcondia[k]),
                 format!("{:.2}", r.split_half_fms[k]),
             ]
         })
