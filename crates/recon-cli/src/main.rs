@@ -29,6 +29,8 @@ enum Command {
     Compress(commands::compress::CompressArgs),
     Tensor(commands::tensor::TensorArgs),
     Simulate(commands::simulate::SimulateArgs),
+    Fit(commands::fit::FitArgs),
+    Score(commands::score::ScoreArgs),
     Tour(tour::TourArgs),
 }
 
@@ -62,6 +64,8 @@ fn main() -> ExitCode {
         Command::Compress(a) => commands::compress::run(a),
         Command::Tensor(a) => commands::tensor::run(a),
         Command::Simulate(a) => commands::simulate::run(a),
+        Command::Fit(a) => commands::fit::run(a),
+        Command::Score(a) => commands::score::run(a),
         Command::Tour(a) => tour::run(a),
     };
     match result {

@@ -343,3 +343,57 @@ fn tensor_bad_inputs_exit_2() {
         assert!(err.starts_with("error: ") && err.trim_end().lines().count() == 1, "{err}");
     }
 }
+
+#[test]
+fn pca_monitor_fit_and_score_on_tennessee_eastman() {
+    let d = tempfile::tempdir().unwrap();
+    let te = repo("data/tennessee_eastman");
+    let model = d.path().join("pca");
+    let m = model.to_str().unwrap();
+    let fit = json_plain(&[
+        "fit",
+        te.join("d00_train.csv").to_str().unwrap(),
+        "--model",
+        "pca",
+        "--energy",
+        "0.9",
+        "--out",
+        m,
+    ]);
+    assert!(fit["t2_limit"].as_f64().unwrap() > 0.0 && fit["components"].as_u64().unwrap() >= 1);
+    let j = json(&["score", m, te.join("d01_test.csv").to_str().unwrap()]);
+    for k in ["scores", "alarms", "t2", "spe"] {
+        assert_eq!(j[k].as_array().unwrap().len(), 960, "{k}");
+    }
+    let alarms: Vec<u64> = j["alarms"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+    assert!(alarms[160..].iter().sum::<u64>() > 780);
+    assert_eq!(j["threshold"], 1.0);
+    // Per-row CSV into a file.
+    let out = d.path().join("scores.csv");
+    let o = recon()
+        .args(["score", m, te.join("d01_test.csv").to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(csv.starts_with("row,score,threshold,alarm,t2,spe") && csv.lines().count() == 961);
+    // Data without the model's columns, and a truncated model: exit 2 with a message.
+    let wrong = d.path().join("wrong.csv");
+    std::fs::write(&wrong, "x\n1\n2\n").unwrap();
+    let o = recon().args(["score", m, wrong.to_str().unwrap()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no column named 'XMEAS(1)'"));
+    let w = model.join("model.safetensors");
+    let bytes = std::fs::read(&w).unwrap();
+    std::fs::write(&w, &bytes[..100]).unwrap();
+    let o = recon().args(["score", m, te.join("d01_test.csv").to_str().unwrap()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("corrupt or truncated"));
+}
+
+/// Runs a command that prints one JSON object without a --json flag.
+fn json_plain(args: &[&str]) -> Value {
+    let out = recon().args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}

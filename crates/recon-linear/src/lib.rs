@@ -6,12 +6,14 @@
 
 mod error;
 mod image;
+mod mspc;
 mod pca;
 mod randomized;
 mod streaming;
 
 pub use error::{Error, Result};
 pub use image::{Compressed, ImageSvd};
+pub use mspc::{control_limits, Components, Limits, MonitorScores, PcaMonitor, PcaMonitorParams};
 pub use pca::{Method, Pca, PcaParams};
 pub use randomized::{randomized_svd, RandomizedParams};
 pub use streaming::StreamingPca;

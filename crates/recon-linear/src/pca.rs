@@ -30,6 +30,7 @@ use recon_core::{Dataset, Fit, Reconstruct, Residuals};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, Error, Result};
+use crate::mspc::Limits;
 use crate::randomized::{randomized_svd, randomized_svd_centered, RandomizedParams};
 
 /// Which algorithm computes the decomposition.
@@ -424,6 +425,10 @@ impl Pca {
 
     /// Saves the model as `model.safetensors` + `model.json` in `dir`.
     pub fn save(&self, dir: &Path, columns: &[String]) -> Result<()> {
+        self.save_with_limits(dir, columns, None)
+    }
+
+    pub(crate) fn save_with_limits(&self, dir: &Path, columns: &[String], limits: Option<Limits>) -> Result<()> {
         let (k, d) = (self.n_components(), self.n_features());
         assert_eq!(columns.len(), d, "one name per feature");
         let header = PcaHeader {
@@ -436,6 +441,7 @@ impl Pca {
             centered: self.centered,
             total_energy: self.total_energy,
             spectrum_len: self.spectrum.len(),
+            limits,
         };
         let comps: Vec<f64> =
             (0..k).flat_map(|r| (0..d).map(move |j| (r, j))).map(|(r, j)| self.components[(r, j)]).collect();
@@ -451,6 +457,11 @@ impl Pca {
 
     /// Loads a model saved by [`Pca::save`]; returns it with its column names.
     pub fn load(dir: &Path) -> Result<(Pca, Vec<String>)> {
+        let (pca, columns, _) = Self::load_with_limits(dir)?;
+        Ok((pca, columns))
+    }
+
+    pub(crate) fn load_with_limits(dir: &Path) -> Result<(Pca, Vec<String>, Option<Limits>)> {
         let (h, mut arrays): (PcaHeader, _) = load_model(dir)?;
         let bad = |reason: String| recon_core::Error::BadModel { path: dir.to_path_buf(), reason };
         if h.kind != KIND {
@@ -482,7 +493,7 @@ impl Pca {
             centered: h.centered,
             method: h.method,
         };
-        Ok((pca, h.columns))
+        Ok((pca, h.columns, h.limits))
     }
 }
 
@@ -500,6 +511,9 @@ struct PcaHeader {
     centered: bool,
     total_energy: f64,
     spectrum_len: usize,
+    /// Control limits, for a PCA monitor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    limits: Option<Limits>,
 }
 
 impl Reconstruct for Pca {

@@ -2,5 +2,7 @@
 
 pub mod compress;
 pub mod curve;
+pub mod fit;
+pub mod score;
 pub mod simulate;
 pub mod tensor;

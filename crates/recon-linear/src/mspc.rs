@@ -1,0 +1,179 @@
+//! Multivariate statistical process control with PCA: a monitor trained on normal data raises an
+//! alarm when a new sample's Hotelling T² (variation inside the model plane) or its squared
+//! prediction error SPE/Q (distance from the plane) exceeds a control limit.
+//!
+//! With k retained components of the (standardised) training data, eigenvalues `λᵢ = σᵢ²/(n − 1)`
+//! and scores `t = (x − μ) ⊘ s · V`:
+//! - `T² = Σᵢ tᵢ²/λᵢ`, limit for a new observation (Tracy, Young & Mason 1992)
+//!   `T²_α = k(n − 1)(n + 1) / (n(n − k)) · F_{1−α}(k, n − k)`;
+//! - `SPE = ||(x − μ) ⊘ s − t Vᵀ||²`, limit by Jackson & Mudholkar (1979) from the residual
+//!   eigenvalues `θ_p = Σ_{j>k} λ_jᵖ`, `h₀ = 1 − 2θ₁θ₃/(3θ₂²)`:
+//!   `Q_α = θ₁ [z_{1−α} √(2θ₂h₀²)/θ₁ + 1 + θ₂h₀(h₀ − 1)/θ₁²]^{1/h₀}`.
+//!
+//! The monitor's single score is `max(T²/T²_α, SPE/Q_α)`, so that an alarm (T² or SPE above its
+//! limit) is exactly `score > 1`.
+
+use std::path::Path;
+
+use faer::MatRef;
+use recon_core::{Dataset, Fit};
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, FisherSnedecor, Normal};
+
+use crate::error::{invalid, Result};
+use crate::{Pca, PcaParams};
+
+/// How many components the monitor keeps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Components {
+    /// Exactly k.
+    Fixed(usize),
+    /// The fewest capturing this fraction of the (standardised) variance.
+    Energy(f64),
+}
+
+/// Unfitted monitor parameters.
+#[derive(Debug, Clone)]
+pub struct PcaMonitorParams {
+    components: Components,
+    scale: bool,
+    alpha: f64,
+}
+
+/// Control limits of a fitted monitor.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Target false-alarm rate of each statistic.
+    pub alpha: f64,
+    /// Hotelling T² limit.
+    pub t2: f64,
+    /// SPE (Q) limit.
+    pub spe: f64,
+}
+
+/// A PCA monitor: the PCA model and its control limits.
+#[derive(Debug, Clone)]
+pub struct PcaMonitor {
+    pca: Pca,
+    limits: Limits,
+}
+
+/// Per-row monitoring statistics.
+#[derive(Debug, Clone, Serialize)]
+pub struct MonitorScores {
+    /// `max(T²/T²_α, SPE/Q_α)`.
+    pub score: Vec<f64>,
+    /// Hotelling T².
+    pub t2: Vec<f64>,
+    /// Squared prediction error.
+    pub spe: Vec<f64>,
+}
+
+impl PcaMonitorParams {
+    /// Standardised PCA keeping `components`, limits at false-alarm rate 0.01 (99%).
+    pub fn new(components: Components) -> Self {
+        PcaMonitorParams { components, scale: true, alpha: 0.01 }
+    }
+    /// Standardise each variable (default) or keep units.
+    pub fn scale(mut self, scale: bool) -> Self {
+        self.scale = scale;
+        self
+    }
+    /// Target false-alarm rate of each limit, in (0, 0.5).
+    pub fn alpha(mut self, alpha: f64) -> Self {
+        self.alpha = alpha;
+        self
+    }
+}
+
+impl Fit for PcaMonitorParams {
+    type Object = PcaMonitor;
+    type Error = crate::Error;
+
+    fn fit(&self, data: &Dataset) -> Result<PcaMonitor> {
+        if !(self.alpha > 0.0 && self.alpha < 0.5) {
+            return Err(invalid("target false-alarm rate", format!("{} is not in (0, 0.5)", self.alpha)));
+        }
+        let n = data.n_rows();
+        let full = PcaParams::new().scale(self.scale).fit(data)?;
+        let k = match self.components {
+            Components::Fixed(k) => k,
+            Components::Energy(f) => {
+                let curve = full.error_curve(full.spectrum().len())?;
+                recon_core::ruler::rank_for_energy(&curve, f)?.unwrap_or(full.spectrum().len()).max(1)
+            }
+        };
+        if k == 0 || k >= n || k > full.spectrum().len() {
+            return Err(invalid("components", format!("{k} with {n} training rows and {} features", data.n_cols())));
+        }
+        let limits = control_limits(full.spectrum(), k, n, self.alpha)?;
+        Ok(PcaMonitor { pca: full.truncate(k)?, limits })
+    }
+}
+
+/// T² and SPE limits from the full spectrum of singular values, k kept, n training rows.
+pub fn control_limits(spectrum: &[f64], k: usize, n: usize, alpha: f64) -> Result<Limits> {
+    let (nf, kf) = (n as f64, k as f64);
+    let f = FisherSnedecor::new(kf, nf - kf).map_err(|e| invalid("components", e.to_string()))?;
+    let t2 = kf * (nf - 1.0) * (nf + 1.0) / (nf * (nf - kf)) * f.inverse_cdf(1.0 - alpha);
+    let lam: Vec<f64> = spectrum[k..].iter().map(|s| s * s / (nf - 1.0)).collect();
+    let theta = |p: i32| lam.iter().map(|l| l.powi(p)).sum::<f64>();
+    let (t1, t2r, t3) = (theta(1), theta(2), theta(3));
+    let spe = if t1 > 0.0 {
+        let h0 = 1.0 - 2.0 * t1 * t3 / (3.0 * t2r * t2r);
+        let z = Normal::new(0.0, 1.0).expect("standard normal").inverse_cdf(1.0 - alpha);
+        t1 * (z * (2.0 * t2r * h0 * h0).sqrt() / t1 + 1.0 + t2r * h0 * (h0 - 1.0) / (t1 * t1)).powf(1.0 / h0)
+    } else {
+        0.0
+    };
+    Ok(Limits { alpha, t2, spe })
+}
+
+impl PcaMonitor {
+    /// The PCA model (k components).
+    pub fn pca(&self) -> &Pca {
+        &self.pca
+    }
+    /// The control limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// T², SPE and the combined score of each row.
+    pub fn score(&self, x: MatRef<'_, f64>) -> Result<MonitorScores> {
+        let z = self.pca.transform(x)?;
+        let lam = self.pca.explained_variance();
+        let xh = self.pca.inverse_transform(z.as_ref())?;
+        let scale = self.pca.scale();
+        let n = x.nrows();
+        let (mut t2, mut spe, mut score) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        for i in 0..n {
+            t2[i] = (0..z.ncols()).map(|c| z[(i, c)] * z[(i, c)] / lam[c]).sum();
+            spe[i] = (0..x.ncols()).map(|j| ((x[(i, j)] - xh[(i, j)]) / scale[j]).powi(2)).sum();
+            score[i] = (t2[i] / self.limits.t2).max(if self.limits.spe > 0.0 { spe[i] / self.limits.spe } else { 0.0 });
+        }
+        Ok(MonitorScores { score, t2, spe })
+    }
+
+    /// Saves as a PCA model folder whose header also carries the limits.
+    pub fn save(&self, dir: &Path, columns: &[String]) -> Result<()> {
+        self.pca.save_with_limits(dir, columns, Some(self.limits))
+    }
+
+    /// Loads a monitor saved by [`PcaMonitor::save`]; returns it with its column names.
+    pub fn load(dir: &Path) -> Result<(PcaMonitor, Vec<String>)> {
+        let (pca, columns, limits) = Pca::load_with_limits(dir)?;
+        let limits = limits.ok_or_else(|| recon_core::Error::BadModel {
+            path: dir.to_path_buf(),
+            reason: "a PCA model without control limits (fit it with `recon fit --model pca`)".into(),
+        })?;
+        if !(limits.t2 > 0.0 && limits.spe >= 0.0 && limits.alpha > 0.0 && limits.alpha < 0.5) {
+            return Err(recon_core::Error::BadModel {
+                path: dir.to_path_buf(),
+                reason: "invalid control limits".into(),
+            }
+            .into());
+        }
+        Ok((PcaMonitor { pca, limits }, columns))
+    }
+}

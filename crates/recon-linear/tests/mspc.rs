@@ -1,0 +1,47 @@
+//! PCA monitor on the Tennessee Eastman data against scikit-learn / scipy
+//! (tools/make_mspc_fixtures.py → tests/fixtures/mspc_te.json).
+
+use std::path::Path;
+
+use recon_core::data::{load_table, LoadOptions};
+use recon_core::Fit;
+use recon_linear::{Components, PcaMonitor, PcaMonitorParams};
+use serde_json::Value;
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+#[test]
+fn t2_spe_and_limits_match_scipy_on_tennessee_eastman() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fx: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("tests/fixtures/mspc_te.json")).unwrap()).unwrap();
+    let te = root.join("../../data/tennessee_eastman");
+    let train = load_table(&te.join("d00_train.csv"), &LoadOptions::default()).unwrap().dataset;
+    let test = load_table(&te.join("d01_test.csv"), &LoadOptions::default()).unwrap().dataset;
+    let m = PcaMonitorParams::new(Components::Energy(0.9)).fit(&train).unwrap();
+    assert_eq!(m.pca().n_components() as u64, fx["components"].as_u64().unwrap());
+    let l = m.limits();
+    let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
+    assert!(rel(l.t2, fx["t2_limit"].as_f64().unwrap()) < 1e-9, "T² limit {}", l.t2);
+    assert!(rel(l.spe, fx["spe_limit"].as_f64().unwrap()) < 1e-7, "SPE limit {}", l.spe);
+    let s = m.score(test.x.as_ref()).unwrap();
+    for (name, got, want) in [("t2", &s.t2, floats(&fx["t2"])), ("spe", &s.spe, floats(&fx["spe"]))] {
+        for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+            assert!((a - b).abs() <= 1e-7 * b.abs().max(1.0), "{name}[{i}]: {a} vs {b}");
+        }
+    }
+    // Fault 1 (a step in the A/C feed ratio) is caught after its onset at sample 160.
+    let caught = s.score[160..].iter().filter(|&&v| v > 1.0).count();
+    assert!(caught > 780, "{caught} of 800 faulty samples alarmed");
+    // Round trip through the model folder; a plain PCA folder is not a monitor.
+    let dir = tempfile::tempdir().unwrap();
+    m.save(dir.path(), &train.columns).unwrap();
+    let (back, cols) = PcaMonitor::load(dir.path()).unwrap();
+    assert_eq!(cols, train.columns);
+    assert_eq!(back.limits(), l);
+    let plain = tempfile::tempdir().unwrap();
+    m.pca().save(plain.path(), &train.columns).unwrap();
+    assert!(PcaMonitor::load(plain.path()).unwrap_err().to_string().contains("control limits"));
+}
