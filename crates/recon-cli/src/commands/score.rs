@@ -53,8 +53,8 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     let l = monitor.limits();
     let table = || {
         let mut t = String::from("row,score,threshold,alarm,t2,spe\n");
-        for i in 0..n {
-            t += &format!("{i},{},{threshold},{},{},{}\n", s.score[i], alarms[i], s.t2[i], s.spe[i]);
+        for (i, a) in alarms.iter().enumerate() {
+            t += &format!("{i},{},{threshold},{a},{},{}\n", s.score[i], s.t2[i], s.spe[i]);
         }
         t
     };
