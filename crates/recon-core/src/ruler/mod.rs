@@ -2,6 +2,8 @@
 
 pub mod curve;
 pub mod elbow;
+pub mod threshold;
 
 pub use curve::{psnr, rank_for_energy, ErrorCurve};
 pub use elbow::{kneedle, Knee, Knees};
+pub use threshold::{fit_pareto_tail, persistent_alarms, pot_threshold, quantile_threshold, ParetoTail, Threshold};
