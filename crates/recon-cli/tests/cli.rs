@@ -397,3 +397,55 @@ fn json_plain(args: &[&str]) -> Value {
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+#[test]
+fn simulators_write_data_with_their_truth() {
+    let d = tempfile::tempdir().unwrap();
+    let motor = d.path().join("motor.csv");
+    let j = json_plain(&[
+        "simulate",
+        "motor",
+        "--duration",
+        "10",
+        "--fault",
+        "current-bias",
+        "--fault-size",
+        "0.5",
+        "--fault-start",
+        "5",
+        "--out",
+        motor.to_str().unwrap(),
+    ]);
+    assert_eq!(j["rows"], 1001);
+    let text = std::fs::read_to_string(&motor).unwrap();
+    assert!(text.starts_with("time,voltage,speed,current,fault\n"));
+    let labels: Vec<&str> = text.lines().skip(1).map(|l| l.rsplit(',').next().unwrap()).collect();
+    assert_eq!(labels.iter().filter(|l| **l == "normal").count(), 500);
+    assert_eq!(labels.iter().filter(|l| **l == "current-bias").count(), 501);
+    let clicks = d.path().join("c.tns");
+    let j = json_plain(&[
+        "simulate",
+        "clickstream",
+        "--users",
+        "50",
+        "--items",
+        "20",
+        "--days",
+        "14",
+        "--patterns",
+        "2",
+        "--density",
+        "0.2",
+        "--out",
+        clicks.to_str().unwrap(),
+    ]);
+    assert!(j["nnz"].as_u64().unwrap() > 100);
+    for f in ["c.users.npy", "c.items.npy", "c.days.npy"] {
+        assert!(d.path().join(f).exists(), "{f}");
+    }
+    let o = recon()
+        .args(["simulate", "clickstream", "--density", "2", "--out", clicks.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

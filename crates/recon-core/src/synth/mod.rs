@@ -1,3 +1,4 @@
 //! Simulators with planted ground truth. Each documents the model it follows.
 
 pub mod clickstream;
+pub mod dc_motor;
