@@ -336,6 +336,7 @@ fn tensor_bad_inputs_exit_2() {
         vec![il2.to_str().unwrap(), "--ranks", "0,1"],
         vec![wine.to_str().unwrap(), "--ranks", "1..2"],
         vec![il2.to_str().unwrap(), "--ranks", "1..2", "--starts", "0"],
+        vec![il2.to_str().unwrap(), "--ranks", "1..2000"],
     ] {
         let o = recon().arg("tensor").args(&args).output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);

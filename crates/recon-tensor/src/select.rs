@@ -123,6 +123,20 @@ impl RankSearch {
         if t.shape()[0] < 4 {
             return Err(invalid("tensor", "split-half needs at least 4 slices in the first mode"));
         }
+        // No tensor needs a CP rank above min_n ∏_{m≠n} I_m (each mode's unfolding has at most that
+        // many independent columns); the split halves, with half of the first mode, bound it too.
+        let mut half = t.shape().to_vec();
+        half[0] /= 2;
+        let max_rank = (0..half.len())
+            .map(|n| half.iter().enumerate().filter(|(m, _)| *m != n).map(|(_, v)| *v).product::<usize>())
+            .min()
+            .unwrap_or(1);
+        if let Some(&r) = self.ranks.iter().find(|&&r| r > max_rank) {
+            return Err(invalid(
+                "ranks",
+                format!("rank {r} cannot be fitted: a tensor of shape {:?} (and its split halves) needs at most rank {max_rank}", t.shape()),
+            ));
+        }
         Ok(())
     }
 
