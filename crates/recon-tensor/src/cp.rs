@@ -178,17 +178,21 @@ fn hosvd_factor(data: &[f64], shape: &[usize], m: usize, rank: usize, rng: &mut 
     Ok(Mat::from_fn(n, rank, |i, r| if r < n { u[(i, n - 1 - r)] } else { rng.random::<f64>() }))
 }
 
-/// `⊛_{m≠skip} A_mᵀA_m`.
-fn hadamard_grams(model: &Kruskal, skip: usize) -> Mat<f64> {
-    let r = model.rank();
-    let mut h = Mat::<f64>::from_fn(r, r, |_, _| 1.0);
-    for (m, f) in model.factors.iter().enumerate() {
-        if m != skip {
-            let g = f.transpose() * f;
-            h = Mat::from_fn(r, r, |i, j| h[(i, j)] * g[(i, j)]);
-        }
+/// `||X − X̂|| / ||X||` from `||X||² − 2⟨X, X̂⟩ + ||X̂||²`. The expansion cancels near an exact
+/// fit (it cannot resolve below ~√ε), so below 1e-4 the error is measured by `direct` instead.
+pub(crate) fn relative_error(norm_x: f64, inner: f64, model_norm_sq: f64, direct: impl FnOnce() -> f64) -> f64 {
+    let fast = (norm_x * norm_x - 2.0 * inner + model_norm_sq).max(0.0).sqrt() / norm_x;
+    if fast > 1e-4 {
+        fast
+    } else {
+        direct()
     }
-    h
+}
+
+/// `⟨X, X̂⟩ = Σ_{i,r} M_N[i, r] A_N[i, r] λ_r` from the last mode's MTTKRP.
+fn inner_from_mttkrp(model: &Kruskal, m_last: &Mat<f64>) -> f64 {
+    let a = &model.factors[model.factors.len() - 1];
+    (0..a.ncols()).map(|r| model.weights[r] * (0..a.nrows()).map(|i| m_last[(i, r)] * a[(i, r)]).sum::<f64>()).sum()
 }
 
 /// Solves `A V = M` for the new factor with V symmetric PSD (pseudo-inverse for rank deficiency).
@@ -198,7 +202,7 @@ fn solve_factor(m: &Mat<f64>, v: &Mat<f64>) -> Result<Mat<f64>> {
 }
 
 fn update_mode(model: &mut Kruskal, n: usize, mttkrp: Mat<f64>, nonneg: bool) -> Result<()> {
-    let v = hadamard_grams(model, n);
+    let v = model.hadamard_grams(Some(n));
     let mut a = if nonneg { hals(model, n, &mttkrp, &v) } else { solve_factor(&mttkrp, &v)? };
     for r in 0..a.ncols() {
         let norm = a.col(r).norm_l2();
@@ -287,19 +291,10 @@ fn als_dense(shape: &[usize], data: &[f64], init: Kruskal, p: &CpParams) -> Resu
             update_mode(&mut model, n, m, p.nonneg)?;
         }
         let rel = if missing.is_empty() {
-            // ||X − X̂||² = ||X||² − 2⟨X, X̂⟩ + ||X̂||², with ⟨X, X̂⟩ = Σ_{i,r} M_N[i, r] A_N[i, r] λ_r.
-            let a = &model.factors[last];
-            let inner: f64 = (0..a.ncols())
-                .map(|r| model.weights[r] * (0..a.nrows()).map(|i| m_last[(i, r)] * a[(i, r)]).sum::<f64>())
-                .sum();
-            let fast = (norm_obs * norm_obs - 2.0 * inner + model.norm_sq()).max(0.0).sqrt() / norm_obs;
-            if fast > 1e-4 {
-                fast
-            } else {
-                // Near an exact fit the expansion cancels (it cannot resolve below ~√ε): measure directly.
+            relative_error(norm_obs, inner_from_mttkrp(&model, &m_last), model.norm_sq(), || {
                 let full = model.full();
                 data.iter().zip(&full).map(|(x, xh)| (x - xh) * (x - xh)).sum::<f64>().sqrt() / norm_obs
-            }
+            })
         } else {
             let full = model.full();
             let mut err = 0.0;
@@ -388,13 +383,9 @@ fn als_sparse(t: &SparseTensor, init: Kruskal, p: &CpParams) -> Result<CpFit> {
             }
             update_mode(&mut model, n, m, p.nonneg)?;
         }
-        // ⟨X, X̂⟩ from the last MTTKRP, as for dense tensors; measured directly near an exact fit.
-        let a = &model.factors[last];
-        let inner: f64 = (0..a.ncols())
-            .map(|r| model.weights[r] * (0..a.nrows()).map(|i| m_last[(i, r)] * a[(i, r)]).sum::<f64>())
-            .sum();
-        let fast = (norm_x * norm_x - 2.0 * inner + model.norm_sq()).max(0.0).sqrt() / norm_x;
-        let rel = if fast > 1e-4 { fast } else { sparse_residual_sq(t, &model).sqrt() / norm_x };
+        let rel = relative_error(norm_x, inner_from_mttkrp(&model, &m_last), model.norm_sq(), || {
+            sparse_residual_sq(t, &model).sqrt() / norm_x
+        });
         let done = errors.last().is_some_and(|prev: &f64| (prev - rel).abs() < p.tol);
         errors.push(rel);
         if done {

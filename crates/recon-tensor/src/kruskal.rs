@@ -32,12 +32,21 @@ impl Kruskal {
     /// `||X̂||²_F = λᵀ (⊛_m A_mᵀA_m) λ`.
     pub fn norm_sq(&self) -> f64 {
         let r = self.rank();
-        let mut h = Mat::<f64>::from_fn(r, r, |_, _| 1.0);
-        for f in &self.factors {
-            let g = f.transpose() * f;
-            h = Mat::from_fn(r, r, |i, j| h[(i, j)] * g[(i, j)]);
-        }
+        let h = self.hadamard_grams(None);
         (0..r).map(|i| (0..r).map(|j| self.weights[i] * h[(i, j)] * self.weights[j]).sum::<f64>()).sum()
+    }
+
+    /// `⊛_{m≠skip} A_mᵀA_m` (all modes when `skip` is `None`).
+    pub(crate) fn hadamard_grams(&self, skip: Option<usize>) -> Mat<f64> {
+        let r = self.rank();
+        let mut h = Mat::<f64>::from_fn(r, r, |_, _| 1.0);
+        for (m, f) in self.factors.iter().enumerate() {
+            if Some(m) != skip {
+                let g = f.transpose() * f;
+                h = Mat::from_fn(r, r, |i, j| h[(i, j)] * g[(i, j)]);
+            }
+        }
+        h
     }
 
     /// Every entry, C order.

@@ -9,7 +9,7 @@ use faer::Mat;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use recon_core::data::Tensor;
 
-use crate::cp::{fill_missing_with_mean, unfold};
+use crate::cp::{fill_missing_with_mean, relative_error, unfold};
 use crate::error::{invalid, Error, Result};
 use crate::kruskal::for_each_index;
 
@@ -188,17 +188,17 @@ impl TuckerParams {
         loop {
             g = core(t, filled.as_deref(), &factors);
             let rel = if missing.is_empty() {
+                // With orthonormal factors ⟨X, X̂⟩ = ||X̂||² = ||G||².
                 let gn: f64 = g.iter().map(|v| v * v).sum();
-                let fast = (norm_obs * norm_obs - gn).max(0.0).sqrt() / norm_obs;
-                match t {
-                    // Near an exact fit the identity cancels (it cannot resolve below ~√ε): measure directly.
-                    Tensor::Dense(d) if fast < 1e-4 => {
+                let expansion = (norm_obs * norm_obs - gn).max(0.0).sqrt() / norm_obs;
+                relative_error(norm_obs, gn, gn, || match t {
+                    Tensor::Dense(d) => {
                         let fit = TuckerFit { core: g.clone(), factors: factors.clone(), errors: Vec::new() };
                         let full = fit.full();
                         d.data.iter().zip(&full).map(|(x, xh)| (x - xh) * (x - xh)).sum::<f64>().sqrt() / norm_obs
                     }
-                    _ => fast,
-                }
+                    Tensor::Sparse(_) => expansion,
+                })
             } else {
                 let fit = TuckerFit { core: g.clone(), factors: factors.clone(), errors: Vec::new() };
                 let full = fit.full();

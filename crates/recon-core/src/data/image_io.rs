@@ -66,9 +66,13 @@ pub fn load_image(path: &Path) -> Result<Image> {
 
 /// Rounds and clamps channels to 8 bits and writes a PNG atomically.
 pub fn write_png(path: &Path, img: &Image) -> Result<()> {
+    write_atomic(path, &png_bytes(img)?)
+}
+
+/// Rounds and clamps channels to 8 bits and encodes them as PNG bytes in memory.
+pub fn png_bytes(img: &Image) -> Result<Vec<u8>> {
     let (h, w) = (img.height(), img.width());
     let q = |v: f64| v.round().clamp(0.0, 255.0) as u8;
-    let mut bytes = Vec::new();
     let encoded = match img.channels.len() {
         1 => {
             let buf = image::GrayImage::from_fn(w as u32, h as u32, |x, y| {
@@ -85,16 +89,9 @@ pub fn write_png(path: &Path, img: &Image) -> Result<()> {
         }
         n => return Err(Error::invalid("image", format!("{n} channels (expected 1 or 3)"))),
     };
+    let mut bytes = Vec::new();
     encoded
         .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
-        .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
-    write_atomic(path, &bytes)
-}
-
-/// Encodes an image as PNG bytes in memory (for embedding in reports).
-pub fn png_bytes(img: &Image) -> Result<Vec<u8>> {
-    let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
-    let p = dir.path().join("img.png");
-    write_png(&p, img)?;
-    std::fs::read(&p).map_err(|e| Error::io(&p, e))
+        .map_err(|e| Error::io("<png encoder>", std::io::Error::other(e)))?;
+    Ok(bytes)
 }
