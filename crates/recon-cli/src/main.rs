@@ -5,6 +5,7 @@
 
 mod commands;
 mod input;
+mod monitor;
 mod output;
 mod tour;
 
@@ -31,6 +32,7 @@ enum Command {
     Simulate(commands::simulate::SimulateArgs),
     Fit(commands::fit::FitArgs),
     Score(commands::score::ScoreArgs),
+    Diagnose(commands::diagnose::DiagnoseArgs),
     Tour(tour::TourArgs),
 }
 
@@ -42,6 +44,9 @@ pub struct UsageError(pub String);
 fn exit_code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if let Some(e) = cause.downcast_ref::<recon_linear::Error>() {
+            return if e.is_input_error() { 2 } else { 1 };
+        }
+        if let Some(e) = cause.downcast_ref::<recon_neural::Error>() {
             return if e.is_input_error() { 2 } else { 1 };
         }
         if let Some(e) = cause.downcast_ref::<recon_tensor::Error>() {
@@ -66,6 +71,7 @@ fn main() -> ExitCode {
         Command::Simulate(a) => commands::simulate::run(a),
         Command::Fit(a) => commands::fit::run(a),
         Command::Score(a) => commands::score::run(a),
+        Command::Diagnose(a) => commands::diagnose::run(a),
         Command::Tour(a) => tour::run(a),
     };
     match result {

@@ -31,4 +31,19 @@ impl Dataset {
     pub fn n_cols(&self) -> usize {
         self.x.ncols()
     }
+
+    /// Names of the columns that do not vary (spread ≤ 1e-12 of their magnitude): a model must
+    /// centre them but never divide by their zero spread.
+    pub fn constant_columns(&self) -> Vec<String> {
+        let n = self.x.nrows().max(1) as f64;
+        (0..self.x.ncols())
+            .filter(|&j| {
+                let col = self.x.col(j);
+                let mean = col.iter().sum::<f64>() / n;
+                let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+                !(var.sqrt() > 1e-12 * mean.abs().max(1.0))
+            })
+            .map(|j| self.columns[j].clone())
+            .collect()
+    }
 }

@@ -84,3 +84,18 @@ pub fn take_array(dir: &Path, arrays: &mut BTreeMap<String, Array>, name: &str, 
     }
     Ok(a.data)
 }
+
+/// The `kind` field of a model folder's header, so a caller can pick the right loader.
+pub fn model_kind(dir: &Path) -> Result<String> {
+    #[derive(serde::Deserialize)]
+    struct Kind {
+        kind: String,
+    }
+    let bad = |reason: String| Error::BadModel { path: dir.to_path_buf(), reason };
+    if !dir.is_dir() {
+        return Err(bad("not a model folder (expected model.json and model.safetensors inside)".into()));
+    }
+    let text = std::fs::read(dir.join(HEADER_FILE)).map_err(|e| bad(format!("{HEADER_FILE}: {e}")))?;
+    let k: Kind = serde_json::from_slice(&text).map_err(|e| bad(format!("{HEADER_FILE}: {e}")))?;
+    Ok(k.kind)
+}

@@ -15,7 +15,7 @@
 
 use std::path::Path;
 
-use faer::MatRef;
+use faer::{Mat, MatRef};
 use recon_core::{Dataset, Fit};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, FisherSnedecor, Normal};
@@ -153,6 +153,27 @@ impl PcaMonitor {
             score[i] = (t2[i] / self.limits.t2).max(if self.limits.spe > 0.0 { spe[i] / self.limits.spe } else { 0.0 });
         }
         Ok(MonitorScores { score, t2, spe })
+    }
+
+    /// Standardised residuals `(x − x̂) ⊘ s` of each row (the vectors whose squared norm is SPE).
+    pub fn residuals(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        let z = self.pca.transform(x)?;
+        let xh = self.pca.inverse_transform(z.as_ref())?;
+        let scale = self.pca.scale();
+        Ok(Mat::from_fn(x.nrows(), x.ncols(), |i, j| (x[(i, j)] - xh[(i, j)]) / scale[j]))
+    }
+
+    /// Reconstruction-based contributions to SPE (Alcala & Qin 2009), rows × variables:
+    /// `RBC_j = x̃_j² / (1 − Σ_c P_jc²)`, the amount by which SPE drops when variable j alone is
+    /// reconstructed along its own direction (x̃ the standardised residual, P the loadings). A
+    /// variable that lies inside the model plane (`Σ_c P_jc² = 1`) cannot be reconstructed and
+    /// contributes 0.
+    pub fn spe_contributions(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        let r = self.residuals(x)?;
+        let p = self.pca.components();
+        let d = x.ncols();
+        let denom: Vec<f64> = (0..d).map(|j| 1.0 - (0..p.nrows()).map(|c| p[(c, j)] * p[(c, j)]).sum::<f64>()).collect();
+        Ok(Mat::from_fn(x.nrows(), d, |i, j| if denom[j] > 1e-12 { r[(i, j)] * r[(i, j)] / denom[j] } else { 0.0 }))
     }
 
     /// Saves as a PCA model folder whose header also carries the limits.

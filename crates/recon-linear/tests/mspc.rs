@@ -45,3 +45,32 @@ fn t2_spe_and_limits_match_scipy_on_tennessee_eastman() {
     m.pca().save(plain.path(), &train.columns).unwrap();
     assert!(PcaMonitor::load(plain.path()).unwrap_err().to_string().contains("control limits"));
 }
+
+/// Reconstruction-based contribution = the drop in SPE when one variable is reconstructed along
+/// its own direction. SPE is quadratic in the shift, so its minimum is found exactly from three
+/// evaluations of the monitor's own SPE: an independent route to Alcala & Qin's closed form.
+#[test]
+fn spe_contributions_equal_the_best_single_variable_reconstruction() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let te = root.join("../../data/tennessee_eastman");
+    let train = load_table(&te.join("d00_train.csv"), &LoadOptions::default()).unwrap().dataset;
+    let test = load_table(&te.join("d01_test.csv"), &LoadOptions::default()).unwrap().dataset;
+    let m = PcaMonitorParams::new(Components::Fixed(10)).fit(&train).unwrap();
+    let rbc = m.spe_contributions(test.x.as_ref()).unwrap();
+    for i in [0, 200, 500] {
+        let spe_at = |j: usize, f: f64| {
+            let mut x = test.x.clone();
+            x[(i, j)] += f;
+            m.score(x.as_ref().subrows(i, 1)).unwrap().spe[0]
+        };
+        for j in [0, 5, 20, 40] {
+            let (a, b, c) = (spe_at(j, -1.0), spe_at(j, 0.0), spe_at(j, 1.0));
+            // q(f) = b + (c − a)/2·f + (a + c − 2b)/2·f², minimum b − (c − a)²/(8·(a + c − 2b)).
+            let drop = (c - a).powi(2) / (8.0 * (a + c - 2.0 * b));
+            assert!((rbc[(i, j)] - drop).abs() <= 1e-6 * drop.max(1e-3), "row {i} var {j}: {} vs {drop}", rbc[(i, j)]);
+        }
+        // The contributions of a row never exceed its SPE.
+        let spe = m.score(test.x.as_ref().subrows(i, 1)).unwrap().spe[0];
+        assert!((0..test.n_cols()).all(|j| rbc[(i, j)] <= spe * (1.0 + 1e-9)));
+    }
+}

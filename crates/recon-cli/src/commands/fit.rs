@@ -3,30 +3,57 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, ValueEnum};
-use recon_core::Fit;
+use recon_core::data::window_features;
+use recon_core::{Dataset, Fit};
 use recon_linear::{Components, PcaMonitorParams};
+use recon_neural::{Activation, AutoencoderParams};
 
 use crate::input::TableArgs;
-use crate::output::print_json;
+use crate::output::{bar, print_json};
+use crate::UsageError;
 
 /// Model family.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ModelKind {
     /// PCA monitor: Hotelling T² and SPE (Q) with analytical control limits.
     Pca,
+    /// MLP autoencoder: mean squared standardised residual, threshold calibrated on held-out rows.
+    Ae,
 }
 
-/// Train a monitor on normal data; `recon score` then raises alarms on new data.
+/// Hidden-layer nonlinearity of an autoencoder.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ActivationArg {
+    Tanh,
+    Relu,
+    Sigmoid,
+}
+
+/// Train a monitor on normal data; `recon score` then raises alarms on new data and
+/// `recon diagnose` names the fault.
 ///
-/// A PCA monitor standardises each variable (unless --no-scale), keeps --components K or the
-/// fewest components reaching --energy F, and sets two control limits at the target false-alarm
-/// rate: Hotelling T² inside the model plane (F distribution) and the squared prediction error
-/// SPE/Q off it (Jackson–Mudholkar). The model folder holds model.safetensors + model.json
-/// (columns, scaler, limits); scoring data with other columns is refused.
+/// PCA (--model pca) standardises each variable (unless --no-scale), keeps --components K or the
+/// fewest components reaching --energy F (default 0.9), and sets two control limits at the target
+/// false-alarm rate: Hotelling T² inside the model plane (F distribution) and the squared
+/// prediction error SPE/Q off it (Jackson–Mudholkar).
 ///
-/// Example:
+/// The autoencoder (--model ae) standardises each variable, trains an MLP d → hidden → d (the
+/// decoder mirrors --hidden) with Adam on minibatches, holds out --validation of the rows for
+/// early stopping, and calibrates its alarm threshold on those held-out rows: the conformal
+/// quantile for --target-far, or a generalized-Pareto (peaks-over-threshold) tail when the
+/// held-out rows are too few to resolve the rate.
+///
+/// --window W adds the W − 1 previous samples of every column as features (named
+/// `speed[t-1]`, ...), so the model sees short-term dynamics; the model file lists them.
+/// Constant columns are centred but not scaled, with a warning that names them.
+///
+/// The model folder holds model.safetensors + model.json (kind, version, columns, scaler,
+/// threshold); scoring data without the model's columns is refused.
+///
+/// Examples:
 ///   recon fit d00_train.csv --model pca --energy 0.9 --out te-pca/
-///   recon score te-pca/ d01_test.csv --json
+///   recon simulate motor --seed 1 --out normal.csv
+///   recon fit normal.csv --model ae --columns voltage,speed,current --window 5 --hidden 32,4 --out motor-ae/
 #[derive(Args, Debug)]
 #[command(verbatim_doc_comment)]
 #[command(group(ArgGroup::new("size").args(["components", "energy"])))]
@@ -36,18 +63,48 @@ pub struct FitArgs {
     /// Model family.
     #[arg(long, value_enum)]
     pub model: ModelKind,
-    /// Keep exactly K components.
+    /// PCA: keep exactly K components.
     #[arg(long, value_name = "K")]
     pub components: Option<usize>,
-    /// Keep the fewest components capturing this fraction of the variance (default 0.9).
+    /// PCA: keep the fewest components capturing this fraction of the variance (default 0.9).
     #[arg(long, value_name = "F")]
     pub energy: Option<f64>,
-    /// Keep each variable's units instead of standardising.
+    /// PCA: keep each variable's units instead of standardising.
     #[arg(long)]
     pub no_scale: bool,
-    /// Target false-alarm rate of each control limit (0.01: 99% limits).
+    /// Autoencoder: encoder widths, the last one the bottleneck (default: 2·d capped at 64, then d/4).
+    #[arg(long, value_name = "H1,H2", value_delimiter = ',')]
+    pub hidden: Option<Vec<usize>>,
+    /// Autoencoder: hidden-layer nonlinearity.
+    #[arg(long, value_enum, default_value_t = ActivationArg::Tanh)]
+    pub activation: ActivationArg,
+    /// Autoencoder: dropout probability after each hidden layer while training.
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub dropout: f64,
+    /// Autoencoder: maximum number of epochs.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub epochs: usize,
+    /// Autoencoder: minibatch size.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub batch_size: usize,
+    /// Autoencoder: Adam learning rate.
+    #[arg(long, default_value_t = 1e-3, value_name = "LR")]
+    pub learning_rate: f64,
+    /// Autoencoder: fraction of rows held out for early stopping and threshold calibration.
+    #[arg(long, default_value_t = 0.2, value_name = "F")]
+    pub validation: f64,
+    /// Autoencoder: epochs without validation improvement before stopping.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub patience: usize,
+    /// Use each column's W − 1 previous samples as extra features (rows must be in time order).
+    #[arg(long, default_value_t = 1, value_name = "W")]
+    pub window: usize,
+    /// Target false-alarm rate of the threshold / control limits (0.01: 99% limits).
     #[arg(long, default_value_t = 0.01, value_name = "RATE")]
     pub target_far: f64,
+    /// Seed of every random choice (autoencoder initialisation, split, shuffling, dropout).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
     /// Model folder to write.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -55,9 +112,30 @@ pub struct FitArgs {
     pub table: TableArgs,
 }
 
+/// The default autoencoder widths for d features.
+pub fn default_hidden(d: usize) -> Vec<usize> {
+    vec![(2 * d).clamp(4, 64), (d / 4).max(1)]
+}
+
 pub fn run(args: FitArgs) -> anyhow::Result<()> {
     let loaded = args.table.load(&args.input)?;
-    let data = &loaded.dataset;
+    let raw = &loaded.dataset;
+    let constant = raw.constant_columns();
+    if !constant.is_empty() {
+        eprintln!("warning: constant column(s) left out of the scaling (centred only): {}", constant.join(", "));
+    }
+    let (x, columns) = window_features(raw.x.as_ref(), &raw.columns, args.window)?;
+    let data = Dataset { x, columns, labels: None, groups: None };
+    match args.model {
+        ModelKind::Pca => fit_pca(&args, &data),
+        ModelKind::Ae => fit_ae(&args, &data),
+    }
+}
+
+fn fit_pca(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
+    if args.hidden.is_some() {
+        return Err(UsageError("--hidden is for --model ae".into()).into());
+    }
     let components = match (args.components, args.energy) {
         (Some(k), _) => Components::Fixed(k),
         (_, Some(f)) => Components::Energy(f),
@@ -73,11 +151,69 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
         "out": args.out.display().to_string(),
         "n_rows": data.n_rows(),
         "n_cols": data.n_cols(),
+        "window": args.window,
         "components": pca.n_components(),
         "captured_variance": captured,
         "standardised": !args.no_scale,
         "target_far": l.alpha,
         "t2_limit": l.t2,
         "spe_limit": l.spe,
+    }))
+}
+
+fn fit_ae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
+    if args.components.is_some() || args.energy.is_some() || args.no_scale {
+        return Err(UsageError("--components, --energy and --no-scale are for --model pca".into()).into());
+    }
+    let hidden = args.hidden.clone().unwrap_or_else(|| default_hidden(data.n_cols()));
+    let activation = match args.activation {
+        ActivationArg::Tanh => Activation::Tanh,
+        ActivationArg::Relu => Activation::Relu,
+        ActivationArg::Sigmoid => Activation::Sigmoid,
+    };
+    let params = AutoencoderParams::new(hidden.clone())
+        .activation(activation)
+        .dropout(args.dropout)
+        .epochs(args.epochs)
+        .batch_size(args.batch_size)
+        .learning_rate(args.learning_rate)
+        .validation(args.validation)
+        .patience(args.patience)
+        .target_far(args.target_far)
+        .seed(args.seed);
+    let pb = bar(Some(args.epochs as u64), "training");
+    let ae = params.fit_with(data, |epoch, train, val| {
+        pb.set_position(epoch as u64);
+        pb.set_message(format!("loss {train:.4} · validation {val:.4}"));
+    })?;
+    pb.finish_and_clear();
+    ae.save(&args.out, &data.columns)?;
+    let log = ae.log();
+    let t = ae.threshold();
+    eprintln!(
+        "trained {} epochs (best {}, {}); validation loss {:.4}; threshold {:.4} ({}, target false-alarm rate {})",
+        log.train_loss.len(),
+        log.best_epoch,
+        if log.stopped_early { "stopped early" } else { "ran to the limit" },
+        log.val_loss[log.best_epoch - 1],
+        t.value,
+        t.method,
+        t.target_far
+    );
+    print_json(&serde_json::json!({
+        "model": "ae",
+        "out": args.out.display().to_string(),
+        "n_rows": data.n_rows(),
+        "n_cols": data.n_cols(),
+        "window": args.window,
+        "hidden": hidden,
+        "epochs_run": log.train_loss.len(),
+        "best_epoch": log.best_epoch,
+        "validation_loss": log.val_loss[log.best_epoch - 1],
+        "threshold": t.value,
+        "threshold_method": t.method,
+        "target_far": t.target_far,
+        "calibration_far": t.calibration_far,
+        "seed": args.seed,
     }))
 }

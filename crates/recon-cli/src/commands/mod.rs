@@ -2,6 +2,7 @@
 
 pub mod compress;
 pub mod curve;
+pub mod diagnose;
 pub mod fit;
 pub mod score;
 pub mod simulate;

@@ -1,33 +1,49 @@
-//! `recon score`: monitoring statistics and alarms for new data.
+//! `recon score`: monitoring statistics and alarms for new data, from a file or a live stream.
 
-use std::path::PathBuf;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use clap::Args;
-use recon_core::data::{load_table, write_atomic_with, LoadOptions};
-use recon_linear::PcaMonitor;
+use faer::Mat;
+use recon_core::data::{load_table, window_features, window_row, write_atomic_with, LoadOptions};
+use recon_core::ruler::{persistent_alarms, SignatureLibrary};
 
 use crate::input::report_dropped;
+use crate::monitor::{LoadedMonitor, Monitor};
 use crate::output::{print, print_json};
+use crate::UsageError;
 
 /// Score new data with a fitted monitor: per row the score, the threshold and the alarm.
 ///
 /// For a PCA monitor the score is max(T²/T²-limit, SPE/SPE-limit), so the threshold is 1 and an
-/// alarm means T² or SPE above its limit; t2 and spe are reported too. The model's own columns
-/// are taken from DATA by name (other columns, such as time or a fault label, are ignored); a
-/// missing one is an error that names it.
+/// alarm means T² or SPE above its limit; t2 and spe are reported too. For an autoencoder the
+/// score is the mean squared standardised residual and the threshold the calibrated one. The
+/// model's own columns are taken from DATA by name (other columns, such as time or a fault
+/// label, are ignored); a missing one is an error that names it. Rows must be in time order
+/// when the model uses a window.
 ///
-/// Output: a CSV table `row,score,threshold,alarm,t2,spe` on stdout (or in --out FILE) and a
-/// summary on stderr; with --json one object with arrays `scores`, `alarms`, `t2`, `spe` and
-/// `threshold`, `alarm_rate`, `t2_limit`, `spe_limit`.
+/// --persistence K/M raises an alarm only when at least K of the last M rows exceed the
+/// threshold, so alarms do not flap on isolated noisy rows.
 ///
-/// Example:
+/// Output: a CSV table `row,score,threshold,alarm[,t2,spe]` on stdout (or in --out FILE) and a
+/// summary on stderr; with --json one object with arrays `scores`, `alarms` (and `t2`, `spe`
+/// for PCA) and `threshold`, `alarm_rate`.
+///
+/// Streaming: with DATA = `-` and --stream, CSV rows (header first) are read from stdin and one
+/// line per row is written and flushed as it arrives; --signatures adds the diagnosis of each
+/// alarmed row. A malformed row is reported on stderr and skipped; the stream goes on. The
+/// rate in rows/s is reported at the end.
+///
+/// Examples:
 ///   recon score te-pca/ d01_test.csv --json
+///   tail -f motor.csv | recon score motor-ae/ - --stream --signatures faults.json
 #[derive(Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct ScoreArgs {
     /// Model folder written by `recon fit`.
     pub model: PathBuf,
-    /// Data to score (.csv or .npy).
+    /// Data to score (.csv or .npy), or `-` for CSV on stdin with --stream.
     pub data: PathBuf,
     /// Print one JSON object.
     #[arg(long)]
@@ -35,26 +51,83 @@ pub struct ScoreArgs {
     /// Write the per-row table to this CSV file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Alarm only when K of the last M rows exceed the threshold (e.g. 3/5).
+    #[arg(long, value_name = "K/M", default_value = "1/1")]
+    pub persistence: String,
+    /// Read CSV rows from stdin (DATA = -) and answer each row as it arrives.
+    #[arg(long)]
+    pub stream: bool,
+    /// Signature library (from `recon diagnose fit`) to diagnose alarmed rows while streaming.
+    #[arg(long, value_name = "FILE")]
+    pub signatures: Option<PathBuf>,
     /// Drop rows holding NaN, ±Inf or empty fields instead of failing.
     #[arg(long)]
     pub drop_nonfinite: bool,
 }
 
+/// Parses `K/M`.
+pub fn parse_persistence(s: &str) -> Result<(usize, usize), UsageError> {
+    let bad = || UsageError(format!("--persistence '{s}': expected K/M with 1 ≤ K ≤ M, such as 3/5"));
+    let (k, m) = s.split_once('/').ok_or_else(bad)?;
+    let (k, m): (usize, usize) = (k.trim().parse().map_err(|_| bad())?, m.trim().parse().map_err(|_| bad())?);
+    if k == 0 || k > m {
+        return Err(bad());
+    }
+    Ok((k, m))
+}
+
+/// Loads a signature library and checks it fits the model.
+pub fn load_signatures(path: &Path, features: &[String]) -> anyhow::Result<SignatureLibrary> {
+    let text = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => recon_core::Error::MissingFile { path: path.to_path_buf() },
+        _ => recon_core::Error::Corrupt { path: path.to_path_buf(), reason: e.to_string() },
+    })?;
+    let lib: SignatureLibrary = serde_json::from_slice(&text)
+        .map_err(|e| recon_core::Error::Corrupt { path: path.to_path_buf(), reason: format!("not a signature file: {e}") })?;
+    let lib = lib.normalised();
+    lib.validate()?;
+    if lib.features != features {
+        return Err(recon_core::Error::invalid(
+            "signatures",
+            format!("{} was learned for other features than this model's", path.display()),
+        )
+        .into());
+    }
+    Ok(lib)
+}
+
 pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
-    let (monitor, columns) = PcaMonitor::load(&args.model)?;
-    let opts = LoadOptions { columns: Some(columns), drop_nonfinite: args.drop_nonfinite, ..Default::default() };
+    let model = LoadedMonitor::load(&args.model)?;
+    let (k, m) = parse_persistence(&args.persistence)?;
+    if args.stream || args.data.as_os_str() == "-" {
+        if !(args.stream && args.data.as_os_str() == "-") {
+            return Err(UsageError("streaming reads stdin: use DATA = - together with --stream".into()).into());
+        }
+        return stream(&model, &args, k, m);
+    }
+    if args.signatures.is_some() {
+        return Err(UsageError("--signatures is for --stream; use `recon diagnose` on a file".into()).into());
+    }
+    let opts = LoadOptions { columns: Some(model.base.clone()), drop_nonfinite: args.drop_nonfinite, ..Default::default() };
     let loaded = load_table(&args.data, &opts)?;
     report_dropped(loaded.dropped_rows);
-    let s = monitor.score(loaded.dataset.x.as_ref())?;
-    let threshold = 1.0;
-    let alarms: Vec<u8> = s.score.iter().map(|&v| u8::from(v > threshold)).collect();
+    let data = &loaded.dataset;
+    let (x, _) = window_features(data.x.as_ref(), &data.columns, model.window)?;
+    let ev = model.evaluate(x.as_ref())?;
+    let threshold = ev.threshold;
+    let raw: Vec<bool> = ev.score.iter().map(|&v| v > threshold).collect();
+    let alarms: Vec<u8> = persistent_alarms(&raw, k, m)?.into_iter().map(u8::from).collect();
     let n = alarms.len();
     let rate = alarms.iter().map(|&a| f64::from(a)).sum::<f64>() / n as f64;
-    let l = monitor.limits();
     let table = || {
-        let mut t = String::from("row,score,threshold,alarm,t2,spe\n");
+        let mut t = String::from("row,score,threshold,alarm");
+        t += if ev.t2_spe.is_some() { ",t2,spe\n" } else { "\n" };
         for (i, a) in alarms.iter().enumerate() {
-            t += &format!("{i},{},{threshold},{a},{},{}\n", s.score[i], s.t2[i], s.spe[i]);
+            t += &format!("{i},{},{threshold},{a}", ev.score[i]);
+            match &ev.t2_spe {
+                Some((t2, spe)) => t += &format!(",{},{}\n", t2[i], spe[i]),
+                None => t += "\n",
+            }
         }
         t
     };
@@ -63,29 +136,137 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
         write_atomic_with(path, |w| w.write_all(text.as_bytes()))?;
     }
     eprintln!(
-        "{n} rows scored: {} alarms ({:.2}%); T² limit {:.3}, SPE limit {:.3} at target false-alarm rate {}",
+        "{n} rows scored with the {} monitor: {} alarms ({:.2}%); threshold {threshold:.4}",
+        model.kind(),
         alarms.iter().filter(|&&a| a == 1).count(),
         100.0 * rate,
-        l.t2,
-        l.spe,
-        l.alpha
     );
     if args.json {
-        print_json(&serde_json::json!({
+        let mut obj = serde_json::json!({
+            "model": model.kind(),
             "n_rows": n,
-            "scores": s.score,
+            "scores": ev.score,
             "alarms": alarms,
-            "t2": s.t2,
-            "spe": s.spe,
             "threshold": threshold,
             "alarm_rate": rate,
-            "t2_limit": l.t2,
-            "spe_limit": l.spe,
+            "persistence": [k, m],
             "dropped_rows": loaded.dropped_rows,
-        }))
+        });
+        if let Some((t2, spe)) = &ev.t2_spe {
+            obj["t2"] = serde_json::json!(t2);
+            obj["spe"] = serde_json::json!(spe);
+        }
+        if let Monitor::Pca(pm) = &model.monitor {
+            obj["t2_limit"] = serde_json::json!(pm.limits().t2);
+            obj["spe_limit"] = serde_json::json!(pm.limits().spe);
+        }
+        print_json(&obj)
     } else if args.out.is_none() {
         print(&table())
     } else {
         Ok(())
     }
+}
+
+/// Reads CSV rows from stdin and answers each as it arrives.
+fn stream(model: &LoadedMonitor, args: &ScoreArgs, k: usize, m: usize) -> anyhow::Result<()> {
+    let lib = match &args.signatures {
+        Some(p) => Some(load_signatures(p, &model.features)?),
+        None => None,
+    };
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    let header = match lines.next() {
+        Some(h) => h.map_err(|e| anyhow::anyhow!("reading stdin: {e}"))?,
+        None => {
+            return Err(recon_core::Error::Empty { what: "stdin".into(), reason: "no header row".into() }.into());
+        }
+    };
+    let names: Vec<String> = header.split(',').map(|s| s.trim().trim_matches('"').to_string()).collect();
+    let idx: Vec<usize> = model
+        .base
+        .iter()
+        .map(|c| {
+            names.iter().position(|n| n == c).ok_or_else(|| recon_core::Error::UnknownColumn {
+                column: c.clone(),
+                available: names.join(", "),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    let mut head = String::from("row,score,threshold,alarm");
+    if lib.is_some() {
+        head += ",fault,similarity,contributors";
+    }
+    writeln!(out, "{head}")?;
+    out.flush()?;
+    let w = model.window;
+    let mut history: std::collections::VecDeque<Vec<f64>> = std::collections::VecDeque::with_capacity(w);
+    let mut recent: std::collections::VecDeque<bool> = std::collections::VecDeque::with_capacity(m);
+    let (mut rows, mut skipped, mut alarms) = (0usize, 0usize, 0usize);
+    let start = Instant::now();
+    for (line_no, line) in lines.enumerate() {
+        let line = line.map_err(|e| anyhow::anyhow!("reading stdin: {e}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').collect();
+        let parsed: Result<Vec<f64>, String> = idx
+            .iter()
+            .map(|&j| {
+                let f = fields.get(j).ok_or_else(|| format!("{} fields, the header has {}", fields.len(), names.len()))?;
+                match f.trim().parse::<f64>() {
+                    Ok(v) if v.is_finite() => Ok(v),
+                    _ => Err(format!("column '{}' holds '{}', not a finite number", names[j], f.trim())),
+                }
+            })
+            .collect();
+        let row = match parsed {
+            Ok(r) => r,
+            Err(reason) => {
+                eprintln!("warning: line {} skipped: {reason}", line_no + 2);
+                skipped += 1;
+                continue;
+            }
+        };
+        let h: Vec<Vec<f64>> = history.iter().cloned().collect();
+        let feats = window_row(&h, &row, w);
+        let x = Mat::from_fn(1, feats.len(), |_, j| feats[j]);
+        let ev = model.evaluate(x.as_ref())?;
+        let raw = ev.score[0] > ev.threshold;
+        if recent.len() == m {
+            recent.pop_front();
+        }
+        recent.push_back(raw);
+        let alarm = recent.iter().filter(|&&a| a).count() >= k;
+        alarms += usize::from(alarm);
+        let mut text = format!("{rows},{},{},{}", ev.score[0], ev.threshold, u8::from(alarm));
+        if let Some(lib) = &lib {
+            if alarm {
+                let r: Vec<f64> = (0..ev.residuals.ncols()).map(|j| ev.residuals[(0, j)]).collect();
+                let d = lib.diagnose(&r);
+                let top: Vec<&str> = d.contributors.iter().take(3).map(|&j| model.features[j].as_str()).collect();
+                text += &format!(",{},{:.4},{}", d.fault.as_deref().unwrap_or("unknown"), d.similarity, top.join(";"));
+            } else {
+                text += ",,,";
+            }
+        }
+        writeln!(out, "{text}")?;
+        out.flush()?;
+        if w > 1 {
+            if history.len() == w - 1 {
+                history.pop_front();
+            }
+            history.push_back(row);
+        }
+        rows += 1;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "{rows} rows scored ({skipped} skipped), {alarms} alarms; {:.0} rows/s, {:.1} µs per row",
+        rows as f64 / secs.max(1e-9),
+        1e6 * secs / rows.max(1) as f64
+    );
+    Ok(())
 }

@@ -1,9 +1,11 @@
 //! Rulers read residuals and curves; they never know which model made them.
 
 pub mod curve;
+pub mod diagnose;
 pub mod elbow;
 pub mod threshold;
 
 pub use curve::{psnr, rank_for_energy, ErrorCurve};
 pub use elbow::{kneedle, Knee, Knees};
 pub use threshold::{fit_pareto_tail, persistent_alarms, pot_threshold, quantile_threshold, ParetoTail, Threshold};
+pub use diagnose::{direction, residual_spread, Diagnosis, Signature, SignatureLibrary};

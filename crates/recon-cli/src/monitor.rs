@@ -1,0 +1,83 @@
+//! One face for the two monitor families `recon fit` writes (PCA, autoencoder): load a model
+//! folder by its kind, expand raw rows into the model's window features, and evaluate. Every
+//! number is computed by the model crates; this only dispatches.
+
+use std::path::Path;
+
+use faer::{Mat, MatRef};
+use recon_core::data::window_spec;
+use recon_core::model::model_kind;
+use recon_linear::PcaMonitor;
+use recon_neural::Autoencoder;
+
+/// A fitted monitor.
+pub enum Monitor {
+    Pca(PcaMonitor),
+    Ae(Autoencoder),
+}
+
+/// A loaded model folder: the monitor, its feature names and the raw columns they come from.
+pub struct LoadedMonitor {
+    pub monitor: Monitor,
+    /// Feature names of the model (window features included).
+    pub features: Vec<String>,
+    /// Raw input columns, in order.
+    pub base: Vec<String>,
+    /// Window length (1 = the current sample only).
+    pub window: usize,
+}
+
+/// Scores of a batch of rows.
+pub struct Evaluation {
+    /// One score per row; an alarm is `score > threshold`.
+    pub score: Vec<f64>,
+    pub threshold: f64,
+    /// Standardised residual vectors (rows × features), for diagnosis.
+    pub residuals: Mat<f64>,
+    /// PCA only: Hotelling T² and SPE.
+    pub t2_spe: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+impl LoadedMonitor {
+    pub fn load(dir: &Path) -> anyhow::Result<LoadedMonitor> {
+        let (monitor, features) = match model_kind(dir)?.as_str() {
+            "autoencoder" => {
+                let (ae, cols) = Autoencoder::load(dir)?;
+                (Monitor::Ae(ae), cols)
+            }
+            _ => {
+                let (m, cols) = PcaMonitor::load(dir)?;
+                (Monitor::Pca(m), cols)
+            }
+        };
+        let (base, window) = window_spec(&features)
+            .map_err(|e| recon_core::Error::BadModel { path: dir.to_path_buf(), reason: e.to_string() })?;
+        Ok(LoadedMonitor { monitor, features, base, window })
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self.monitor {
+            Monitor::Pca(_) => "pca",
+            Monitor::Ae(_) => "ae",
+        }
+    }
+
+    /// Evaluates rows that are already window features.
+    pub fn evaluate(&self, x: MatRef<'_, f64>) -> anyhow::Result<Evaluation> {
+        Ok(match &self.monitor {
+            Monitor::Pca(m) => {
+                let s = m.score(x)?;
+                Evaluation {
+                    score: s.score,
+                    threshold: 1.0,
+                    residuals: m.residuals(x)?,
+                    t2_spe: Some((s.t2, s.spe)),
+                }
+            }
+            Monitor::Ae(ae) => {
+                let out = ae.evaluate(x)?;
+                Evaluation { score: out.score, threshold: ae.threshold().value, residuals: out.residuals, t2_spe: None }
+            }
+        })
+    }
+}

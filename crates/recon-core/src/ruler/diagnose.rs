@@ -1,0 +1,299 @@
+//! Diagnosis from the direction of the residual vector.
+//!
+//! A fault pushes the data off the normal manifold in its own direction: a load step lowers the
+//! speed, a current-sensor bias raises the current reading. Each residual vector `r` (data minus
+//! reconstruction, in the model's feature units) is standardised by the spread of residuals on
+//! normal data, `u = r ⊘ s`, and normalised to a direction `d = u / ||u||`. A fault *signature* is
+//! the mean direction of the alarmed residuals of a labelled fault episode (renormalised); a new
+//! alarm is matched to the signature of highest cosine similarity `dᵀ sₖ`, and called "unknown"
+//! when even the best similarity is below a floor. The variables with the largest `|uⱼ|` are
+//! reported as the contributors.
+//!
+//! Libraries are JSON (see [`SignatureLibrary`]) so that a signature can also be written by hand.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// Format version of a signature file.
+pub const SIGNATURES_VERSION: u32 = 1;
+
+/// One fault signature: a unit direction in the standardised residual space.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signature {
+    /// The fault's name.
+    pub fault: String,
+    /// Unit vector, one entry per feature.
+    pub direction: Vec<f64>,
+    /// How many alarmed rows it was learned from (0 when written by hand).
+    #[serde(default)]
+    pub n_rows: usize,
+}
+
+/// A signature library with the normal residual spread it standardises by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignatureLibrary {
+    /// File format version.
+    pub version: u32,
+    /// Feature names, in the model's order.
+    pub features: Vec<String>,
+    /// Standard deviation of each feature's residual on normal data.
+    pub spread: Vec<f64>,
+    /// Similarity below which an alarm is called "unknown".
+    pub floor: f64,
+    /// The signatures.
+    pub signatures: Vec<Signature>,
+}
+
+/// The diagnosis of one alarmed row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnosis {
+    /// Best-matching fault, or `None` for "unknown".
+    pub fault: Option<String>,
+    /// Cosine similarity to the best signature.
+    pub similarity: f64,
+    /// Every signature's similarity, best first.
+    pub candidates: Vec<(String, f64)>,
+    /// Feature indices by decreasing `|standardised residual|`.
+    pub contributors: Vec<usize>,
+}
+
+/// The standardised residual `r ⊘ spread` and its unit direction (`None` for a zero vector).
+pub fn direction(residual: &[f64], spread: &[f64]) -> (Vec<f64>, Option<Vec<f64>>) {
+    let u: Vec<f64> = residual.iter().zip(spread).map(|(r, s)| r / s).collect();
+    let norm = u.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let d = (norm > 0.0 && norm.is_finite()).then(|| u.iter().map(|v| v / norm).collect());
+    (u, d)
+}
+
+/// Standard deviation of each feature's residual over the rows of `residuals` (normal data);
+/// a zero spread (a feature reconstructed exactly) is replaced by the smallest positive one.
+pub fn residual_spread(residuals: &[Vec<f64>]) -> Result<Vec<f64>> {
+    if residuals.len() < 2 {
+        return Err(Error::Empty {
+            what: "normal rows".into(),
+            reason: "at least two normal rows are needed to measure the residual spread".into(),
+        });
+    }
+    let d = residuals[0].len();
+    let n = residuals.len() as f64;
+    let mut spread: Vec<f64> = (0..d)
+        .map(|j| {
+            let mean = residuals.iter().map(|r| r[j]).sum::<f64>() / n;
+            (residuals.iter().map(|r| (r[j] - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+        })
+        .collect();
+    let min_pos = spread.iter().copied().filter(|s| *s > 0.0).fold(f64::INFINITY, f64::min);
+    if !min_pos.is_finite() {
+        return Err(Error::ZeroVariance);
+    }
+    for s in &mut spread {
+        if !(*s > 0.0) {
+            *s = min_pos;
+        }
+    }
+    Ok(spread)
+}
+
+impl SignatureLibrary {
+    /// Learns one signature per fault label from the residuals of labelled rows: `spread` from
+    /// the rows labelled `normal_label`, each fault's direction from its *alarmed* rows. The
+    /// floor is set so that `floor_quantile` of the training rows of each fault would still be
+    /// recognised (never above `max_floor`).
+    pub fn learn(
+        features: Vec<String>,
+        residuals: &[Vec<f64>],
+        labels: &[String],
+        alarms: &[bool],
+        normal_label: &str,
+        floor: Option<f64>,
+    ) -> Result<SignatureLibrary> {
+        if residuals.len() != labels.len() || residuals.len() != alarms.len() {
+            return Err(Error::invalid("labels", "one label and one alarm per row are needed"));
+        }
+        let normal: Vec<Vec<f64>> =
+            residuals.iter().zip(labels).filter(|(_, l)| l.as_str() == normal_label).map(|(r, _)| r.clone()).collect();
+        let spread = residual_spread(&normal)?;
+        let mut sums: BTreeMap<&str, (Vec<f64>, usize)> = BTreeMap::new();
+        let mut dirs: Vec<(usize, Vec<f64>)> = Vec::new();
+        for ((r, l), &a) in residuals.iter().zip(labels).zip(alarms) {
+            if l == normal_label || !a {
+                continue;
+            }
+            if let (_, Some(d)) = direction(r, &spread) {
+                let e = sums.entry(l.as_str()).or_insert_with(|| (vec![0.0; d.len()], 0));
+                e.0.iter_mut().zip(&d).for_each(|(s, v)| *s += v);
+                e.1 += 1;
+                dirs.push((dirs.len(), d));
+            }
+        }
+        if sums.is_empty() {
+            return Err(Error::Empty {
+                what: "fault episodes".into(),
+                reason: format!("no alarmed row carries a fault label other than '{normal_label}'"),
+            });
+        }
+        let signatures: Vec<Signature> = sums
+            .into_iter()
+            .filter_map(|(name, (sum, n))| {
+                let norm = sum.iter().map(|v| v * v).sum::<f64>().sqrt();
+                (norm > 0.0).then(|| Signature {
+                    fault: name.to_string(),
+                    direction: sum.iter().map(|v| v / norm).collect(),
+                    n_rows: n,
+                })
+            })
+            .collect();
+        let mut lib = SignatureLibrary { version: SIGNATURES_VERSION, features, spread, floor: 0.0, signatures };
+        lib.floor = match floor {
+            Some(f) => f,
+            None => lib.calibrated_floor(residuals, labels, alarms, normal_label),
+        };
+        lib.validate()?;
+        Ok(lib)
+    }
+
+    /// The default floor: the 5th percentile of the similarity of each training fault row to its
+    /// own signature, taken over all faults, clamped to [0.5, 0.95].
+    fn calibrated_floor(&self, residuals: &[Vec<f64>], labels: &[String], alarms: &[bool], normal: &str) -> f64 {
+        let mut own: Vec<f64> = Vec::new();
+        for ((r, l), &a) in residuals.iter().zip(labels).zip(alarms) {
+            if l == normal || !a {
+                continue;
+            }
+            if let (Some(sig), (_, Some(d))) =
+                (self.signatures.iter().find(|s| &s.fault == l), direction(r, &self.spread))
+            {
+                own.push(dot(&d, &sig.direction));
+            }
+        }
+        own.sort_by(f64::total_cmp);
+        let q = own.get(own.len() / 20).copied().unwrap_or(0.8);
+        q.clamp(0.5, 0.95)
+    }
+
+    /// Checks a library (read from a file or built by hand).
+    pub fn validate(&self) -> Result<()> {
+        let d = self.features.len();
+        if self.version != SIGNATURES_VERSION {
+            return Err(Error::invalid("signatures", format!("version {} (expected {SIGNATURES_VERSION})", self.version)));
+        }
+        if d == 0 || self.spread.len() != d || self.spread.iter().any(|s| !(*s > 0.0 && s.is_finite())) {
+            return Err(Error::invalid("signatures", "spread needs one positive value per feature"));
+        }
+        if !(-1.0..=1.0).contains(&self.floor) {
+            return Err(Error::invalid("signatures", format!("floor {} is not in [-1, 1]", self.floor)));
+        }
+        if self.signatures.is_empty() {
+            return Err(Error::invalid("signatures", "the library holds no signature"));
+        }
+        for s in &self.signatures {
+            let norm = s.direction.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if s.direction.len() != d || !(norm > 0.0 && norm.is_finite()) {
+                return Err(Error::invalid(
+                    "signatures",
+                    format!("signature '{}' needs {d} finite values, not all zero", s.fault),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Normalises hand-written directions to unit length.
+    pub fn normalised(mut self) -> Self {
+        for s in &mut self.signatures {
+            let norm = s.direction.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if norm > 0.0 {
+                s.direction.iter_mut().for_each(|v| *v /= norm);
+            }
+        }
+        self
+    }
+
+    /// Diagnoses one residual vector.
+    pub fn diagnose(&self, residual: &[f64]) -> Diagnosis {
+        let (u, d) = direction(residual, &self.spread);
+        let mut contributors: Vec<usize> = (0..u.len()).collect();
+        contributors.sort_by(|&a, &b| u[b].abs().total_cmp(&u[a].abs()));
+        let Some(d) = d else {
+            return Diagnosis { fault: None, similarity: 0.0, candidates: Vec::new(), contributors };
+        };
+        let mut candidates: Vec<(String, f64)> =
+            self.signatures.iter().map(|s| (s.fault.clone(), dot(&d, &s.direction))).collect();
+        candidates.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let (best, similarity) = candidates[0].clone();
+        let fault = (similarity >= self.floor).then_some(best);
+        Diagnosis { fault, similarity, candidates, contributors }
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+    use rand_distr::StandardNormal;
+
+    /// Planted directions: rows are noise plus a large push along a known axis.
+    #[test]
+    fn learns_planted_directions_and_calls_a_new_one_unknown() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let mut noise = |s: f64| -> Vec<f64> { (0..4).map(|_| s * rng.sample::<f64, _>(StandardNormal)).collect() };
+        let (mut res, mut labels, mut alarms) = (Vec::new(), Vec::new(), Vec::new());
+        let push = |v: &mut Vec<f64>, j: usize, a: f64| v[j] += a;
+        for _ in 0..200 {
+            res.push(noise(1.0));
+            labels.push("normal".to_string());
+            alarms.push(false);
+        }
+        for (name, j, a) in [("a", 0, 10.0), ("b", 2, -10.0)] {
+            for _ in 0..100 {
+                let mut r = noise(1.0);
+                push(&mut r, j, a);
+                res.push(r);
+                labels.push(name.to_string());
+                alarms.push(true);
+            }
+        }
+        let feats: Vec<String> = (0..4).map(|j| format!("x{j}")).collect();
+        let lib = SignatureLibrary::learn(feats, &res, &labels, &alarms, "normal", None).unwrap();
+        assert_eq!(lib.signatures.len(), 2);
+        assert!(lib.signatures[0].direction[0] > 0.98);
+        assert!(lib.signatures[1].direction[2] < -0.98);
+        let mut r = noise(1.0);
+        r[2] -= 12.0;
+        let d = lib.diagnose(&r);
+        assert_eq!(d.fault.as_deref(), Some("b"));
+        assert_eq!(d.contributors[0], 2);
+        // A push along an axis no signature knows.
+        let mut r = noise(1.0);
+        r[3] += 12.0;
+        assert_eq!(lib.diagnose(&r).fault, None);
+        // The opposite of a known fault is not that fault.
+        let mut r = noise(1.0);
+        r[0] -= 12.0;
+        assert_eq!(lib.diagnose(&r).fault, None);
+        // JSON round trip and validation.
+        let text = serde_json::to_string(&lib).unwrap();
+        let back: SignatureLibrary = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, lib);
+        let mut bad = lib.clone();
+        bad.signatures[0].direction.pop();
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn learning_needs_normal_rows_and_fault_rows() {
+        let res = vec![vec![1.0, 2.0]; 3];
+        let feats = vec!["a".to_string(), "b".to_string()];
+        let labels = vec!["f".to_string(); 3];
+        assert!(SignatureLibrary::learn(feats.clone(), &res, &labels, &[true; 3], "normal", None).is_err());
+        let labels = vec!["normal".to_string(); 3];
+        assert!(SignatureLibrary::learn(feats, &res, &labels, &[true; 3], "normal", None).is_err());
+    }
+}

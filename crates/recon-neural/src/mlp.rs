@@ -1,0 +1,173 @@
+//! A multilayer perceptron twice over: as plain `f32` weights that score on faer (the fitted
+//! model), and as a burn module that trains (autodiff). [`Net::from_mlp`] and [`Net::to_mlp`]
+//! move the weights between the two; a test checks that both forward passes agree.
+
+use burn::module::{Module, Param};
+use burn::nn::Linear;
+use burn::tensor::{activation, Device, Tensor, TensorData};
+use faer::Mat;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// Nonlinearity after every layer but the last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// max(0, x).
+    Relu,
+    /// tanh(x).
+    Tanh,
+    /// 1 / (1 + e^−x).
+    Sigmoid,
+}
+
+impl Activation {
+    fn apply(self, v: f32) -> f32 {
+        match self {
+            Activation::Relu => v.max(0.0),
+            Activation::Tanh => v.tanh(),
+            Activation::Sigmoid => 1.0 / (1.0 + (-v).exp()),
+        }
+    }
+    fn apply_tensor(self, t: Tensor<2>) -> Tensor<2> {
+        match self {
+            Activation::Relu => activation::relu(t),
+            Activation::Tanh => activation::tanh(t),
+            Activation::Sigmoid => activation::sigmoid(t),
+        }
+    }
+}
+
+/// One dense layer: `y = x W + b`, `W` stored row-major as `d_in × d_out`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Dense {
+    pub d_in: usize,
+    pub d_out: usize,
+    pub w: Vec<f32>,
+    pub b: Vec<f32>,
+}
+
+/// Plain weights of an MLP.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Mlp {
+    pub layers: Vec<Dense>,
+    pub activation: Activation,
+}
+
+impl Mlp {
+    /// Layer sizes `sizes[0] → sizes[1] → …`, weights and biases uniform in ±1/√fan_in
+    /// (PyTorch's default for `nn.Linear`), drawn from `rng`.
+    pub fn init(sizes: &[usize], activation: Activation, rng: &mut impl Rng) -> Mlp {
+        let layers = sizes
+            .windows(2)
+            .map(|p| {
+                let (d_in, d_out) = (p[0], p[1]);
+                let k = 1.0 / (d_in as f32).sqrt();
+                let w = (0..d_in * d_out).map(|_| rng.random_range(-k..k)).collect();
+                let b = (0..d_out).map(|_| rng.random_range(-k..k)).collect();
+                Dense { d_in, d_out, w, b }
+            })
+            .collect();
+        Mlp { layers, activation }
+    }
+
+    /// Forward pass over the rows of `x` (n × d_in).
+    pub fn forward(&self, x: Mat<f32>) -> Mat<f32> {
+        let last = self.layers.len() - 1;
+        let mut h = x;
+        for (l, layer) in self.layers.iter().enumerate() {
+            let w = Mat::from_fn(layer.d_in, layer.d_out, |i, j| layer.w[i * layer.d_out + j]);
+            let mut z = &h * &w;
+            for j in 0..layer.d_out {
+                let b = layer.b[j];
+                for v in z.col_as_slice_mut(j) {
+                    *v += b;
+                    if l != last {
+                        *v = self.activation.apply(*v);
+                    }
+                }
+            }
+            h = z;
+        }
+        h
+    }
+}
+
+/// The trainable burn module.
+#[derive(Module, Debug)]
+pub(crate) struct Net {
+    layers: Vec<Linear>,
+}
+
+impl Net {
+    pub fn from_mlp(mlp: &Mlp, device: &Device) -> Net {
+        let layers = mlp
+            .layers
+            .iter()
+            .map(|d| Linear {
+                weight: Param::from_tensor(Tensor::from_data(TensorData::new(d.w.clone(), [d.d_in, d.d_out]), device)),
+                bias: Some(Param::from_tensor(Tensor::from_data(TensorData::new(d.b.clone(), [d.d_out]), device))),
+            })
+            .collect();
+        Net { layers }
+    }
+
+    pub fn to_mlp(&self, activation: Activation) -> Mlp {
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| {
+                let [d_in, d_out] = l.weight.val().dims();
+                let w = l.weight.val().into_data().try_into_vec::<f32>().expect("f32 weights");
+                let b = match &l.bias {
+                    Some(b) => b.val().into_data().try_into_vec::<f32>().expect("f32 biases"),
+                    None => vec![0.0; d_out],
+                };
+                Dense { d_in, d_out, w, b }
+            })
+            .collect();
+        Mlp { layers, activation }
+    }
+
+    /// Forward pass; `dropout` holds one keep-mask (already scaled by 1/(1 − p)) per hidden layer.
+    pub fn forward(&self, x: Tensor<2>, activation: Activation, dropout: Option<&[Tensor<2>]>) -> Tensor<2> {
+        let last = self.layers.len() - 1;
+        let mut h = x;
+        for (l, layer) in self.layers.iter().enumerate() {
+            h = layer.forward(h);
+            if l != last {
+                h = activation.apply_tensor(h);
+                if let Some(masks) = dropout {
+                    h = h * masks[l].clone();
+                }
+            }
+        }
+        h
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{rngs::StdRng, SeedableRng};
+
+    #[test]
+    fn burn_and_plain_forward_agree() {
+        let mut rng = StdRng::seed_from_u64(3);
+        for act in [Activation::Relu, Activation::Tanh, Activation::Sigmoid] {
+            let mlp = Mlp::init(&[5, 7, 3, 7, 5], act, &mut rng);
+            let device = Device::flex();
+            let net = Net::from_mlp(&mlp, &device);
+            assert_eq!(net.to_mlp(act), mlp);
+            let x: Vec<f32> = (0..40).map(|_| rng.random_range(-2.0..2.0)).collect();
+            let plain = mlp.forward(Mat::from_fn(8, 5, |i, j| x[i * 5 + j]));
+            let t = net.forward(Tensor::from_data(TensorData::new(x, [8, 5]), &device), act, None);
+            let v = t.into_data().try_into_vec::<f32>().unwrap();
+            for i in 0..8 {
+                for j in 0..5 {
+                    assert!((plain[(i, j)] - v[i * 5 + j]).abs() < 1e-5, "{act:?} ({i},{j})");
+                }
+            }
+        }
+    }
+}

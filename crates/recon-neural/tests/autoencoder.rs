@@ -1,0 +1,139 @@
+//! The autoencoder monitor on planted ground truth: rows on a 2-D plane in 6-D (with noise)
+//! are reconstructed far better than their variance; rows pushed off the plane are alarmed;
+//! seeds reproduce; model files round-trip and bad ones are refused with a clear error.
+
+use faer::Mat;
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use rand_distr::StandardNormal;
+use recon_core::{Dataset, Fit};
+use recon_neural::{Autoencoder, AutoencoderParams};
+
+/// n rows on one fixed random 2-D plane in 6-D plus noise of standard deviation `noise`.
+fn plane(n: usize, noise: f64, seed: u64) -> (Mat<f64>, Mat<f64>) {
+    let mut plane_rng = StdRng::seed_from_u64(42);
+    let basis = Mat::from_fn(2, 6, |_, _| plane_rng.sample::<f64, _>(StandardNormal));
+    let mut rng = StdRng::seed_from_u64(seed);
+    let x = Mat::from_fn(n, 6, |_, _| 0.0);
+    let mut x = x;
+    for i in 0..n {
+        let (a, b): (f64, f64) = (rng.sample(StandardNormal), rng.sample(StandardNormal));
+        for j in 0..6 {
+            x[(i, j)] = 3.0 + a * basis[(0, j)] + b * basis[(1, j)] + noise * rng.sample::<f64, _>(StandardNormal);
+        }
+    }
+    (x, basis)
+}
+
+fn params() -> AutoencoderParams {
+    AutoencoderParams::new(vec![16, 2]).epochs(60).batch_size(32).learning_rate(3e-3).seed(11)
+}
+
+#[test]
+fn learns_a_planted_plane_and_alarms_off_it() {
+    let (x, _) = plane(1500, 0.05, 1);
+    let ae = params().fit(&Dataset::from_mat(x)).unwrap();
+    let log = ae.log();
+    let best = log.val_loss[log.best_epoch - 1];
+    // Standardised features have variance 1: a good model of the plane leaves a small fraction.
+    assert!(best < 0.05, "validation loss {best}");
+    assert!(log.train_loss.last().unwrap() < &log.train_loss[0]);
+    // Fresh normal rows: the alarm rate is near the 1% target.
+    let (fresh, _) = plane(4000, 0.05, 2);
+    let t = ae.threshold().value;
+    let far = ae.score(fresh.as_ref()).unwrap().iter().filter(|&&s| s > t).count() as f64 / 4000.0;
+    assert!(far < 0.03, "false-alarm rate {far}");
+    // Rows pushed off the plane along one axis are all alarmed.
+    let mut off = fresh.clone();
+    for i in 0..200 {
+        off[(i, 3)] += 4.0;
+    }
+    let s = ae.score(off.as_ref()).unwrap();
+    let caught = s[..200].iter().filter(|&&v| v > t).count();
+    assert!(caught >= 195, "{caught} of 200 shifted rows alarmed");
+    // The residual points at the shifted variable.
+    let r = ae.evaluate(off.as_ref()).unwrap().residuals;
+    let mean_abs = |j: usize| (0..200).map(|i| r[(i, j)].abs()).sum::<f64>();
+    assert!((0..6).filter(|&j| j != 3).all(|j| mean_abs(3) > mean_abs(j)));
+}
+
+#[test]
+fn same_seed_same_model_other_seed_other_model() {
+    let (x, _) = plane(300, 0.1, 3);
+    let data = Dataset::from_mat(x.clone());
+    let p = params().epochs(5);
+    let a = p.fit(&data).unwrap().score(x.as_ref()).unwrap();
+    let b = p.fit(&data).unwrap().score(x.as_ref()).unwrap();
+    assert_eq!(a, b);
+    let c = p.clone().seed(12).fit(&data).unwrap().score(x.as_ref()).unwrap();
+    assert_ne!(a, c);
+}
+
+#[test]
+fn dropout_trains_and_is_reproducible() {
+    let (x, _) = plane(300, 0.1, 4);
+    let data = Dataset::from_mat(x.clone());
+    let p = params().epochs(5).dropout(0.2);
+    let a = p.fit(&data).unwrap().score(x.as_ref()).unwrap();
+    let b = p.fit(&data).unwrap().score(x.as_ref()).unwrap();
+    assert_eq!(a, b);
+    assert!(a.iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn model_files_round_trip_and_bad_ones_are_refused() {
+    let (x, _) = plane(300, 0.1, 5);
+    let ae = params().epochs(5).fit(&Dataset::from_mat(x.clone())).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cols: Vec<String> = (0..6).map(|j| format!("c{j}")).collect();
+    ae.save(dir.path(), &cols).unwrap();
+    let (back, names) = Autoencoder::load(dir.path()).unwrap();
+    assert_eq!(names, cols);
+    assert_eq!(back.score(x.as_ref()).unwrap(), ae.score(x.as_ref()).unwrap());
+    assert_eq!(back.threshold(), ae.threshold());
+
+    let header = std::fs::read_to_string(dir.path().join("model.json")).unwrap();
+    let weights = std::fs::read(dir.path().join("model.safetensors")).unwrap();
+    let expect_err = |json: &str, w: &[u8], needle: &str| {
+        let bad = tempfile::tempdir().unwrap();
+        std::fs::write(bad.path().join("model.json"), json).unwrap();
+        std::fs::write(bad.path().join("model.safetensors"), w).unwrap();
+        let e = Autoencoder::load(bad.path()).unwrap_err().to_string();
+        assert!(e.contains(needle), "{e}");
+        assert!(recon_neural::Autoencoder::load(bad.path()).unwrap_err().is_input_error());
+    };
+    expect_err(&header, &weights[..weights.len() / 2], "corrupt or truncated");
+    expect_err(&header.replace("\"version\": 1", "\"version\": 7"), &weights, "version 7");
+    expect_err(&header.replace("\"kind\": \"autoencoder\"", "\"kind\": \"pca\""), &weights, "kind");
+    expect_err(&header.replace("\"hidden\": [\n    16,\n    2\n  ]", "\"hidden\": [\n    16,\n    3\n  ]"), &weights, "shape");
+    expect_err("{ not json", &weights, "model.json");
+    // Data with the wrong number of columns.
+    let e = ae.score(x.as_ref().subcols(0, 5)).unwrap_err().to_string();
+    assert!(e.contains("5 columns"), "{e}");
+}
+
+#[test]
+fn constant_columns_are_centred_not_divided_by_zero() {
+    let (x, _) = plane(300, 0.1, 6);
+    let x = Mat::from_fn(300, 7, |i, j| if j < 6 { x[(i, j)] } else { 4.2 });
+    let ae = AutoencoderParams::new(vec![8, 2]).epochs(3).fit(&Dataset::from_mat(x.clone())).unwrap();
+    assert_eq!(ae.constant_columns(), &[6]);
+    assert!(ae.score(x.as_ref()).unwrap().iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn impossible_settings_are_refused() {
+    let (x, _) = plane(300, 0.1, 7);
+    let data = Dataset::from_mat(x);
+    for (p, needle) in [
+        (AutoencoderParams::new(vec![8, 6]), "bottleneck"),
+        (AutoencoderParams::new(vec![]), "hidden"),
+        (AutoencoderParams::new(vec![4, 2]).dropout(1.0), "dropout"),
+        (AutoencoderParams::new(vec![4, 2]).learning_rate(-1.0), "learning rate"),
+        (AutoencoderParams::new(vec![4, 2]).target_far(0.7), "false-alarm"),
+    ] {
+        let e = p.fit(&data).unwrap_err();
+        assert!(e.is_input_error() && e.to_string().contains(needle), "{e}");
+    }
+    let tiny = Dataset::from_mat(Mat::from_fn(5, 6, |i, j| (i * j) as f64));
+    assert!(AutoencoderParams::new(vec![4, 2]).fit(&tiny).is_err());
+}
