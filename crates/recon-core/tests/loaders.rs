@@ -199,3 +199,13 @@ fn tns_files_parse_and_bad_lines_name_the_line() {
     std::fs::write(&all_nan, &bytes).unwrap();
     assert!(load_tensor(&all_nan).is_err());
 }
+
+/// Writing "atomically" to a device must write through it, not rename a file over it.
+#[cfg(unix)]
+#[test]
+fn atomic_writes_to_a_device_leave_the_device_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let null = std::path::Path::new("/dev/null");
+    recon_core::data::write_atomic(null, b"discarded").unwrap();
+    assert!(std::fs::metadata(null).unwrap().file_type().is_char_device());
+}

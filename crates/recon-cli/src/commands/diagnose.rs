@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use recon_core::data::{load_table, window_features, write_json, LoadOptions};
-use recon_core::ruler::{persistent_alarms, SignatureLibrary};
+use recon_core::ruler::{episodes, persistent_alarms, SignatureLibrary};
 
 use crate::commands::score::{load_signatures, parse_persistence};
 use crate::input::report_dropped;
@@ -51,6 +51,9 @@ pub struct DiagnoseArgs {
     /// Alarm only when K of the last M rows exceed the threshold.
     #[arg(long, value_name = "K/M", default_value = "1/1")]
     pub persistence: String,
+    /// Alarms separated by at most this many quiet rows belong to one episode.
+    #[arg(long, default_value_t = 50, value_name = "ROWS")]
+    pub gap: usize,
 }
 
 #[derive(Subcommand, Debug)]
@@ -132,6 +135,7 @@ fn diagnose(model_dir: &PathBuf, sigs: &PathBuf, data_path: &PathBuf, args: &Dia
     let raw: Vec<bool> = ev.score.iter().map(|&s| s > ev.threshold).collect();
     let alarms = persistent_alarms(&raw, k, m)?;
     let mut preds = Vec::with_capacity(alarms.len());
+    let mut row_faults: Vec<Option<String>> = vec![None; alarms.len()];
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
     let mut table = String::from("row,alarm,fault,similarity,contributors\n");
     for (i, &alarm) in alarms.iter().enumerate() {
@@ -142,6 +146,7 @@ fn diagnose(model_dir: &PathBuf, sigs: &PathBuf, data_path: &PathBuf, args: &Dia
         }
         let r: Vec<f64> = (0..x.ncols()).map(|j| ev.residuals[(i, j)]).collect();
         let d = lib.diagnose(&r);
+        row_faults[i] = d.fault.clone();
         let fault = d.fault.clone().unwrap_or_else(|| "unknown".into());
         *counts.entry(fault.clone()).or_default() += 1;
         let top: Vec<&str> = d.contributors.iter().take(3).map(|&j| model.features[j].as_str()).collect();
@@ -161,12 +166,31 @@ fn diagnose(model_dir: &PathBuf, sigs: &PathBuf, data_path: &PathBuf, args: &Dia
         alarms.len(),
         counts.iter().map(|(f, c)| format!("{f} {c}")).collect::<Vec<_>>().join(", ")
     );
+    let eps = episodes(&alarms, &row_faults, args.gap);
+    for e in &eps {
+        eprintln!(
+            "episode rows {}–{}: {} ({:.0}% of its {} alarms)",
+            e.start,
+            e.end,
+            e.fault.as_deref().unwrap_or("unknown"),
+            100.0 * e.share,
+            e.n_alarms
+        );
+    }
+    let eps_json: Vec<serde_json::Value> = eps
+        .iter()
+        .map(|e| {
+            serde_json::json!({"start": e.start, "end": e.end, "fault": e.fault.as_deref().unwrap_or("unknown"),
+                "share": e.share, "n_alarms": e.n_alarms})
+        })
+        .collect();
     if args.json {
         print_json(&serde_json::json!({
             "n_rows": alarms.len(),
             "n_alarms": n_alarms,
             "counts": counts,
             "floor": lib.floor,
+            "episodes": eps_json,
             "predictions": preds,
         }))
     } else {

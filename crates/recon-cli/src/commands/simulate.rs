@@ -89,6 +89,9 @@ pub struct MotorArgs {
     pub b: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Start from rest (a start-up transient) instead of already running at the first voltage.
+    #[arg(long)]
+    pub from_rest: bool,
     /// Output CSV file.
     #[arg(long, value_name = "FILE.csv")]
     pub out: PathBuf,
@@ -155,6 +158,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
                 fault_start: a.fault_start,
                 fault_size: a.fault_size,
                 seed: a.seed,
+                from_rest: a.from_rest,
                 ..d
             };
             let run = dc_motor::simulate(&p)?;

@@ -16,6 +16,16 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
 
 /// Writes `path` atomically with a writer callback (temp file in the same folder, then rename).
 pub fn write_atomic_with(path: &Path, f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    // A device or a pipe (`/dev/null`, `/dev/stdout`, a FIFO) is written in place: renaming a
+    // temporary file over it would replace the device with a regular file.
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() && !meta.is_dir() {
+            let file = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| Error::io(path, e))?;
+            let mut w = BufWriter::new(file);
+            f(&mut w).map_err(|e| Error::io(path, e))?;
+            return w.flush().map_err(|e| Error::io(path, e));
+        }
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -229,6 +229,58 @@ impl SignatureLibrary {
     }
 }
 
+/// A run of alarms diagnosed as one event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Episode {
+    /// First alarmed row.
+    pub start: usize,
+    /// Last alarmed row.
+    pub end: usize,
+    /// The most frequent diagnosis among its alarmed rows (`None` = "unknown").
+    pub fault: Option<String>,
+    /// The share of its alarmed rows carrying that diagnosis.
+    pub share: f64,
+    /// Alarmed rows in the episode.
+    pub n_alarms: usize,
+}
+
+/// Groups alarmed rows into episodes (alarm runs separated by at most `gap` quiet rows) and
+/// names each by majority vote of its rows' diagnoses (`faults[i]` is read only where
+/// `alarms[i]`; `None` = "unknown"). Ties go to the diagnosis seen first.
+pub fn episodes(alarms: &[bool], faults: &[Option<String>], gap: usize) -> Vec<Episode> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < alarms.len() {
+        if !alarms[i] {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut end = i;
+        let mut j = i;
+        while j < alarms.len() && j <= end + gap + 1 {
+            if alarms[j] {
+                end = j;
+            }
+            j += 1;
+        }
+        let mut votes: Vec<(Option<String>, usize)> = Vec::new();
+        for r in start..=end {
+            if alarms[r] {
+                match votes.iter_mut().find(|(f, _)| *f == faults[r]) {
+                    Some(v) => v.1 += 1,
+                    None => votes.push((faults[r].clone(), 1)),
+                }
+            }
+        }
+        let n_alarms: usize = votes.iter().map(|v| v.1).sum();
+        let best = votes.iter().fold(&votes[0], |b, v| if v.1 > b.1 { v } else { b });
+        out.push(Episode { start, end, fault: best.0.clone(), share: best.1 as f64 / n_alarms as f64, n_alarms });
+        i = end + 1;
+    }
+    out
+}
+
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -285,6 +337,19 @@ mod tests {
         let mut bad = lib.clone();
         bad.signatures[0].direction.pop();
         assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn episodes_merge_close_alarms_and_vote() {
+        let a = [false, true, true, false, true, false, false, false, true, true];
+        let s = |x: &str| Some(x.to_string());
+        let f = [None, s("x"), s("y"), None, s("x"), None, None, None, None, None];
+        let e = episodes(&a, &f, 1);
+        assert_eq!(e.len(), 2);
+        assert_eq!((e[0].start, e[0].end, e[0].fault.as_deref(), e[0].n_alarms), (1, 4, Some("x"), 3));
+        assert!((e[0].share - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!((e[1].start, e[1].end, e[1].fault.clone(), e[1].share), (8, 9, None, 1.0));
+        assert!(episodes(&[false; 4], &[None, None, None, None], 3).is_empty());
     }
 
     #[test]

@@ -75,6 +75,9 @@ pub struct MotorParams {
     pub fault_start: f64,
     pub fault_size: f64,
     pub seed: u64,
+    /// Start from rest (i = ω = 0, a start-up transient) instead of the steady state of the
+    /// first voltage (a motor already running when monitoring begins).
+    pub from_rest: bool,
 }
 
 impl Default for MotorParams {
@@ -95,6 +98,7 @@ impl Default for MotorParams {
             fault_start: 30.0,
             fault_size: 0.0,
             seed: 0,
+            from_rest: false,
         }
     }
 }
@@ -150,7 +154,8 @@ pub fn simulate(p: &MotorParams) -> Result<Vec<MotorSample>> {
         (Normal::new(0.0, p.noise.0).expect("σ ≥ 0"), Normal::new(0.0, p.noise.1).expect("σ ≥ 0"));
     let mut level = rng.random_range(p.volts.0..=p.volts.1);
     let mut next_step = p.step_every;
-    let (mut i, mut w) = (0.0f64, 0.0f64);
+    let den = p.r * p.b + p.k * p.k;
+    let (mut i, mut w) = if p.from_rest { (0.0f64, 0.0f64) } else { (p.b * level / den, p.k * level / den) };
     let mut stuck: Option<f64> = None;
     let mut out = Vec::with_capacity(n_steps / per_sample + 1);
     for step in 0..=n_steps {
