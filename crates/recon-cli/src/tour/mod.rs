@@ -6,7 +6,9 @@
 mod clickstream;
 mod covid;
 mod digits;
+mod motor;
 mod photo;
+mod tennessee;
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +23,9 @@ pub const DIGITS_CSV: &[u8] = include_bytes!("../../../../data/digits.csv");
 pub const FLOWER_JPG: &[u8] = include_bytes!("../../../../data/images/flower.jpg");
 pub const COVID_NPY: &[u8] = include_bytes!("../../../../data/COVID19_data.npy");
 pub const COVID_AXES: &[u8] = include_bytes!("../../../../data/COVID19_data.axes.json");
+pub const TE_D00_TRAIN: &[u8] = include_bytes!("../../../../data/tennessee_eastman/d00_train.csv");
+pub const TE_D00_TEST: &[u8] = include_bytes!("../../../../data/tennessee_eastman/d00_test.csv");
+pub const TE_D01_TEST: &[u8] = include_bytes!("../../../../data/tennessee_eastman/d01_test.csv");
 
 /// Run every section of the essay on embedded data and write report.html.
 ///
@@ -74,8 +79,14 @@ pub struct Chapter {
 type SectionFn = fn(&Tour) -> anyhow::Result<Chapter>;
 
 /// The sections, in order.
-const SECTIONS: &[(&str, SectionFn)] =
-    &[("digits", digits::run), ("photo", photo::run), ("clickstream", clickstream::run), ("covid", covid::run)];
+const SECTIONS: &[(&str, SectionFn)] = &[
+    ("digits", digits::run),
+    ("photo", photo::run),
+    ("clickstream", clickstream::run),
+    ("covid", covid::run),
+    ("motor", motor::run),
+    ("tennessee eastman", tennessee::run),
+];
 
 pub fn run(args: TourArgs) -> anyhow::Result<()> {
     ensure_dir(&args.out)?;
