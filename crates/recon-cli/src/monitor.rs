@@ -67,12 +67,7 @@ impl LoadedMonitor {
         Ok(match &self.monitor {
             Monitor::Pca(m) => {
                 let s = m.score(x)?;
-                Evaluation {
-                    score: s.score,
-                    threshold: 1.0,
-                    residuals: m.residuals(x)?,
-                    t2_spe: Some((s.t2, s.spe)),
-                }
+                Evaluation { score: s.score, threshold: 1.0, residuals: m.residuals(x)?, t2_spe: Some((s.t2, s.spe)) }
             }
             Monitor::Ae(ae) => {
                 let out = ae.evaluate(x)?;

@@ -60,8 +60,20 @@ fn motor_faults_are_detected_and_named() {
     let train = concat(&dir.join("train.csv"), &normal);
     let model = dir.join("ae").display().to_string();
     let fit = run_json(&[
-        "fit", &train, "--model", "ae", "--columns", "voltage,speed,current", "--window", "5", "--hidden", "16,3",
-        "--seed", "0", "--out", &model,
+        "fit",
+        &train,
+        "--model",
+        "ae",
+        "--columns",
+        "voltage,speed,current",
+        "--window",
+        "5",
+        "--hidden",
+        "16,3",
+        "--seed",
+        "0",
+        "--out",
+        &model,
     ]);
     assert_eq!(fit["n_cols"], 15);
 
@@ -121,8 +133,18 @@ fn streaming_answers_each_row_and_skips_bad_ones() {
     let train = simulate(dir, "normal", 1, None, "30");
     let model = dir.join("pca").display().to_string();
     run_json(&[
-        "fit", &train, "--model", "pca", "--columns", "voltage,speed,current", "--window", "3", "--components", "3",
-        "--out", &model,
+        "fit",
+        &train,
+        "--model",
+        "pca",
+        "--columns",
+        "voltage,speed,current",
+        "--window",
+        "3",
+        "--components",
+        "3",
+        "--out",
+        &model,
     ]);
     let file = std::fs::read_to_string(&train).unwrap();
     let mut lines: Vec<&str> = file.lines().take(201).collect();
@@ -147,7 +169,11 @@ fn streaming_answers_each_row_and_skips_bad_ones() {
     // A model folder that is not one, and signatures for another model, are refused.
     let out = recon().args(["score", dir.to_str().unwrap(), &train]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    std::fs::write(dir.join("sig.json"), r#"{"version":1,"features":["a"],"spread":[1],"floor":0.5,"signatures":[{"fault":"x","direction":[1]}]}"#).unwrap();
+    std::fs::write(
+        dir.join("sig.json"),
+        r#"{"version":1,"features":["a"],"spread":[1],"floor":0.5,"signatures":[{"fault":"x","direction":[1]}]}"#,
+    )
+    .unwrap();
     let out = recon()
         .args(["score", &model, "-", "--stream", "--signatures", dir.join("sig.json").to_str().unwrap()])
         .write_stdin("voltage,speed,current\n1,2,3\n")

@@ -172,7 +172,8 @@ impl PcaMonitor {
         let r = self.residuals(x)?;
         let p = self.pca.components();
         let d = x.ncols();
-        let denom: Vec<f64> = (0..d).map(|j| 1.0 - (0..p.nrows()).map(|c| p[(c, j)] * p[(c, j)]).sum::<f64>()).collect();
+        let denom: Vec<f64> =
+            (0..d).map(|j| 1.0 - (0..p.nrows()).map(|c| p[(c, j)] * p[(c, j)]).sum::<f64>()).collect();
         Ok(Mat::from_fn(x.nrows(), d, |i, j| if denom[j] > 1e-12 { r[(i, j)] * r[(i, j)] / denom[j] } else { 0.0 }))
     }
 

@@ -19,8 +19,8 @@ use recon_core::ruler::{pot_threshold, quantile_threshold, Threshold};
 use recon_core::{Dataset, Fit};
 use serde::{Deserialize, Serialize};
 
-pub use crate::mlp::Activation;
 use crate::error::{invalid, Error, Result};
+pub use crate::mlp::Activation;
 use crate::mlp::{Dense, Mlp, Net};
 
 const KIND: &str = "autoencoder";
@@ -155,7 +155,10 @@ impl AutoencoderParams {
         if *self.hidden.last().expect("non-empty") >= d {
             return Err(invalid(
                 "hidden",
-                format!("the bottleneck ({}) must be narrower than the {d} features", self.hidden.last().expect("non-empty")),
+                format!(
+                    "the bottleneck ({}) must be narrower than the {d} features",
+                    self.hidden.last().expect("non-empty")
+                ),
             ));
         }
         if !(0.0..1.0).contains(&self.dropout) {
@@ -192,14 +195,15 @@ impl AutoencoderParams {
         let std: Vec<f64> = (0..d)
             .map(|j| (x.col(j).iter().map(|v| (v - mean[j]).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt())
             .collect();
-        let constant: Vec<usize> =
-            (0..d).filter(|&j| !(std[j] > 1e-12 * mean[j].abs().max(1.0))).collect();
+        let constant: Vec<usize> = (0..d).filter(|&j| !(std[j] > 1e-12 * mean[j].abs().max(1.0))).collect();
         if constant.len() == d {
             return Err(recon_core::Error::ZeroVariance.into());
         }
         let scale: Vec<f64> = (0..d).map(|j| if constant.contains(&j) { 1.0 } else { std[j] }).collect();
-        let z: Vec<f32> =
-            (0..n).flat_map(|i| (0..d).map(move |j| (i, j))).map(|(i, j)| ((x[(i, j)] - mean[j]) / scale[j]) as f32).collect();
+        let z: Vec<f32> = (0..n)
+            .flat_map(|i| (0..d).map(move |j| (i, j)))
+            .map(|(i, j)| ((x[(i, j)] - mean[j]) / scale[j]) as f32)
+            .collect();
 
         let mut rng = StdRng::seed_from_u64(self.seed);
         let mut order: Vec<usize> = (0..n).collect();
@@ -316,7 +320,9 @@ fn calibrate(scores: &[f64], q: f64) -> Result<AeThreshold> {
 fn row_scores(mlp: &Mlp, z: &Mat<f32>) -> Vec<f64> {
     let out = mlp.forward(z.clone());
     let d = z.ncols() as f64;
-    (0..z.nrows()).map(|i| (0..z.ncols()).map(|j| f64::from(out[(i, j)] - z[(i, j)]).powi(2)).sum::<f64>() / d).collect()
+    (0..z.nrows())
+        .map(|i| (0..z.ncols()).map(|j| f64::from(out[(i, j)] - z[(i, j)]).powi(2)).sum::<f64>() / d)
+        .collect()
 }
 
 fn mean_squared(mlp: &Mlp, z: &Mat<f32>) -> f64 {
@@ -368,7 +374,8 @@ impl Autoencoder {
         let out = self.mlp.forward(z.clone());
         let residuals = Mat::from_fn(z.nrows(), z.ncols(), |i, j| f64::from(z[(i, j)] - out[(i, j)]));
         let d = z.ncols() as f64;
-        let score = (0..z.nrows()).map(|i| (0..z.ncols()).map(|j| residuals[(i, j)].powi(2)).sum::<f64>() / d).collect();
+        let score =
+            (0..z.nrows()).map(|i| (0..z.ncols()).map(|j| residuals[(i, j)].powi(2)).sum::<f64>() / d).collect();
         Ok(AeOutput { score, residuals })
     }
 

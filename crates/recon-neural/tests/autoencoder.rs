@@ -104,7 +104,11 @@ fn model_files_round_trip_and_bad_ones_are_refused() {
     expect_err(&header, &weights[..weights.len() / 2], "corrupt or truncated");
     expect_err(&header.replace("\"version\": 1", "\"version\": 7"), &weights, "version 7");
     expect_err(&header.replace("\"kind\": \"autoencoder\"", "\"kind\": \"pca\""), &weights, "kind");
-    expect_err(&header.replace("\"hidden\": [\n    16,\n    2\n  ]", "\"hidden\": [\n    16,\n    3\n  ]"), &weights, "shape");
+    expect_err(
+        &header.replace("\"hidden\": [\n    16,\n    2\n  ]", "\"hidden\": [\n    16,\n    3\n  ]"),
+        &weights,
+        "shape",
+    );
     expect_err("{ not json", &weights, "model.json");
     // Data with the wrong number of columns.
     let e = ae.score(x.as_ref().subcols(0, 5)).unwrap_err().to_string();

@@ -1,6 +1,6 @@
 //! `recon diagnose`: name the fault from the direction of the residual vector.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use recon_core::data::{load_table, window_features, write_json, LoadOptions};
@@ -98,8 +98,11 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
 
 fn fit(args: DiagnoseFitArgs) -> anyhow::Result<()> {
     let model = LoadedMonitor::load(&args.model)?;
-    let opts =
-        LoadOptions { columns: Some(model.base.clone()), label_col: Some(args.label_col.clone()), ..Default::default() };
+    let opts = LoadOptions {
+        columns: Some(model.base.clone()),
+        label_col: Some(args.label_col.clone()),
+        ..Default::default()
+    };
     let loaded = load_table(&args.data, &opts)?;
     let data = &loaded.dataset;
     let labels = data.labels.clone().expect("label column requested");
@@ -122,7 +125,7 @@ fn fit(args: DiagnoseFitArgs) -> anyhow::Result<()> {
     }))
 }
 
-fn diagnose(model_dir: &PathBuf, sigs: &PathBuf, data_path: &PathBuf, args: &DiagnoseArgs) -> anyhow::Result<()> {
+fn diagnose(model_dir: &Path, sigs: &Path, data_path: &Path, args: &DiagnoseArgs) -> anyhow::Result<()> {
     let model = LoadedMonitor::load(model_dir)?;
     let lib = load_signatures(sigs, &model.features)?;
     let (k, m) = parse_persistence(&args.persistence)?;
@@ -140,7 +143,8 @@ fn diagnose(model_dir: &PathBuf, sigs: &PathBuf, data_path: &PathBuf, args: &Dia
     let mut table = String::from("row,alarm,fault,similarity,contributors\n");
     for (i, &alarm) in alarms.iter().enumerate() {
         if !alarm {
-            preds.push(serde_json::json!({"row": i, "alarm": 0, "fault": null, "similarity": null, "contributors": []}));
+            preds
+                .push(serde_json::json!({"row": i, "alarm": 0, "fault": null, "similarity": null, "contributors": []}));
             table += &format!("{i},0,,,\n");
             continue;
         }

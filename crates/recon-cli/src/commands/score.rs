@@ -82,8 +82,10 @@ pub fn load_signatures(path: &Path, features: &[String]) -> anyhow::Result<Signa
         std::io::ErrorKind::NotFound => recon_core::Error::MissingFile { path: path.to_path_buf() },
         _ => recon_core::Error::Corrupt { path: path.to_path_buf(), reason: e.to_string() },
     })?;
-    let lib: SignatureLibrary = serde_json::from_slice(&text)
-        .map_err(|e| recon_core::Error::Corrupt { path: path.to_path_buf(), reason: format!("not a signature file: {e}") })?;
+    let lib: SignatureLibrary = serde_json::from_slice(&text).map_err(|e| recon_core::Error::Corrupt {
+        path: path.to_path_buf(),
+        reason: format!("not a signature file: {e}"),
+    })?;
     let lib = lib.normalised();
     lib.validate()?;
     if lib.features != features {
@@ -108,7 +110,8 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     if args.signatures.is_some() {
         return Err(UsageError("--signatures is for --stream; use `recon diagnose` on a file".into()).into());
     }
-    let opts = LoadOptions { columns: Some(model.base.clone()), drop_nonfinite: args.drop_nonfinite, ..Default::default() };
+    let opts =
+        LoadOptions { columns: Some(model.base.clone()), drop_nonfinite: args.drop_nonfinite, ..Default::default() };
     let loaded = load_table(&args.data, &opts)?;
     report_dropped(loaded.dropped_rows);
     let data = &loaded.dataset;
@@ -187,10 +190,10 @@ fn stream(model: &LoadedMonitor, args: &ScoreArgs, k: usize, m: usize) -> anyhow
         .base
         .iter()
         .map(|c| {
-            names.iter().position(|n| n == c).ok_or_else(|| recon_core::Error::UnknownColumn {
-                column: c.clone(),
-                available: names.join(", "),
-            })
+            names
+                .iter()
+                .position(|n| n == c)
+                .ok_or_else(|| recon_core::Error::UnknownColumn { column: c.clone(), available: names.join(", ") })
         })
         .collect::<Result<_, _>>()?;
     let out = std::io::stdout();
@@ -215,7 +218,8 @@ fn stream(model: &LoadedMonitor, args: &ScoreArgs, k: usize, m: usize) -> anyhow
         let parsed: Result<Vec<f64>, String> = idx
             .iter()
             .map(|&j| {
-                let f = fields.get(j).ok_or_else(|| format!("{} fields, the header has {}", fields.len(), names.len()))?;
+                let f =
+                    fields.get(j).ok_or_else(|| format!("{} fields, the header has {}", fields.len(), names.len()))?;
                 match f.trim().parse::<f64>() {
                     Ok(v) if v.is_finite() => Ok(v),
                     _ => Err(format!("column '{}' holds '{}', not a finite number", names[j], f.trim())),

@@ -29,10 +29,9 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
     let normal: Vec<Vec<MotorSample>> =
         (1..=3).map(|k| run_of(s0 + k, 120.0, MotorFault::None, 0.0)).collect::<anyhow::Result<_>>()?;
     let (x, names) = features(&normal)?;
-    let ae = AutoencoderParams::new(vec![16, 3]).seed(s0).fit_with(
-        &Dataset { x, columns: names.clone(), labels: None, groups: None },
-        |_, _, _| {},
-    )?;
+    let ae = AutoencoderParams::new(vec![16, 3])
+        .seed(s0)
+        .fit_with(&Dataset { x, columns: names.clone(), labels: None, groups: None }, |_, _, _| {})?;
     let threshold = ae.threshold().value;
 
     let known = [(MotorFault::Load, 0.05), (MotorFault::SpeedDrift, 0.01), (MotorFault::CurrentBias, 0.5)];
@@ -42,7 +41,8 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
     let out = ae.evaluate(lx.as_ref())?;
     let labels: Vec<String> = labelled.iter().flatten().map(|r| r.fault.to_string()).collect();
     let alarms: Vec<bool> = out.score.iter().map(|&s| s > threshold).collect();
-    let res: Vec<Vec<f64>> = (0..lx.nrows()).map(|i| (0..lx.ncols()).map(|j| out.residuals[(i, j)]).collect()).collect();
+    let res: Vec<Vec<f64>> =
+        (0..lx.nrows()).map(|i| (0..lx.ncols()).map(|j| out.residuals[(i, j)]).collect()).collect();
     let lib = SignatureLibrary::learn(names.clone(), &res, &labels, &alarms, "normal", None)?;
 
     let all = [
@@ -86,7 +86,9 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
             if in_library { "yes".into() } else { "no".into() },
             format!("{:.1}%", 100.0 * detected),
             if in_library { format!("{:.1}%", 100.0 * right as f64 / alarmed.max(1) as f64) } else { "–".into() },
-            main.map_or("–".into(), |e| format!("{} ({:.0}%)", e.fault.clone().unwrap_or_else(|| "unknown".into()), 100.0 * e.share)),
+            main.map_or("–".into(), |e| {
+                format!("{} ({:.0}%)", e.fault.clone().unwrap_or_else(|| "unknown".into()), 100.0 * e.share)
+            }),
         ]);
         if fault == MotorFault::Load {
             let t: Vec<f64> = (0..ev.score.len()).map(|i| i as f64 / 100.0).collect();

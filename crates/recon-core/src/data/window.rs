@@ -44,9 +44,7 @@ pub fn window_row(history: &[Vec<f64>], row: &[f64], w: usize) -> Vec<f64> {
     let mut out = Vec::with_capacity(row.len() * w);
     for j in 0..row.len() {
         for k in 0..w {
-            let v = if k == 0 {
-                row[j]
-            } else if history.is_empty() {
+            let v = if k == 0 || history.is_empty() {
                 row[j]
             } else {
                 let idx = history.len().saturating_sub(k);
@@ -70,7 +68,7 @@ pub fn window_spec(features: &[String]) -> Result<(Vec<String>, usize)> {
     if base.is_empty() {
         return Err(Error::invalid("model columns", "no un-lagged column"));
     }
-    if features.len() % base.len() != 0 {
+    if !features.len().is_multiple_of(base.len()) {
         return Err(Error::invalid("model columns", "lag columns do not form a full window"));
     }
     let w = features.len() / base.len();
@@ -106,7 +104,7 @@ mod tests {
         let names = vec!["a".to_string(), "b".to_string()];
         let (f, _) = window_features(x.as_ref(), &names, 3).unwrap();
         let rows: Vec<Vec<f64>> = (0..5).map(|i| vec![x[(i, 0)], x[(i, 1)]]).collect();
-        for i in 0..5 {
+        for i in 0..5usize {
             let hist = &rows[i.saturating_sub(2)..i];
             let r = window_row(hist, &rows[i], 3);
             assert_eq!(r, (0..6).map(|c| f[(i, c)]).collect::<Vec<_>>(), "row {i}");

@@ -178,7 +178,10 @@ impl SignatureLibrary {
     pub fn validate(&self) -> Result<()> {
         let d = self.features.len();
         if self.version != SIGNATURES_VERSION {
-            return Err(Error::invalid("signatures", format!("version {} (expected {SIGNATURES_VERSION})", self.version)));
+            return Err(Error::invalid(
+                "signatures",
+                format!("version {} (expected {SIGNATURES_VERSION})", self.version),
+            ));
         }
         if d == 0 || self.spread.len() != d || self.spread.iter().any(|s| !(*s > 0.0 && s.is_finite())) {
             return Err(Error::invalid("signatures", "spread needs one positive value per feature"));
