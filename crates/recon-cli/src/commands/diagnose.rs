@@ -78,6 +78,10 @@ pub struct DiagnoseFitArgs {
     /// Similarity floor below which an alarm is "unknown" (default: calibrated on the training rows).
     #[arg(long, value_name = "F")]
     pub floor: Option<f64>,
+    /// Match directions after decorrelating residuals by their normal covariance (whitening)
+    /// instead of scaling each variable by its normal spread.
+    #[arg(long)]
+    pub whiten: bool,
     /// Signature file to write (JSON).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -112,16 +116,34 @@ fn fit(args: DiagnoseFitArgs) -> anyhow::Result<()> {
     let residuals: Vec<Vec<f64>> =
         (0..x.nrows()).map(|i| (0..x.ncols()).map(|j| ev.residuals[(i, j)]).collect()).collect();
     let lib =
-        SignatureLibrary::learn(model.features.clone(), &residuals, &labels, &alarms, &args.normal_label, args.floor)?;
+        SignatureLibrary::learn(
+        model.features.clone(),
+        &residuals,
+        &labels,
+        &alarms,
+        &args.normal_label,
+        args.floor,
+        args.whiten,
+    )?;
     write_json(&args.out, &lib)?;
     for s in &lib.signatures {
         eprintln!("signature '{}' from {} alarmed rows", s.fault, s.n_rows);
+    }
+    let pairs = lib.confusable_pairs();
+    for (a, b, c) in &pairs {
+        if *c > 0.8 {
+            eprintln!(
+                "warning: '{a}' and '{b}' leave nearly the same residual direction (cosine {c:.3}); this model cannot tell them apart reliably"
+            );
+        }
     }
     print_json(&serde_json::json!({
         "out": args.out.display().to_string(),
         "faults": lib.signatures.iter().map(|s| &s.fault).collect::<Vec<_>>(),
         "rows_per_fault": lib.signatures.iter().map(|s| s.n_rows).collect::<Vec<_>>(),
         "floor": lib.floor,
+        "whitened": lib.whitening.is_some(),
+        "signature_similarity": pairs.iter().map(|(a, b, c)| serde_json::json!({"a": a, "b": b, "cosine": c})).collect::<Vec<_>>(),
     }))
 }
 

@@ -43,6 +43,12 @@ pub struct SignatureLibrary {
     pub spread: Vec<f64>,
     /// Similarity below which an alarm is called "unknown".
     pub floor: f64,
+    /// Optional whitening matrix (d × d, row-major): when present, directions are taken of
+    /// `W r` (the residual decorrelated by the inverse square root of the normal residual
+    /// covariance) instead of `r ⊘ spread`, so that directions normal noise already moves along
+    /// count for less.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whitening: Option<Vec<f64>>,
     /// The signatures.
     pub signatures: Vec<Signature>,
 }
@@ -109,6 +115,7 @@ impl SignatureLibrary {
         alarms: &[bool],
         normal_label: &str,
         floor: Option<f64>,
+        whiten: bool,
     ) -> Result<SignatureLibrary> {
         if residuals.len() != labels.len() || residuals.len() != alarms.len() {
             return Err(Error::invalid("labels", "one label and one alarm per row are needed"));
@@ -116,17 +123,18 @@ impl SignatureLibrary {
         let normal: Vec<Vec<f64>> =
             residuals.iter().zip(labels).filter(|(_, l)| l.as_str() == normal_label).map(|(r, _)| r.clone()).collect();
         let spread = residual_spread(&normal)?;
+        let whitening = if whiten { Some(whitening_matrix(&normal, &spread)?) } else { None };
+        let mut lib =
+            SignatureLibrary { version: SIGNATURES_VERSION, features, spread, floor: 0.0, whitening, signatures: vec![] };
         let mut sums: BTreeMap<&str, (Vec<f64>, usize)> = BTreeMap::new();
-        let mut dirs: Vec<(usize, Vec<f64>)> = Vec::new();
         for ((r, l), &a) in residuals.iter().zip(labels).zip(alarms) {
             if l == normal_label || !a {
                 continue;
             }
-            if let (_, Some(d)) = direction(r, &spread) {
+            if let (_, Some(d)) = lib.unit(r) {
                 let e = sums.entry(l.as_str()).or_insert_with(|| (vec![0.0; d.len()], 0));
                 e.0.iter_mut().zip(&d).for_each(|(s, v)| *s += v);
                 e.1 += 1;
-                dirs.push((dirs.len(), d));
             }
         }
         if sums.is_empty() {
@@ -135,7 +143,7 @@ impl SignatureLibrary {
                 reason: format!("no alarmed row carries a fault label other than '{normal_label}'"),
             });
         }
-        let signatures: Vec<Signature> = sums
+        lib.signatures = sums
             .into_iter()
             .filter_map(|(name, (sum, n))| {
                 let norm = sum.iter().map(|v| v * v).sum::<f64>().sqrt();
@@ -146,13 +154,41 @@ impl SignatureLibrary {
                 })
             })
             .collect();
-        let mut lib = SignatureLibrary { version: SIGNATURES_VERSION, features, spread, floor: 0.0, signatures };
         lib.floor = match floor {
             Some(f) => f,
             None => lib.calibrated_floor(residuals, labels, alarms, normal_label),
         };
         lib.validate()?;
         Ok(lib)
+    }
+
+    /// The standardised residual `r ⊘ spread` (for contributors) and the unit direction that
+    /// signatures are matched in (whitened when the library carries a whitening matrix).
+    pub fn unit(&self, r: &[f64]) -> (Vec<f64>, Option<Vec<f64>>) {
+        let (u, d) = direction(r, &self.spread);
+        match &self.whitening {
+            None => (u, d),
+            Some(w) => {
+                let n = r.len();
+                let v: Vec<f64> = (0..n).map(|i| (0..n).map(|j| w[i * n + j] * r[j]).sum()).collect();
+                let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+                let d = (norm > 0.0 && norm.is_finite()).then(|| v.iter().map(|x| x / norm).collect());
+                (u, d)
+            }
+        }
+    }
+
+    /// Cosine similarity of every pair of signatures, most similar first: pairs near 1 cannot be
+    /// told apart by this model.
+    pub fn confusable_pairs(&self) -> Vec<(String, String, f64)> {
+        let mut out = Vec::new();
+        for (a, sa) in self.signatures.iter().enumerate() {
+            for sb in &self.signatures[a + 1..] {
+                out.push((sa.fault.clone(), sb.fault.clone(), dot(&sa.direction, &sb.direction)));
+            }
+        }
+        out.sort_by(|x, y| y.2.total_cmp(&x.2));
+        out
     }
 
     /// The default floor: the 5th percentile of the similarity of each training fault row to its
@@ -163,8 +199,7 @@ impl SignatureLibrary {
             if l == normal || !a {
                 continue;
             }
-            if let (Some(sig), (_, Some(d))) =
-                (self.signatures.iter().find(|s| &s.fault == l), direction(r, &self.spread))
+            if let (Some(sig), (_, Some(d))) = (self.signatures.iter().find(|s| &s.fault == l), self.unit(r))
             {
                 own.push(dot(&d, &sig.direction));
             }
@@ -192,6 +227,11 @@ impl SignatureLibrary {
         if self.signatures.is_empty() {
             return Err(Error::invalid("signatures", "the library holds no signature"));
         }
+        if let Some(w) = &self.whitening {
+            if w.len() != d * d || w.iter().any(|v| !v.is_finite()) {
+                return Err(Error::invalid("signatures", format!("whitening needs {d}×{d} finite values")));
+            }
+        }
         for s in &self.signatures {
             let norm = s.direction.iter().map(|v| v * v).sum::<f64>().sqrt();
             if s.direction.len() != d || !(norm > 0.0 && norm.is_finite()) {
@@ -217,7 +257,7 @@ impl SignatureLibrary {
 
     /// Diagnoses one residual vector.
     pub fn diagnose(&self, residual: &[f64]) -> Diagnosis {
-        let (u, d) = direction(residual, &self.spread);
+        let (u, d) = self.unit(residual);
         let mut contributors: Vec<usize> = (0..u.len()).collect();
         contributors.sort_by(|&a, &b| u[b].abs().total_cmp(&u[a].abs()));
         let Some(d) = d else {
@@ -284,6 +324,34 @@ pub fn episodes(alarms: &[bool], faults: &[Option<String>], gap: usize) -> Vec<E
     out
 }
 
+/// `W = V diag(1/√max(λ, 10⁻³λ_max)) Vᵀ diag(1/spread)` from the eigendecomposition `V Λ Vᵀ` of
+/// the covariance of the spread-standardised normal residuals (the floor keeps directions that
+/// normal data never moves along from being amplified without bound).
+fn whitening_matrix(normal: &[Vec<f64>], spread: &[f64]) -> Result<Vec<f64>> {
+    let (n, d) = (normal.len(), spread.len());
+    let z: Vec<Vec<f64>> = normal.iter().map(|r| r.iter().zip(spread).map(|(a, s)| a / s).collect()).collect();
+    let mean: Vec<f64> = (0..d).map(|j| z.iter().map(|r| r[j]).sum::<f64>() / n as f64).collect();
+    let cov = faer::Mat::from_fn(d, d, |i, j| {
+        z.iter().map(|r| (r[i] - mean[i]) * (r[j] - mean[j])).sum::<f64>() / (n as f64 - 1.0)
+    });
+    let evd = cov
+        .self_adjoint_eigen(faer::Side::Lower)
+        .map_err(|_| Error::invalid("normal residuals", "their covariance has no eigendecomposition"))?;
+    let (v, lam) = (evd.U(), evd.S());
+    let lmax = (0..d).map(|k| lam[k]).fold(0.0f64, f64::max);
+    if !(lmax > 0.0) {
+        return Err(Error::ZeroVariance);
+    }
+    let inv: Vec<f64> = (0..d).map(|k| 1.0 / lam[k].max(1e-3 * lmax).sqrt()).collect();
+    let mut w = vec![0.0; d * d];
+    for i in 0..d {
+        for j in 0..d {
+            w[i * d + j] = (0..d).map(|k| v[(i, k)] * inv[k] * v[(j, k)]).sum::<f64>() / spread[j];
+        }
+    }
+    Ok(w)
+}
+
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -316,7 +384,9 @@ mod tests {
             }
         }
         let feats: Vec<String> = (0..4).map(|j| format!("x{j}")).collect();
-        let lib = SignatureLibrary::learn(feats, &res, &labels, &alarms, "normal", None).unwrap();
+        let lib = SignatureLibrary::learn(feats.clone(), &res, &labels, &alarms, "normal", None, false).unwrap();
+        let white = SignatureLibrary::learn(feats, &res, &labels, &alarms, "normal", None, true).unwrap();
+        assert_eq!(white.signatures.len(), 2);
         assert_eq!(lib.signatures.len(), 2);
         assert!(lib.signatures[0].direction[0] > 0.98);
         assert!(lib.signatures[1].direction[2] < -0.98);
@@ -360,8 +430,8 @@ mod tests {
         let res = vec![vec![1.0, 2.0]; 3];
         let feats = vec!["a".to_string(), "b".to_string()];
         let labels = vec!["f".to_string(); 3];
-        assert!(SignatureLibrary::learn(feats.clone(), &res, &labels, &[true; 3], "normal", None).is_err());
+        assert!(SignatureLibrary::learn(feats.clone(), &res, &labels, &[true; 3], "normal", None, false).is_err());
         let labels = vec!["normal".to_string(); 3];
-        assert!(SignatureLibrary::learn(feats, &res, &labels, &[true; 3], "normal", None).is_err());
+        assert!(SignatureLibrary::learn(feats, &res, &labels, &[true; 3], "normal", None, false).is_err());
     }
 }
