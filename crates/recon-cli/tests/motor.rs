@@ -89,10 +89,7 @@ fn motor_faults_are_detected_and_named() {
     // bias (current up) both read as "speed low for the current" — `diagnose fit` says so.
     let pairs = lib["signature_similarity"].as_array().unwrap();
     let cos = |a: &str, b: &str| {
-        pairs
-            .iter()
-            .find(|p| (p["a"] == a && p["b"] == b) || (p["a"] == b && p["b"] == a))
-            .unwrap()["cosine"]
+        pairs.iter().find(|p| (p["a"] == a && p["b"] == b) || (p["a"] == b && p["b"] == a)).unwrap()["cosine"]
             .as_f64()
             .unwrap()
     };

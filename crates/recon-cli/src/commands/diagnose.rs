@@ -115,8 +115,7 @@ fn fit(args: DiagnoseFitArgs) -> anyhow::Result<()> {
     let alarms: Vec<bool> = ev.score.iter().map(|&s| s > ev.threshold).collect();
     let residuals: Vec<Vec<f64>> =
         (0..x.nrows()).map(|i| (0..x.ncols()).map(|j| ev.residuals[(i, j)]).collect()).collect();
-    let lib =
-        SignatureLibrary::learn(
+    let lib = SignatureLibrary::learn(
         model.features.clone(),
         &residuals,
         &labels,

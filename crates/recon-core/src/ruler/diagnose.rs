@@ -124,8 +124,14 @@ impl SignatureLibrary {
             residuals.iter().zip(labels).filter(|(_, l)| l.as_str() == normal_label).map(|(r, _)| r.clone()).collect();
         let spread = residual_spread(&normal)?;
         let whitening = if whiten { Some(whitening_matrix(&normal, &spread)?) } else { None };
-        let mut lib =
-            SignatureLibrary { version: SIGNATURES_VERSION, features, spread, floor: 0.0, whitening, signatures: vec![] };
+        let mut lib = SignatureLibrary {
+            version: SIGNATURES_VERSION,
+            features,
+            spread,
+            floor: 0.0,
+            whitening,
+            signatures: vec![],
+        };
         let mut sums: BTreeMap<&str, (Vec<f64>, usize)> = BTreeMap::new();
         for ((r, l), &a) in residuals.iter().zip(labels).zip(alarms) {
             if l == normal_label || !a {
@@ -199,8 +205,7 @@ impl SignatureLibrary {
             if l == normal || !a {
                 continue;
             }
-            if let (Some(sig), (_, Some(d))) = (self.signatures.iter().find(|s| &s.fault == l), self.unit(r))
-            {
+            if let (Some(sig), (_, Some(d))) = (self.signatures.iter().find(|s| &s.fault == l), self.unit(r)) {
                 own.push(dot(&d, &sig.direction));
             }
         }
