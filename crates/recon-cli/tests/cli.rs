@@ -31,7 +31,14 @@ fn files_in(dir: &Path) -> Vec<String> {
 
 #[test]
 fn help_teaches_each_command() {
-    for (cmd, needle) in [("curve", "Kneedle"), ("compress", "--psnr"), ("tour", "report.html")] {
+    for (cmd, needle) in [
+        ("curve", "Kneedle"),
+        ("compress", "--psnr"),
+        ("tour", "report.html"),
+        ("fit", "--window"),
+        ("score", "--stream"),
+        ("diagnose", "cosine similarity"),
+    ] {
         let out = recon().args([cmd, "--help"]).output().unwrap();
         assert!(out.status.success());
         assert!(String::from_utf8_lossy(&out.stdout).contains(needle), "{cmd} --help lacks {needle}");
