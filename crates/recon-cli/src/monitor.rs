@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use faer::{Mat, MatRef};
-use recon_core::data::window_spec;
+use recon_core::data::{load_table, window_features, window_spec, LoadOptions, Loaded};
 use recon_core::model::model_kind;
 use recon_linear::PcaMonitor;
 use recon_neural::Autoencoder;
@@ -38,6 +38,13 @@ pub struct Evaluation {
     pub t2_spe: Option<(Vec<f64>, Vec<f64>)>,
 }
 
+impl Evaluation {
+    /// The residual vector of row `i`.
+    pub fn residual_row(&self, i: usize) -> Vec<f64> {
+        (0..self.residuals.ncols()).map(|j| self.residuals[(i, j)]).collect()
+    }
+}
+
 impl LoadedMonitor {
     pub fn load(dir: &Path) -> anyhow::Result<LoadedMonitor> {
         let (monitor, features) = match model_kind(dir)?.as_str() {
@@ -62,12 +69,27 @@ impl LoadedMonitor {
         }
     }
 
+    /// Reads the model's raw columns from `path` (by name; other columns ignored, `label_col`
+    /// kept as labels) and builds its window features.
+    pub fn load_features(
+        &self,
+        path: &Path,
+        label_col: Option<String>,
+        drop_nonfinite: bool,
+    ) -> anyhow::Result<(Loaded, Mat<f64>)> {
+        let opts = LoadOptions { columns: Some(self.base.clone()), label_col, drop_nonfinite, ..Default::default() };
+        let loaded = load_table(path, &opts)?;
+        crate::input::report_dropped(loaded.dropped_rows);
+        let (x, _) = window_features(loaded.dataset.x.as_ref(), &loaded.dataset.columns, self.window)?;
+        Ok((loaded, x))
+    }
+
     /// Evaluates rows that are already window features.
     pub fn evaluate(&self, x: MatRef<'_, f64>) -> anyhow::Result<Evaluation> {
         Ok(match &self.monitor {
             Monitor::Pca(m) => {
-                let s = m.score(x)?;
-                Evaluation { score: s.score, threshold: 1.0, residuals: m.residuals(x)?, t2_spe: Some((s.t2, s.spe)) }
+                let (s, residuals) = m.score_with_residuals(x)?;
+                Evaluation { score: s.score, threshold: 1.0, residuals, t2_spe: Some((s.t2, s.spe)) }
             }
             Monitor::Ae(ae) => {
                 let out = ae.evaluate(x)?;

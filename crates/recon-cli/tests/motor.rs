@@ -88,6 +88,7 @@ fn motor_faults_are_detected_and_named() {
     // opposite residual direction of a load step, but a load step (speed down) and a current
     // bias (current up) both read as "speed low for the current" — `diagnose fit` says so.
     let pairs = lib["signature_similarity"].as_array().unwrap();
+    eprintln!("signature cosines: {pairs:?}");
     let cos = |a: &str, b: &str| {
         pairs.iter().find(|p| (p["a"] == a && p["b"] == b) || (p["a"] == b && p["b"] == a)).unwrap()["cosine"]
             .as_f64()

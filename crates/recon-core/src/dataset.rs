@@ -32,9 +32,9 @@ impl Dataset {
         self.x.ncols()
     }
 
-    /// Names of the columns that do not vary (spread ≤ 1e-12 of their magnitude): a model must
+    /// Indices of the columns that do not vary (spread ≤ 1e-12 of their magnitude): a model must
     /// centre them but never divide by their zero spread.
-    pub fn constant_columns(&self) -> Vec<String> {
+    pub fn constant_column_indices(&self) -> Vec<usize> {
         let n = self.x.nrows().max(1) as f64;
         (0..self.x.ncols())
             .filter(|&j| {
@@ -43,7 +43,11 @@ impl Dataset {
                 let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
                 !(var.sqrt() > 1e-12 * mean.abs().max(1.0))
             })
-            .map(|j| self.columns[j].clone())
             .collect()
+    }
+
+    /// Names of the columns [`Dataset::constant_column_indices`] finds.
+    pub fn constant_columns(&self) -> Vec<String> {
+        self.constant_column_indices().into_iter().map(|j| self.columns[j].clone()).collect()
     }
 }

@@ -141,26 +141,29 @@ impl PcaMonitor {
 
     /// T², SPE and the combined score of each row.
     pub fn score(&self, x: MatRef<'_, f64>) -> Result<MonitorScores> {
-        let z = self.pca.transform(x)?;
-        let lam = self.pca.explained_variance();
-        let xh = self.pca.inverse_transform(z.as_ref())?;
-        let scale = self.pca.scale();
-        let n = x.nrows();
-        let (mut t2, mut spe, mut score) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        for i in 0..n {
-            t2[i] = (0..z.ncols()).map(|c| z[(i, c)] * z[(i, c)] / lam[c]).sum();
-            spe[i] = (0..x.ncols()).map(|j| ((x[(i, j)] - xh[(i, j)]) / scale[j]).powi(2)).sum();
-            score[i] = (t2[i] / self.limits.t2).max(if self.limits.spe > 0.0 { spe[i] / self.limits.spe } else { 0.0 });
-        }
-        Ok(MonitorScores { score, t2, spe })
+        Ok(self.score_with_residuals(x)?.0)
     }
 
     /// Standardised residuals `(x − x̂) ⊘ s` of each row (the vectors whose squared norm is SPE).
     pub fn residuals(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        Ok(self.score_with_residuals(x)?.1)
+    }
+
+    /// The scores and the standardised residuals from one projection of `x`.
+    pub fn score_with_residuals(&self, x: MatRef<'_, f64>) -> Result<(MonitorScores, Mat<f64>)> {
         let z = self.pca.transform(x)?;
+        let lam = self.pca.explained_variance();
         let xh = self.pca.inverse_transform(z.as_ref())?;
         let scale = self.pca.scale();
-        Ok(Mat::from_fn(x.nrows(), x.ncols(), |i, j| (x[(i, j)] - xh[(i, j)]) / scale[j]))
+        let r = Mat::from_fn(x.nrows(), x.ncols(), |i, j| (x[(i, j)] - xh[(i, j)]) / scale[j]);
+        let n = x.nrows();
+        let (mut t2, mut spe, mut score) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        for i in 0..n {
+            t2[i] = (0..z.ncols()).map(|c| z[(i, c)] * z[(i, c)] / lam[c]).sum();
+            spe[i] = (0..x.ncols()).map(|j| r[(i, j)].powi(2)).sum();
+            score[i] = (t2[i] / self.limits.t2).max(if self.limits.spe > 0.0 { spe[i] / self.limits.spe } else { 0.0 });
+        }
+        Ok((MonitorScores { score, t2, spe }, r))
     }
 
     /// Reconstruction-based contributions to SPE (Alcala & Qin 2009), rows × variables:

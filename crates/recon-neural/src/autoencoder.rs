@@ -195,7 +195,7 @@ impl AutoencoderParams {
         let std: Vec<f64> = (0..d)
             .map(|j| (x.col(j).iter().map(|v| (v - mean[j]).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt())
             .collect();
-        let constant: Vec<usize> = (0..d).filter(|&j| !(std[j] > 1e-12 * mean[j].abs().max(1.0))).collect();
+        let constant = data.constant_column_indices();
         if constant.len() == d {
             return Err(recon_core::Error::ZeroVariance.into());
         }

@@ -3,11 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use recon_core::data::{load_table, window_features, write_json, LoadOptions};
+use recon_core::data::write_json;
 use recon_core::ruler::{episodes, persistent_alarms, SignatureLibrary};
 
 use crate::commands::score::{load_signatures, parse_persistence};
-use crate::input::report_dropped;
 use crate::monitor::LoadedMonitor;
 use crate::output::{print, print_json};
 use crate::UsageError;
@@ -102,19 +101,11 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
 
 fn fit(args: DiagnoseFitArgs) -> anyhow::Result<()> {
     let model = LoadedMonitor::load(&args.model)?;
-    let opts = LoadOptions {
-        columns: Some(model.base.clone()),
-        label_col: Some(args.label_col.clone()),
-        ..Default::default()
-    };
-    let loaded = load_table(&args.data, &opts)?;
-    let data = &loaded.dataset;
-    let labels = data.labels.clone().expect("label column requested");
-    let (x, _) = window_features(data.x.as_ref(), &data.columns, model.window)?;
+    let (loaded, x) = model.load_features(&args.data, Some(args.label_col.clone()), false)?;
+    let labels = loaded.dataset.labels.clone().expect("label column requested");
     let ev = model.evaluate(x.as_ref())?;
     let alarms: Vec<bool> = ev.score.iter().map(|&s| s > ev.threshold).collect();
-    let residuals: Vec<Vec<f64>> =
-        (0..x.nrows()).map(|i| (0..x.ncols()).map(|j| ev.residuals[(i, j)]).collect()).collect();
+    let residuals: Vec<Vec<f64>> = (0..x.nrows()).map(|i| ev.residual_row(i)).collect();
     let lib = SignatureLibrary::learn(
         model.features.clone(),
         &residuals,
@@ -150,11 +141,7 @@ fn diagnose(model_dir: &Path, sigs: &Path, data_path: &Path, args: &DiagnoseArgs
     let model = LoadedMonitor::load(model_dir)?;
     let lib = load_signatures(sigs, &model.features)?;
     let (k, m) = parse_persistence(&args.persistence)?;
-    let opts = LoadOptions { columns: Some(model.base.clone()), ..Default::default() };
-    let loaded = load_table(data_path, &opts)?;
-    report_dropped(loaded.dropped_rows);
-    let data = &loaded.dataset;
-    let (x, _) = window_features(data.x.as_ref(), &data.columns, model.window)?;
+    let (_, x) = model.load_features(data_path, None, false)?;
     let ev = model.evaluate(x.as_ref())?;
     let raw: Vec<bool> = ev.score.iter().map(|&s| s > ev.threshold).collect();
     let alarms = persistent_alarms(&raw, k, m)?;
@@ -169,8 +156,7 @@ fn diagnose(model_dir: &Path, sigs: &Path, data_path: &Path, args: &DiagnoseArgs
             table += &format!("{i},0,,,\n");
             continue;
         }
-        let r: Vec<f64> = (0..x.ncols()).map(|j| ev.residuals[(i, j)]).collect();
-        let d = lib.diagnose(&r);
+        let d = lib.diagnose(&ev.residual_row(i));
         row_faults[i] = d.fault.clone();
         let fault = d.fault.clone().unwrap_or_else(|| "unknown".into());
         *counts.entry(fault.clone()).or_default() += 1;

@@ -6,10 +6,9 @@ use std::time::Instant;
 
 use clap::Args;
 use faer::Mat;
-use recon_core::data::{load_table, window_features, window_row, write_atomic_with, LoadOptions};
-use recon_core::ruler::{persistent_alarms, SignatureLibrary};
+use recon_core::data::{window_row, write_atomic_with};
+use recon_core::ruler::{persistent_alarms, Persistence, SignatureLibrary};
 
-use crate::input::report_dropped;
 use crate::monitor::{LoadedMonitor, Monitor};
 use crate::output::{print, print_json};
 use crate::UsageError;
@@ -110,12 +109,7 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     if args.signatures.is_some() {
         return Err(UsageError("--signatures is for --stream; use `recon diagnose` on a file".into()).into());
     }
-    let opts =
-        LoadOptions { columns: Some(model.base.clone()), drop_nonfinite: args.drop_nonfinite, ..Default::default() };
-    let loaded = load_table(&args.data, &opts)?;
-    report_dropped(loaded.dropped_rows);
-    let data = &loaded.dataset;
-    let (x, _) = window_features(data.x.as_ref(), &data.columns, model.window)?;
+    let (loaded, x) = model.load_features(&args.data, None, args.drop_nonfinite)?;
     let ev = model.evaluate(x.as_ref())?;
     let threshold = ev.threshold;
     let raw: Vec<bool> = ev.score.iter().map(|&v| v > threshold).collect();
@@ -206,7 +200,7 @@ fn stream(model: &LoadedMonitor, args: &ScoreArgs, k: usize, m: usize) -> anyhow
     out.flush()?;
     let w = model.window;
     let mut history: std::collections::VecDeque<Vec<f64>> = std::collections::VecDeque::with_capacity(w);
-    let mut recent: std::collections::VecDeque<bool> = std::collections::VecDeque::with_capacity(m);
+    let mut persistence = Persistence::new(k, m)?;
     let (mut rows, mut skipped, mut alarms) = (0usize, 0usize, 0usize);
     let start = Instant::now();
     for (line_no, line) in lines.enumerate() {
@@ -234,22 +228,15 @@ fn stream(model: &LoadedMonitor, args: &ScoreArgs, k: usize, m: usize) -> anyhow
                 continue;
             }
         };
-        let h: Vec<Vec<f64>> = history.iter().cloned().collect();
-        let feats = window_row(&h, &row, w);
+        let feats = window_row(history.make_contiguous(), &row, w);
         let x = Mat::from_fn(1, feats.len(), |_, j| feats[j]);
         let ev = model.evaluate(x.as_ref())?;
-        let raw = ev.score[0] > ev.threshold;
-        if recent.len() == m {
-            recent.pop_front();
-        }
-        recent.push_back(raw);
-        let alarm = recent.iter().filter(|&&a| a).count() >= k;
+        let alarm = persistence.push(ev.score[0] > ev.threshold);
         alarms += usize::from(alarm);
         let mut text = format!("{rows},{},{},{}", ev.score[0], ev.threshold, u8::from(alarm));
         if let Some(lib) = &lib {
             if alarm {
-                let r: Vec<f64> = (0..ev.residuals.ncols()).map(|j| ev.residuals[(0, j)]).collect();
-                let d = lib.diagnose(&r);
+                let d = lib.diagnose(&ev.residual_row(0));
                 let top: Vec<&str> = d.contributors.iter().take(3).map(|&j| model.features[j].as_str()).collect();
                 text += &format!(",{},{:.4},{}", d.fault.as_deref().unwrap_or("unknown"), d.similarity, top.join(";"));
             } else {

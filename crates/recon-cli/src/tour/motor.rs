@@ -109,19 +109,20 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
         }
         if fault == MotorFault::CurrentBias {
             let t: Vec<f64> = (onset - 200..ev.score.len()).step_by(5).map(|i| i as f64 / 100.0).collect();
+            let cands: Vec<Vec<(String, f64)>> = (onset - 200..ev.score.len())
+                .step_by(5)
+                .map(|i| {
+                    let r: Vec<f64> = (0..tx.ncols()).map(|j| ev.residuals[(i, j)]).collect();
+                    lib.diagnose(&r).candidates
+                })
+                .collect();
             let series = lib
                 .signatures
                 .iter()
                 .map(|sig| Series {
                     name: format!("cos to '{}'", sig.fault),
                     x: t.clone(),
-                    y: (onset - 200..ev.score.len())
-                        .step_by(5)
-                        .map(|i| {
-                            let r: Vec<f64> = (0..tx.ncols()).map(|j| ev.residuals[(i, j)]).collect();
-                            lib.diagnose(&r).candidates.iter().find(|c| c.0 == sig.fault).map_or(0.0, |c| c.1)
-                        })
-                        .collect(),
+                    y: cands.iter().map(|c| c.iter().find(|c| c.0 == sig.fault).map_or(0.0, |c| c.1)).collect(),
                 })
                 .collect();
             similarity = Some(

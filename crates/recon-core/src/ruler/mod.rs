@@ -8,4 +8,6 @@ pub mod threshold;
 pub use curve::{psnr, rank_for_energy, ErrorCurve};
 pub use diagnose::{direction, episodes, residual_spread, Diagnosis, Episode, Signature, SignatureLibrary};
 pub use elbow::{kneedle, Knee, Knees};
-pub use threshold::{fit_pareto_tail, persistent_alarms, pot_threshold, quantile_threshold, ParetoTail, Threshold};
+pub use threshold::{
+    fit_pareto_tail, persistent_alarms, pot_threshold, quantile_threshold, ParetoTail, Persistence, Threshold,
+};

@@ -119,21 +119,39 @@ pub fn pot_threshold(scores: &[f64], q: f64) -> Result<Threshold> {
     Ok(Threshold { value, target_far: q, calibration_far: far(&s, value) })
 }
 
+/// The k-of-m persistence rule applied one raw alarm at a time (for streams).
+#[derive(Debug, Clone)]
+pub struct Persistence {
+    k: usize,
+    recent: std::collections::VecDeque<bool>,
+    m: usize,
+    count: usize,
+}
+
+impl Persistence {
+    /// Alarm when at least `k` of the last `m` raw alarms are set (1 ≤ k ≤ m).
+    pub fn new(k: usize, m: usize) -> Result<Persistence> {
+        if k == 0 || m == 0 || k > m {
+            return Err(Error::invalid("persistence", format!("{k} of {m} (need 1 ≤ k ≤ m)")));
+        }
+        Ok(Persistence { k, recent: std::collections::VecDeque::with_capacity(m), m, count: 0 })
+    }
+
+    /// Takes the next raw alarm and returns the persistent one.
+    pub fn push(&mut self, raw: bool) -> bool {
+        if self.recent.len() == self.m {
+            self.count -= usize::from(self.recent.pop_front().expect("full window"));
+        }
+        self.recent.push_back(raw);
+        self.count += usize::from(raw);
+        self.count >= self.k
+    }
+}
+
 /// Persistence rule: the alarm at t is set when at least `k` of the raw alarms t−m+1..=t are set.
 pub fn persistent_alarms(raw: &[bool], k: usize, m: usize) -> Result<Vec<bool>> {
-    if k == 0 || m == 0 || k > m {
-        return Err(Error::invalid("persistence", format!("{k} of {m} (need 1 ≤ k ≤ m)")));
-    }
-    let mut count = 0;
-    Ok((0..raw.len())
-        .map(|t| {
-            count += usize::from(raw[t]);
-            if t >= m {
-                count -= usize::from(raw[t - m]);
-            }
-            count >= k
-        })
-        .collect())
+    let mut p = Persistence::new(k, m)?;
+    Ok(raw.iter().map(|&r| p.push(r)).collect())
 }
 
 #[cfg(test)]
