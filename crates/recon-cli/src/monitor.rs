@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use faer::{Mat, MatRef};
-use recon_core::data::{load_table, window_features, window_spec, LoadOptions, Loaded};
+use recon_core::data::{load_table, LoadOptions, Loaded, Window};
 use recon_core::model::model_kind;
 use recon_linear::PcaMonitor;
 use recon_neural::Autoencoder;
@@ -23,8 +23,8 @@ pub struct LoadedMonitor {
     pub features: Vec<String>,
     /// Raw input columns, in order.
     pub base: Vec<String>,
-    /// Window length (1 = the current sample only).
-    pub window: usize,
+    /// The past values (lags, moving averages) of the raw columns that the features hold.
+    pub window: Window,
 }
 
 /// Scores of a batch of rows.
@@ -57,7 +57,7 @@ impl LoadedMonitor {
                 (Monitor::Pca(m), cols)
             }
         };
-        let (base, window) = window_spec(&features)
+        let (base, window) = Window::parse(&features)
             .map_err(|e| recon_core::Error::BadModel { path: dir.to_path_buf(), reason: e.to_string() })?;
         Ok(LoadedMonitor { monitor, features, base, window })
     }
@@ -80,7 +80,7 @@ impl LoadedMonitor {
         let opts = LoadOptions { columns: Some(self.base.clone()), label_col, drop_nonfinite, ..Default::default() };
         let loaded = load_table(path, &opts)?;
         crate::input::report_dropped(loaded.dropped_rows);
-        let (x, _) = window_features(loaded.dataset.x.as_ref(), &loaded.dataset.columns, self.window)?;
+        let (x, _) = self.window.features(loaded.dataset.x.as_ref(), &loaded.dataset.columns)?;
         Ok((loaded, x))
     }
 

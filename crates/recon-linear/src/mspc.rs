@@ -10,6 +10,10 @@
 //!   eigenvalues `θ_p = Σ_{j>k} λ_jᵖ`, `h₀ = 1 − 2θ₁θ₃/(3θ₂²)`:
 //!   `Q_α = θ₁ [z_{1−α} √(2θ₂h₀²)/θ₁ + 1 + θ₂h₀(h₀ − 1)/θ₁²]^{1/h₀}`.
 //!
+//! Dynamic or non-Gaussian data (lagged features, step changes) break the assumptions behind
+//! both formulas; [`LimitMethod::Empirical`] sets each limit to the conformal `(1 − α)` quantile
+//! of the statistic over the training rows instead.
+//!
 //! The monitor's single score is `max(T²/T²_α, SPE/Q_α)`, so that an alarm (T² or SPE above its
 //! limit) is exactly `score > 1`.
 
@@ -32,12 +36,24 @@ pub enum Components {
     Energy(f64),
 }
 
+/// How the control limits are set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LimitMethod {
+    /// F distribution for T², Jackson–Mudholkar for SPE (Gaussian, independent rows).
+    #[default]
+    Analytical,
+    /// The conformal `(1 − α)` quantile of each statistic over the training rows.
+    Empirical,
+}
+
 /// Unfitted monitor parameters.
 #[derive(Debug, Clone)]
 pub struct PcaMonitorParams {
     components: Components,
     scale: bool,
     alpha: f64,
+    method: LimitMethod,
 }
 
 /// Control limits of a fitted monitor.
@@ -49,6 +65,9 @@ pub struct Limits {
     pub t2: f64,
     /// SPE (Q) limit.
     pub spe: f64,
+    /// How they were set (model files written before this field are analytical).
+    #[serde(default)]
+    pub method: LimitMethod,
 }
 
 /// A PCA monitor: the PCA model and its control limits.
@@ -72,7 +91,12 @@ pub struct MonitorScores {
 impl PcaMonitorParams {
     /// Standardised PCA keeping `components`, limits at false-alarm rate 0.01 (99%).
     pub fn new(components: Components) -> Self {
-        PcaMonitorParams { components, scale: true, alpha: 0.01 }
+        PcaMonitorParams { components, scale: true, alpha: 0.01, method: LimitMethod::Analytical }
+    }
+    /// Analytical (default) or empirical control limits.
+    pub fn limits(mut self, method: LimitMethod) -> Self {
+        self.method = method;
+        self
     }
     /// Standardise each variable (default) or keep units.
     pub fn scale(mut self, scale: bool) -> Self {
@@ -107,7 +131,17 @@ impl Fit for PcaMonitorParams {
             return Err(invalid("components", format!("{k} with {n} training rows and {} features", data.n_cols())));
         }
         let limits = control_limits(full.spectrum(), k, n, self.alpha)?;
-        Ok(PcaMonitor { pca: full.truncate(k)?, limits })
+        let mut monitor = PcaMonitor { pca: full.truncate(k)?, limits };
+        if self.method == LimitMethod::Empirical {
+            let s = monitor.score(data.x.as_ref())?;
+            let q = |v: &[f64]| recon_core::ruler::quantile_threshold(v, self.alpha).map(|t| t.value);
+            let limits = Limits { alpha: self.alpha, t2: q(&s.t2)?, spe: q(&s.spe)?, method: LimitMethod::Empirical };
+            if !(limits.t2 > 0.0) {
+                return Err(invalid("training data", "T² is zero on the training rows; no empirical limit"));
+            }
+            monitor.limits = limits;
+        }
+        Ok(monitor)
     }
 }
 
@@ -126,7 +160,7 @@ pub fn control_limits(spectrum: &[f64], k: usize, n: usize, alpha: f64) -> Resul
     } else {
         0.0
     };
-    Ok(Limits { alpha, t2, spe })
+    Ok(Limits { alpha, t2, spe, method: LimitMethod::Analytical })
 }
 
 impl PcaMonitor {

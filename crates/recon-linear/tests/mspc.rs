@@ -5,7 +5,7 @@ use std::path::Path;
 
 use recon_core::data::{load_table, LoadOptions};
 use recon_core::Fit;
-use recon_linear::{Components, PcaMonitor, PcaMonitorParams};
+use recon_linear::{Components, LimitMethod, PcaMonitor, PcaMonitorParams};
 use serde_json::Value;
 
 fn floats(v: &Value) -> Vec<f64> {
@@ -73,4 +73,44 @@ fn spe_contributions_equal_the_best_single_variable_reconstruction() {
         let spe = m.score(test.x.as_ref().subrows(i, 1)).unwrap().spe[0];
         assert!((0..test.n_cols()).all(|j| rbc[(i, j)] <= spe * (1.0 + 1e-9)));
     }
+}
+
+/// Empirical limits are the conformal (1 − α) order statistics of the training T² and SPE: the
+/// share of training rows above each is at most α, and the next order statistic down would pass
+/// more than α (checked directly on the sorted statistics). A model file written before limits
+/// had a method loads as analytical.
+#[test]
+fn empirical_limits_are_the_training_quantiles() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let te = root.join("../../data/tennessee_eastman");
+    let train = load_table(&te.join("d00_train.csv"), &LoadOptions::default()).unwrap().dataset;
+    let alpha = 0.05;
+    let m =
+        PcaMonitorParams::new(Components::Fixed(9)).alpha(alpha).limits(LimitMethod::Empirical).fit(&train).unwrap();
+    let l = m.limits();
+    assert_eq!(l.method, LimitMethod::Empirical);
+    let s = m.score(train.x.as_ref()).unwrap();
+    let n = train.n_rows() as f64;
+    for (name, stat, limit) in [("T²", &s.t2, l.t2), ("SPE", &s.spe, l.spe)] {
+        let above = stat.iter().filter(|&&v| v > limit).count() as f64;
+        assert!(above / n <= alpha, "{name}: {above} of {n} above");
+        let mut sorted = stat.clone();
+        sorted.sort_by(f64::total_cmp);
+        let rank = ((1.0 - alpha) * (n + 1.0)).ceil() as usize;
+        assert_eq!(limit, sorted[rank - 1], "{name}");
+    }
+    // The analytical limits of the same model differ (the data are not Gaussian).
+    let a = PcaMonitorParams::new(Components::Fixed(9)).alpha(alpha).fit(&train).unwrap().limits();
+    assert_eq!(a.method, LimitMethod::Analytical);
+    assert!((a.spe - l.spe).abs() > 1e-6 * l.spe);
+
+    let dir = tempfile::tempdir().unwrap();
+    m.save(dir.path(), &train.columns).unwrap();
+    assert_eq!(PcaMonitor::load(dir.path()).unwrap().0.limits(), l);
+    let path = dir.path().join("model.json");
+    let mut header: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(header["limits"]["method"], "empirical");
+    header["limits"].as_object_mut().unwrap().remove("method");
+    std::fs::write(&path, serde_json::to_string(&header).unwrap()).unwrap();
+    assert_eq!(PcaMonitor::load(dir.path()).unwrap().0.limits().method, LimitMethod::Analytical);
 }

@@ -120,10 +120,14 @@ fn fit(args: DiagnoseFitArgs) -> anyhow::Result<()> {
         eprintln!("signature '{}' from {} alarmed rows", s.fault, s.n_rows);
     }
     let pairs = lib.confusable_pairs();
-    for (a, b, c) in &pairs {
-        if *c > 0.8 {
+    let confusion = lib.confusion(&residuals, &labels, &alarms, &args.normal_label);
+    for (fault, called, share) in &confusion {
+        if called != fault && called != "unknown" && *share > 0.05 {
+            let cos = pairs.iter().find(|p| (&p.0 == fault && &p.1 == called) || (&p.1 == fault && &p.0 == called));
             eprintln!(
-                "warning: '{a}' and '{b}' leave nearly the same residual direction (cosine {c:.3}); this model cannot tell them apart reliably"
+                "warning: {:.1}% of the '{fault}' training rows are named '{called}' (signature cosine {:.3}); this model cannot tell them apart reliably",
+                100.0 * share,
+                cos.map_or(f64::NAN, |p| p.2)
             );
         }
     }
@@ -134,6 +138,7 @@ fn fit(args: DiagnoseFitArgs) -> anyhow::Result<()> {
         "floor": lib.floor,
         "whitened": lib.whitening.is_some(),
         "signature_similarity": pairs.iter().map(|(a, b, c)| serde_json::json!({"a": a, "b": b, "cosine": c})).collect::<Vec<_>>(),
+        "training_confusion": confusion.iter().map(|(f, c, s)| serde_json::json!({"fault": f, "called": c, "share": s})).collect::<Vec<_>>(),
     }))
 }
 

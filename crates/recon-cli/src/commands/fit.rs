@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, ValueEnum};
-use recon_core::data::window_features;
+use recon_core::data::Window;
 use recon_core::{Dataset, Fit};
-use recon_linear::{Components, PcaMonitorParams};
+use recon_linear::{Components, LimitMethod, PcaMonitorParams};
 use recon_neural::{Activation, AutoencoderParams};
 
 use crate::input::TableArgs;
@@ -15,10 +15,19 @@ use crate::UsageError;
 /// Model family.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ModelKind {
-    /// PCA monitor: Hotelling T² and SPE (Q) with analytical control limits.
+    /// PCA monitor: Hotelling T² and SPE (Q) with analytical or empirical control limits.
     Pca,
     /// MLP autoencoder: mean squared standardised residual, threshold calibrated on held-out rows.
     Ae,
+}
+
+/// How a PCA monitor sets its control limits.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LimitsArg {
+    /// F distribution (T²) and Jackson–Mudholkar (SPE).
+    Analytical,
+    /// Quantile of each statistic over the training rows.
+    Empirical,
 }
 
 /// Hidden-layer nonlinearity of an autoencoder.
@@ -35,7 +44,9 @@ pub enum ActivationArg {
 /// PCA (--model pca) standardises each variable (unless --no-scale), keeps --components K or the
 /// fewest components reaching --energy F (default 0.9), and sets two control limits at the target
 /// false-alarm rate: Hotelling T² inside the model plane (F distribution) and the squared
-/// prediction error SPE/Q off it (Jackson–Mudholkar).
+/// prediction error SPE/Q off it (Jackson–Mudholkar). Those formulas assume Gaussian,
+/// independent rows; with lagged features or step changes use --limits empirical (the
+/// quantile of each statistic over the training rows).
 ///
 /// The autoencoder (--model ae) standardises each variable, trains an MLP d → hidden → d (the
 /// decoder mirrors --hidden) with Adam on minibatches, holds out --validation of the rows for
@@ -44,7 +55,11 @@ pub enum ActivationArg {
 /// held-out rows are too few to resolve the rate.
 ///
 /// --window W adds the W − 1 previous samples of every column as features (named
-/// `speed[t-1]`, ...), so the model sees short-term dynamics; the model file lists them.
+/// `speed[t-1]`, ...), so the model sees short-term dynamics; --lags 0,1,2,4,8,...
+/// picks spaced past samples instead, and --ema 5,20,50,200 adds moving averages with those
+/// time constants (samples) — a filter bank that lets even a linear model rebuild slow
+/// responses, such as a motor current lagging its voltage. The model file lists these
+/// columns (`speed[t-4]`, `speed[ema-50]`); score and diagnose rebuild them from raw rows.
 /// Constant columns are centred but not scaled, with a warning that names them.
 ///
 /// The model folder holds model.safetensors + model.json (kind, version, columns, scaler,
@@ -54,6 +69,7 @@ pub enum ActivationArg {
 ///   recon fit d00_train.csv --model pca --energy 0.9 --out te-pca/
 ///   recon simulate motor --seed 1 --out normal.csv
 ///   recon fit normal.csv --model ae --columns voltage,speed,current --window 5 --hidden 32,4 --out motor-ae/
+///   recon fit normal.csv --model pca --columns voltage,speed,current --ema 5,20,50,200 --components 6 --limits empirical --out motor-pca/
 #[derive(Args, Debug)]
 #[command(verbatim_doc_comment)]
 #[command(group(ArgGroup::new("size").args(["components", "energy"])))]
@@ -72,6 +88,9 @@ pub struct FitArgs {
     /// PCA: keep each variable's units instead of standardising.
     #[arg(long)]
     pub no_scale: bool,
+    /// PCA: how the control limits are set.
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub limits: Option<LimitsArg>,
     /// Autoencoder: encoder widths, the last one the bottleneck (default: 2·d capped at 64, then d/4).
     #[arg(long, value_name = "H1,H2", value_delimiter = ',')]
     pub hidden: Option<Vec<usize>>,
@@ -97,8 +116,16 @@ pub struct FitArgs {
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub patience: usize,
     /// Use each column's W − 1 previous samples as extra features (rows must be in time order).
-    #[arg(long, default_value_t = 1, value_name = "W")]
+    #[arg(long, default_value_t = 1, value_name = "W", conflicts_with = "lags")]
     pub window: usize,
+    /// Use each column's values these many samples back as features, e.g. 0,1,2,4,8,16,32,64
+    /// (starts at 0, increasing; rows must be in time order).
+    #[arg(long, value_name = "K1,K2", value_delimiter = ',')]
+    pub lags: Option<Vec<usize>>,
+    /// Add exponential moving averages of each column with these time constants in samples,
+    /// e.g. 5,20,50,200 (a filter bank that lets the model rebuild slow responses).
+    #[arg(long, value_name = "S1,S2", value_delimiter = ',')]
+    pub ema: Option<Vec<usize>>,
     /// Target false-alarm rate of the threshold / control limits (0.01: 99% limits).
     #[arg(long, default_value_t = 0.01, value_name = "RATE")]
     pub target_far: f64,
@@ -124,7 +151,12 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
     if !constant.is_empty() {
         eprintln!("warning: constant column(s) left out of the scaling (centred only): {}", constant.join(", "));
     }
-    let (x, columns) = window_features(raw.x.as_ref(), &raw.columns, args.window)?;
+    let lags = args.lags.clone().unwrap_or_else(|| (0..args.window.max(1)).collect());
+    if args.window == 0 {
+        return Err(UsageError("--window must be at least 1 (1 = no past samples)".into()).into());
+    }
+    let window = Window::new(lags, args.ema.clone().unwrap_or_default())?;
+    let (x, columns) = window.features(raw.x.as_ref(), &raw.columns)?;
     let data = Dataset { x, columns, labels: None, groups: None };
     match args.model {
         ModelKind::Pca => fit_pca(&args, &data),
@@ -141,7 +173,12 @@ fn fit_pca(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
         (_, Some(f)) => Components::Energy(f),
         _ => Components::Energy(0.9),
     };
-    let monitor = PcaMonitorParams::new(components).scale(!args.no_scale).alpha(args.target_far).fit(data)?;
+    let method = match args.limits {
+        Some(LimitsArg::Empirical) => LimitMethod::Empirical,
+        _ => LimitMethod::Analytical,
+    };
+    let monitor =
+        PcaMonitorParams::new(components).scale(!args.no_scale).alpha(args.target_far).limits(method).fit(data)?;
     monitor.save(&args.out, &data.columns)?;
     let pca = monitor.pca();
     let captured: f64 = pca.explained_variance_ratio().iter().sum();
@@ -151,19 +188,20 @@ fn fit_pca(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
         "out": args.out.display().to_string(),
         "n_rows": data.n_rows(),
         "n_cols": data.n_cols(),
-        "window": args.window,
+        "features": data.columns,
         "components": pca.n_components(),
         "captured_variance": captured,
         "standardised": !args.no_scale,
         "target_far": l.alpha,
+        "limits": l.method,
         "t2_limit": l.t2,
         "spe_limit": l.spe,
     }))
 }
 
 fn fit_ae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
-    if args.components.is_some() || args.energy.is_some() || args.no_scale {
-        return Err(UsageError("--components, --energy and --no-scale are for --model pca".into()).into());
+    if args.components.is_some() || args.energy.is_some() || args.no_scale || args.limits.is_some() {
+        return Err(UsageError("--components, --energy, --no-scale and --limits are for --model pca".into()).into());
     }
     let hidden = args.hidden.clone().unwrap_or_else(|| default_hidden(data.n_cols()));
     let activation = match args.activation {
@@ -205,7 +243,7 @@ fn fit_ae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
         "out": args.out.display().to_string(),
         "n_rows": data.n_rows(),
         "n_cols": data.n_cols(),
-        "window": args.window,
+        "features": data.columns,
         "hidden": hidden,
         "epochs_run": log.train_loss.len(),
         "best_epoch": log.best_epoch,

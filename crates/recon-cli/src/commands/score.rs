@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use clap::Args;
 use faer::Mat;
-use recon_core::data::{window_row, write_atomic_with};
+use recon_core::data::write_atomic_with;
 use recon_core::ruler::{persistent_alarms, Persistence, SignatureLibrary};
 
 use crate::monitor::{LoadedMonitor, Monitor};
@@ -198,8 +198,7 @@ fn stream(model: &LoadedMonitor, args: &ScoreArgs, k: usize, m: usize) -> anyhow
     }
     writeln!(out, "{head}")?;
     out.flush()?;
-    let w = model.window;
-    let mut history: std::collections::VecDeque<Vec<f64>> = std::collections::VecDeque::with_capacity(w);
+    let mut window = model.window.stream(model.base.len());
     let mut persistence = Persistence::new(k, m)?;
     let (mut rows, mut skipped, mut alarms) = (0usize, 0usize, 0usize);
     let start = Instant::now();
@@ -228,7 +227,7 @@ fn stream(model: &LoadedMonitor, args: &ScoreArgs, k: usize, m: usize) -> anyhow
                 continue;
             }
         };
-        let feats = window_row(history.make_contiguous(), &row, w);
+        let feats = window.push(&row);
         let x = Mat::from_fn(1, feats.len(), |_, j| feats[j]);
         let ev = model.evaluate(x.as_ref())?;
         let alarm = persistence.push(ev.score[0] > ev.threshold);
@@ -245,12 +244,6 @@ fn stream(model: &LoadedMonitor, args: &ScoreArgs, k: usize, m: usize) -> anyhow
         }
         writeln!(out, "{text}")?;
         out.flush()?;
-        if w > 1 {
-            if history.len() == w - 1 {
-                history.pop_front();
-            }
-            history.push_back(row);
-        }
         rows += 1;
     }
     let secs = start.elapsed().as_secs_f64();

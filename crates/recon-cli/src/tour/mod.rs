@@ -33,8 +33,12 @@ pub const TE_D01_TEST: &[u8] = include_bytes!("../../../../data/tennessee_eastma
 /// error, and exact vs randomized vs streaming PCA; (2) compressing a photograph: PSNR against
 /// rank and compression ratio; (3) choosing the CP rank of a simulated clickstream with planted
 /// patterns (error curve, core consistency, split-half stability); (4) the same on the real
-/// COVID-19 serology tensor, with the error per patient status. Prints a short summary; the report, its plots and images go to
-/// --out (default: recon-tour/).
+/// COVID-19 serology tensor, with the error per patient status; (5) detecting and naming faults
+/// of a simulated DC motor (PCA monitor on a moving-average filter bank, signatures of load
+/// step, speed-sensor drift and current-sensor bias, left-out faults called unknown); (6) the
+/// Tennessee Eastman plant: false alarms and detection of fault 1 by PCA T², SPE and an
+/// autoencoder. Prints a short summary; the report, its plots and images go to --out
+/// (default: recon-tour/).
 ///
 /// Example:
 ///   recon tour --out tour/ && open tour/report.html

@@ -197,6 +197,34 @@ impl SignatureLibrary {
         out
     }
 
+    /// How the library names the alarmed rows of each labelled fault (typically the rows it was
+    /// learned from): `(fault, called, share)` for every name a fault's rows receive, "unknown"
+    /// included, sorted by fault then by share (largest first). Two signatures can point in
+    /// similar directions and still be told apart when the rows scatter tightly around each
+    /// (whitened residuals often do); this measures the confusion itself.
+    pub fn confusion(
+        &self,
+        residuals: &[Vec<f64>],
+        labels: &[String],
+        alarms: &[bool],
+        normal: &str,
+    ) -> Vec<(String, String, f64)> {
+        let mut counts: std::collections::BTreeMap<(String, String), usize> = Default::default();
+        let mut totals: std::collections::BTreeMap<String, usize> = Default::default();
+        for ((r, l), &a) in residuals.iter().zip(labels).zip(alarms) {
+            if l == normal || !a || !self.signatures.iter().any(|s| &s.fault == l) {
+                continue;
+            }
+            let called = self.diagnose(r).fault.unwrap_or_else(|| "unknown".into());
+            *counts.entry((l.clone(), called)).or_default() += 1;
+            *totals.entry(l.clone()).or_default() += 1;
+        }
+        let mut out: Vec<(String, String, f64)> =
+            counts.into_iter().map(|((f, c), n)| (f.clone(), c, n as f64 / totals[&f] as f64)).collect();
+        out.sort_by(|x, y| x.0.cmp(&y.0).then(y.2.total_cmp(&x.2)));
+        out
+    }
+
     /// The default floor: the 5th percentile of the similarity of each training fault row to its
     /// own signature, taken over all faults, clamped to [0.5, 0.95].
     fn calibrated_floor(&self, residuals: &[Vec<f64>], labels: &[String], alarms: &[bool], normal: &str) -> f64 {
@@ -415,6 +443,42 @@ mod tests {
         let mut bad = lib.clone();
         bad.signatures[0].direction.pop();
         assert!(bad.validate().is_err());
+    }
+
+    /// Two faults whose mean directions are close (cosine ≈ 0.96) but whose rows scatter tightly
+    /// around them: the confusion on their rows is small, and it is what it is, counted by hand.
+    #[test]
+    fn confusion_counts_how_labelled_rows_are_named() {
+        let mut rng = StdRng::seed_from_u64(2);
+        let mut noise = |s: f64| -> Vec<f64> { (0..3).map(|_| s * rng.sample::<f64, _>(StandardNormal)).collect() };
+        let (mut res, mut labels, mut alarms) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..300 {
+            res.push(noise(1.0));
+            labels.push("normal".to_string());
+            alarms.push(false);
+        }
+        for (name, dir) in [("a", [10.0, 3.0, 0.0]), ("b", [10.0, 0.0, 3.0])] {
+            for _ in 0..100 {
+                let r: Vec<f64> = noise(0.3).iter().zip(dir).map(|(n, d)| n + d).collect();
+                res.push(r);
+                labels.push(name.to_string());
+                alarms.push(true);
+            }
+        }
+        let feats: Vec<String> = (0..3).map(|j| format!("x{j}")).collect();
+        let lib = SignatureLibrary::learn(feats, &res, &labels, &alarms, "normal", Some(0.5), false).unwrap();
+        assert!(lib.confusable_pairs()[0].2 > 0.9);
+        let conf = lib.confusion(&res, &labels, &alarms, "normal");
+        for fault in ["a", "b"] {
+            let rows: Vec<usize> = (0..res.len()).filter(|&i| labels[i] == fault).collect();
+            let own = rows.iter().filter(|&&i| lib.diagnose(&res[i]).fault.as_deref() == Some(fault)).count();
+            let got = conf.iter().find(|c| c.0 == fault && c.1 == fault).unwrap().2;
+            assert_eq!(got, own as f64 / rows.len() as f64);
+            assert!(got > 0.95, "{fault}: {got}");
+            let total: f64 = conf.iter().filter(|c| c.0 == fault).map(|c| c.2).sum();
+            assert!((total - 1.0).abs() < 1e-12);
+        }
+        assert!(conf.iter().all(|c| c.0 != "normal"));
     }
 
     #[test]

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""ODDS ROC-AUC of Recon next to PyOD, on the same rows, in one run (for BENCHMARKS.md).
+
+Protocol (PyOD's own benchmark): every detector is fitted on all rows of the set, outliers
+included, then every row is scored; ROC-AUC of the score against `label`. Recon: PCA monitor
+(standardised, 90% variance; SPE, T² and the combined score) and the autoencoder (default widths,
+seed 0), run through the release binary. PyOD: PCA (defaults: standardised, all components,
+eigenvalue-weighted distance), PCA(n_components=0.9) for a like-for-like comparison, IForest
+(random_state=0) and AutoEncoder (when torch imports; defaults, random_state=0).
+
+    python3 -m venv venv && venv/bin/pip install numpy scipy scikit-learn pyod [torch]
+    cargo build --release && venv/bin/python tools/bench_pyod.py [../shared/data]
+"""
+import json, os, subprocess, sys, tempfile, time, warnings
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+warnings.filterwarnings("ignore")
+DATA = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+RECON = os.path.join(os.path.dirname(__file__), "..", "target", "release", "recon")
+SETS = ["arrhythmia", "cardio", "pima", "optdigits", "satellite"]
+
+
+def recon(*args):
+    return json.loads(subprocess.run([RECON, *args], check=True, capture_output=True, text=True).stdout)
+
+
+def load(path):
+    with open(path) as f:
+        header = f.readline().strip().split(",")
+    a = np.loadtxt(path, delimiter=",", skiprows=1)
+    j = header.index("label")
+    return np.delete(a, j, axis=1), a[:, j].astype(int)
+
+
+def pyod_models():
+    from pyod.models.pca import PCA
+    from pyod.models.iforest import IForest
+    models = [("PyOD PCA (defaults)", lambda: PCA()), ("PyOD PCA 90%", lambda: PCA(n_components=0.9)),
+              ("PyOD IForest", lambda: IForest(random_state=0))]
+    try:
+        import torch  # noqa: F401
+        from pyod.models.auto_encoder import AutoEncoder
+        models.append(("PyOD AutoEncoder", lambda: AutoEncoder(random_state=0, verbose=0)))
+    except Exception as e:  # torch missing or broken
+        print(f"(PyOD AutoEncoder skipped: {type(e).__name__}: {e})", file=sys.stderr)
+    return models
+
+
+def main():
+    models = pyod_models()
+    cols = ["Recon PCA SPE", "Recon PCA T²", "Recon PCA max ratio", "Recon autoencoder"] + [m[0] for m in models]
+    print("| set | rows × cols | " + " | ".join(cols) + " |")
+    print("| --- | ---: | " + " | ".join("---:" for _ in cols) + " |")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in SETS:
+            path = os.path.join(DATA, "odds", name + ".csv")
+            x, y = load(path)
+            p, q = os.path.join(tmp, name + "p"), os.path.join(tmp, name + "a")
+            recon("fit", path, "--model", "pca", "--label-col", "label", "--energy", "0.9", "--out", p)
+            recon("fit", path, "--model", "ae", "--label-col", "label", "--seed", "0", "--out", q)
+            a, b = recon("score", p, path, "--json"), recon("score", q, path, "--json")
+            row = [roc_auc_score(y, a["spe"]), roc_auc_score(y, a["t2"]), roc_auc_score(y, a["scores"]),
+                   roc_auc_score(y, b["scores"])]
+            cells = ["%.3f" % v for v in row]
+            for label, make in models:
+                t0 = time.time()
+                try:
+                    m = make().fit(x)
+                    s = m.decision_scores_
+                    cells.append("%.3f" % roc_auc_score(y, s) if np.all(np.isfinite(s)) else "non-finite scores")
+                except Exception as e:
+                    msg = str(e).splitlines()[0][:60]
+                    cells.append(f"fails: {msg}")
+                print(f"{name} {label}: {time.time() - t0:.1f} s", file=sys.stderr)
+            print(f"| {name} | {x.shape[0]} × {x.shape[1]} | " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
