@@ -34,6 +34,12 @@ pub struct Evaluation {
     pub threshold: f64,
     /// Standardised residual vectors (rows × features), for diagnosis.
     pub residuals: Mat<f64>,
+}
+
+/// Scores of a batch of rows without their residual vectors (what `recon score` needs).
+pub struct Scores {
+    pub score: Vec<f64>,
+    pub threshold: f64,
     /// PCA only: Hotelling T² and SPE.
     pub t2_spe: Option<(Vec<f64>, Vec<f64>)>,
 }
@@ -84,16 +90,28 @@ impl LoadedMonitor {
         Ok((loaded, x))
     }
 
+    /// Scores rows that are already window features, without keeping residual vectors (the
+    /// autoencoder then scores in cache-sized blocks).
+    pub fn scores(&self, x: MatRef<'_, f64>) -> anyhow::Result<Scores> {
+        Ok(match &self.monitor {
+            Monitor::Pca(m) => {
+                let s = m.score(x)?;
+                Scores { score: s.score, threshold: 1.0, t2_spe: Some((s.t2, s.spe)) }
+            }
+            Monitor::Ae(ae) => Scores { score: ae.score(x)?, threshold: ae.threshold().value, t2_spe: None },
+        })
+    }
+
     /// Evaluates rows that are already window features.
     pub fn evaluate(&self, x: MatRef<'_, f64>) -> anyhow::Result<Evaluation> {
         Ok(match &self.monitor {
             Monitor::Pca(m) => {
                 let (s, residuals) = m.score_with_residuals(x)?;
-                Evaluation { score: s.score, threshold: 1.0, residuals, t2_spe: Some((s.t2, s.spe)) }
+                Evaluation { score: s.score, threshold: 1.0, residuals }
             }
             Monitor::Ae(ae) => {
                 let out = ae.evaluate(x)?;
-                Evaluation { score: out.score, threshold: ae.threshold().value, residuals: out.residuals, t2_spe: None }
+                Evaluation { score: out.score, threshold: ae.threshold().value, residuals: out.residuals }
             }
         })
     }

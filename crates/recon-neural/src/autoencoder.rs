@@ -318,7 +318,7 @@ fn calibrate(scores: &[f64], q: f64) -> Result<AeThreshold> {
 }
 
 fn row_scores(mlp: &Mlp, z: &Mat<f32>) -> Vec<f64> {
-    let out = mlp.forward(z.clone());
+    let out = mlp.forward(z.as_ref());
     let d = z.ncols() as f64;
     (0..z.nrows())
         .map(|i| (0..z.ncols()).map(|j| f64::from(out[(i, j)] - z[(i, j)]).powi(2)).sum::<f64>() / d)
@@ -371,7 +371,7 @@ impl Autoencoder {
     /// Scores and standardised residuals of the rows of `x` (in the training units).
     pub fn evaluate(&self, x: MatRef<'_, f64>) -> Result<AeOutput> {
         let z = self.standardise(x)?;
-        let out = self.mlp.forward(z.clone());
+        let out = self.mlp.forward(z.as_ref());
         let residuals = Mat::from_fn(z.nrows(), z.ncols(), |i, j| f64::from(z[(i, j)] - out[(i, j)]));
         let d = z.ncols() as f64;
         let score =
@@ -379,15 +379,34 @@ impl Autoencoder {
         Ok(AeOutput { score, residuals })
     }
 
-    /// The score of each row (mean squared standardised residual).
+    /// The score of each row (mean squared standardised residual): the same numbers as
+    /// [`Autoencoder::evaluate`], without the residual matrix, in cache-sized blocks of rows.
     pub fn score(&self, x: MatRef<'_, f64>) -> Result<Vec<f64>> {
-        Ok(self.evaluate(x)?.score)
+        const BLOCK: usize = 2048;
+        let (n, d) = (x.nrows(), x.ncols());
+        let mut score = vec![0.0f64; n];
+        for start in (0..n).step_by(BLOCK) {
+            let rows = BLOCK.min(n - start);
+            let z = self.standardise(x.subrows(start, rows))?;
+            let out = self.mlp.forward(z.as_ref());
+            let s = &mut score[start..start + rows];
+            for j in 0..d {
+                for ((acc, &a), &b) in s.iter_mut().zip(z.col_as_slice(j)).zip(out.col_as_slice(j)) {
+                    let e = f64::from(a - b);
+                    *acc += e * e;
+                }
+            }
+        }
+        for v in &mut score {
+            *v /= d as f64;
+        }
+        Ok(score)
     }
 
     /// The reconstruction of `x` in its own units.
     pub fn reconstruct(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
         let z = self.standardise(x)?;
-        let out = self.mlp.forward(z);
+        let out = self.mlp.forward(z.as_ref());
         Ok(Mat::from_fn(x.nrows(), x.ncols(), |i, j| f64::from(out[(i, j)]) * self.scale[j] + self.mean[j]))
     }
 

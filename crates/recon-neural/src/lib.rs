@@ -22,6 +22,7 @@
 
 mod autoencoder;
 mod error;
+pub mod likelihood;
 mod mlp;
 
 pub use autoencoder::{Activation, AeOutput, AeThreshold, Autoencoder, AutoencoderParams, TrainingLog};

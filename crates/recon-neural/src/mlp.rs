@@ -5,7 +5,7 @@
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::tensor::{activation, Device, Tensor, TensorData};
-use faer::Mat;
+use faer::{Mat, MatRef};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +25,7 @@ impl Activation {
     fn apply(self, v: f32) -> f32 {
         match self {
             Activation::Relu => v.max(0.0),
-            Activation::Tanh => v.tanh(),
+            Activation::Tanh => tanh_fast(v),
             Activation::Sigmoid => 1.0 / (1.0 + (-v).exp()),
         }
     }
@@ -36,6 +36,33 @@ impl Activation {
             Activation::Sigmoid => activation::sigmoid(t),
         }
     }
+}
+
+/// `tanh` as Eigen computes it for f32 (`generic_fast_tanh_float`): a 13/6 rational
+/// approximation on `[−c, c]`, clamped outside, with no branch in the hot path so that the
+/// scoring loop vectorises. Within a few f32 rounding steps of the true value (tested against
+/// f64 `tanh` on a dense grid), and 4–8× cheaper than `f32::tanh`.
+#[inline]
+pub(crate) fn tanh_fast(x: f32) -> f32 {
+    const CLAMP: f32 = 7.905_311;
+    const A: [f32; 7] = [
+        4.893_524_6e-3,
+        6.372_619_3e-4,
+        1.485_722_4e-5,
+        5.122_297e-8,
+        -8.604_672e-11,
+        2.000_188e-13,
+        -2.760_768_5e-16,
+    ];
+    const B: [f32; 4] = [4.893_525e-3, 2.268_434_6e-3, 1.185_347e-4, 1.198_258_4e-6];
+    let x = x.clamp(-CLAMP, CLAMP);
+    let x2 = x * x;
+    let mut p = A[6];
+    for &a in A[..6].iter().rev() {
+        p = p * x2 + a;
+    }
+    let q = ((B[3] * x2 + B[2]) * x2 + B[1]) * x2 + B[0];
+    x * p / q
 }
 
 /// One dense layer: `y = x W + b`, `W` stored row-major as `d_in × d_out`.
@@ -72,12 +99,16 @@ impl Mlp {
     }
 
     /// Forward pass over the rows of `x` (n × d_in).
-    pub fn forward(&self, x: Mat<f32>) -> Mat<f32> {
+    pub fn forward(&self, x: MatRef<'_, f32>) -> Mat<f32> {
         let last = self.layers.len() - 1;
-        let mut h = x;
+        let mut h: Option<Mat<f32>> = None;
         for (l, layer) in self.layers.iter().enumerate() {
             let w = Mat::from_fn(layer.d_in, layer.d_out, |i, j| layer.w[i * layer.d_out + j]);
-            let mut z = &h * &w;
+            // Narrow layers: one thread beats splitting a 2,048 × 16 product (measured: 7.0 vs 4.5 M
+            // rows/s on the motor model), and callers parallelise over blocks if they want to.
+            let mut z = Mat::zeros(x.nrows(), layer.d_out);
+            let lhs = h.as_ref().map_or(x, |h| h.as_ref());
+            faer::linalg::matmul::matmul(z.as_mut(), faer::Accum::Replace, lhs, w.as_ref(), 1.0f32, faer::Par::Seq);
             for j in 0..layer.d_out {
                 let b = layer.b[j];
                 for v in z.col_as_slice_mut(j) {
@@ -87,9 +118,9 @@ impl Mlp {
                     }
                 }
             }
-            h = z;
+            h = Some(z);
         }
-        h
+        h.expect("an MLP has layers")
     }
 }
 
@@ -152,6 +183,19 @@ mod tests {
     use rand::{rngs::StdRng, SeedableRng};
 
     #[test]
+    fn fast_tanh_is_tanh_to_float_precision() {
+        let mut worst = 0.0f64;
+        for k in -200_000..=200_000 {
+            let x = k as f32 * 1e-4; // [−20, 20]
+            let err = (f64::from(tanh_fast(x)) - f64::from(x).tanh()).abs();
+            worst = worst.max(err / f64::from(x).tanh().abs().max(1e-3));
+        }
+        assert!(worst < 1e-6, "worst relative error {worst:e}");
+        assert_eq!(tanh_fast(0.0), 0.0);
+        assert!(tanh_fast(f32::MAX) <= 1.0 && tanh_fast(f32::MIN) >= -1.0);
+    }
+
+    #[test]
     fn burn_and_plain_forward_agree() {
         let mut rng = StdRng::seed_from_u64(3);
         for act in [Activation::Relu, Activation::Tanh, Activation::Sigmoid] {
@@ -160,7 +204,7 @@ mod tests {
             let net = Net::from_mlp(&mlp, &device);
             assert_eq!(net.to_mlp(act), mlp);
             let x: Vec<f32> = (0..40).map(|_| rng.random_range(-2.0..2.0)).collect();
-            let plain = mlp.forward(Mat::from_fn(8, 5, |i, j| x[i * 5 + j]));
+            let plain = mlp.forward(Mat::from_fn(8, 5, |i, j| x[i * 5 + j]).as_ref());
             let t = net.forward(Tensor::from_data(TensorData::new(x, [8, 5]), &device), act, None);
             let v = t.into_data().try_into_vec::<f32>().unwrap();
             for i in 0..8 {

@@ -141,3 +141,18 @@ fn impossible_settings_are_refused() {
     let tiny = Dataset::from_mat(Mat::from_fn(5, 6, |i, j| (i * j) as f64));
     assert!(AutoencoderParams::new(vec![4, 2]).fit(&tiny).is_err());
 }
+
+/// The blocked scoring path gives exactly the scores of the full evaluation (residuals and all),
+/// across block boundaries (5,000 rows = 2 full blocks and a partial one).
+#[test]
+fn blocked_scores_equal_the_full_evaluation() {
+    let (x, _) = plane(300, 0.1, 7);
+    let ae = params().epochs(3).fit(&Dataset::from_mat(x)).unwrap();
+    let (y, _) = plane(5000, 0.3, 8);
+    let fast = ae.score(y.as_ref()).unwrap();
+    let full = ae.evaluate(y.as_ref()).unwrap();
+    assert_eq!(fast, full.score);
+    let i = 4321;
+    let by_hand = (0..6).map(|j| full.residuals[(i, j)].powi(2)).sum::<f64>() / 6.0;
+    assert_eq!(fast[i], by_hand);
+}

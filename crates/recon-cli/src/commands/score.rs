@@ -110,7 +110,7 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
         return Err(UsageError("--signatures is for --stream; use `recon diagnose` on a file".into()).into());
     }
     let (loaded, x) = model.load_features(&args.data, None, args.drop_nonfinite)?;
-    let ev = model.evaluate(x.as_ref())?;
+    let ev = model.scores(x.as_ref())?;
     let threshold = ev.threshold;
     let raw: Vec<bool> = ev.score.iter().map(|&v| v > threshold).collect();
     let alarms: Vec<u8> = persistent_alarms(&raw, k, m)?.into_iter().map(u8::from).collect();
