@@ -35,7 +35,7 @@ fn help_teaches_each_command() {
         ("curve", "Kneedle"),
         ("compress", "--psnr"),
         ("tour", "report.html"),
-        ("fit", "--window"),
+        ("fit", "--ema"),
         ("score", "--stream"),
         ("diagnose", "cosine similarity"),
     ] {
@@ -456,4 +456,120 @@ fn simulators_write_data_with_their_truth() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// Reads a counts CSV written by `simulate counts` (or a real table): gene columns → matrix rows
+/// per sample, skipping the named text columns.
+fn read_counts(path: &Path, skip: &[&str]) -> (Vec<String>, Vec<Vec<f64>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let keep: Vec<usize> = (0..header.len()).filter(|&j| !skip.contains(&header[j])).collect();
+    let rows = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            keep.iter().map(|&j| f[j].parse::<f64>().unwrap()).collect()
+        })
+        .collect();
+    (keep.iter().map(|&j| header[j].to_string()).collect(), rows)
+}
+
+fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut r = vec![0.0; v.len()];
+    for (k, &i) in idx.iter().enumerate() {
+        r[i] = k as f64;
+    }
+    r
+}
+
+fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
+}
+
+#[test]
+fn count_simulator_plants_outliers_and_follows_a_real_table() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("counts.csv");
+    let j = json_plain(&[
+        "simulate",
+        "counts",
+        "--samples",
+        "80",
+        "--genes",
+        "150",
+        "--outlier-rate",
+        "0.002",
+        "--shifted",
+        "0.1",
+        "--seed",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!((j["samples"].as_u64(), j["genes"].as_u64()), (Some(80), Some(150)));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    assert_eq!(&header[150..], ["sample_id", "condition"]);
+    let shifted = text.lines().skip(1).filter(|l| l.ends_with(",shifted")).count();
+    assert_eq!(shifted as u64, j["shifted_samples"].as_u64().unwrap());
+    // Every planted outlier is in the table where the truth file says.
+    let (genes, x) = read_counts(&out, &["sample_id", "condition"]);
+    let truth = std::fs::read_to_string(d.path().join("counts.outliers.csv")).unwrap();
+    let mut n = 0;
+    for l in truth.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        let i: usize = f[0].trim_start_matches("sample").parse::<usize>().unwrap() - 1;
+        let g = genes.iter().position(|name| name == f[1]).unwrap();
+        assert_eq!(x[i][g], f[4].parse::<f64>().unwrap(), "{l}");
+        n += 1;
+    }
+    assert_eq!(n, j["outliers"].as_u64().unwrap() as usize);
+    assert!(n > 0);
+
+    // Like a real table: genes kept are the non-zero ones, and per-gene mean expression follows
+    // the real one (rank correlation of the gene means).
+    let real = repo("data/rnaseq/outrider_gtex_skin_small_counts.csv");
+    let like = d.path().join("like.csv");
+    let j = json_plain(&[
+        "simulate",
+        "counts",
+        "--like",
+        real.to_str().unwrap(),
+        "--samples",
+        "200",
+        "--outlier-rate",
+        "0",
+        "--seed",
+        "4",
+        "--out",
+        like.to_str().unwrap(),
+    ]);
+    let (rg, rx) = read_counts(&real, &["sample_id"]);
+    let (sg, sx) = read_counts(&like, &["sample_id", "condition"]);
+    assert_eq!(j["genes"].as_u64().unwrap() as usize, sg.len());
+    let mean = |x: &[Vec<f64>], j: usize| x.iter().map(|r| r[j]).sum::<f64>() / x.len() as f64;
+    let (a, b): (Vec<f64>, Vec<f64>) = sg
+        .iter()
+        .map(|g| {
+            (mean(&rx, rg.iter().position(|r| r == g).unwrap()), mean(&sx, sg.iter().position(|s| s == g).unwrap()))
+        })
+        .unzip();
+    let rho = pearson(&ranks(&a), &ranks(&b));
+    assert!(rho > 0.9, "Spearman of gene means {rho}");
+    // Bad input: a table with a negative count.
+    let bad = d.path().join("bad.csv");
+    std::fs::write(&bad, "g1,g2\n1,2\n3,-1\n").unwrap();
+    let o = recon()
+        .args(["simulate", "counts", "--like", bad.to_str().unwrap(), "--out", like.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("non-negative integers"));
 }

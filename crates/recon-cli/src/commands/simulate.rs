@@ -19,6 +19,148 @@ pub struct SimulateArgs {
 pub enum Simulation {
     Clickstream(ClickstreamArgs),
     Motor(MotorArgs),
+    Counts(CountsArgs),
+}
+
+/// RNA-seq-like counts (samples × genes) from a negative-binomial model, with planted outliers.
+///
+/// Mean of gene j in sample i: μ = s_i · b_j · exp(Σ_k u_ik v_kj) — library size factor, baseline
+/// expression and --programs co-expression programs; counts ~ NB(μ, θ_j) (variance μ + μ²/θ).
+/// Baselines, dispersions and size factors are drawn (log-normal, with the usual mean–dispersion
+/// trend) or, with --like FILE, estimated from a real count table (samples × genes; text columns
+/// such as sample ids are skipped, and --like-skip names numeric ones that are not genes; all-zero
+/// genes are dropped).
+///
+/// Planted truth: single-gene outliers (probability --outlier-rate per entry) moved ±z standard
+/// deviations of the gene's log2 expression (OUTRIDER's benchmark), and a fraction --shifted of
+/// samples with a disease program on (5% of genes × or ÷ --shift-fold). OUT gets the genes,
+/// then `sample_id` and `condition` (normal / shifted); OUT-stem.outliers.csv lists every
+/// planted outlier (sample_id, gene, direction, before, after).
+///
+/// Examples:
+///   recon simulate counts --samples 200 --genes 500 --outlier-rate 0.001 --outlier-z 3 --seed 1 --out counts.csv
+///   recon simulate counts --like ../shared/data/rnaseq/outrider_kremer_small_counts.csv --samples 119 --out kremer-like.csv
+///   recon simulate counts --like pbmc68k_reduced_counts.csv --like-skip louvain --samples 700 --out pbmc-like.csv
+#[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct CountsArgs {
+    #[arg(long, default_value_t = 200)]
+    pub samples: usize,
+    /// Genes (without --like).
+    #[arg(long, default_value_t = 500)]
+    pub genes: usize,
+    /// Co-expression programs.
+    #[arg(long, default_value_t = 3)]
+    pub programs: usize,
+    /// Probability that an entry is a single-gene outlier.
+    #[arg(long, default_value_t = 1e-3, value_name = "P")]
+    pub outlier_rate: f64,
+    /// Outlier size, in standard deviations of the gene's log2 expression.
+    #[arg(long, default_value_t = 3.0, value_name = "Z")]
+    pub outlier_z: f64,
+    /// Fraction of samples with the disease program switched on.
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    pub shifted: f64,
+    /// Fold change of the disease program's genes.
+    #[arg(long, default_value_t = 4.0)]
+    pub shift_fold: f64,
+    /// Estimate baselines, dispersions and size factors from this count table.
+    #[arg(long, value_name = "FILE.csv")]
+    pub like: Option<PathBuf>,
+    /// Numeric columns of the --like table that are not genes (e.g. a cluster id).
+    #[arg(long, value_name = "COL1,COL2", value_delimiter = ',')]
+    pub like_skip: Vec<String>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output CSV file.
+    #[arg(long, value_name = "FILE.csv")]
+    pub out: PathBuf,
+}
+
+/// The columns of a CSV whose every value is a finite number, minus `skip`.
+fn numeric_columns(path: &std::path::Path, skip: &[String]) -> anyhow::Result<Vec<String>> {
+    if !path.is_file() {
+        return Err(recon_core::Error::MissingFile { path: path.to_path_buf() }.into());
+    }
+    let corrupt = |e: csv::Error| recon_core::Error::Corrupt { path: path.to_path_buf(), reason: e.to_string() };
+    let mut r = csv::Reader::from_path(path).map_err(corrupt)?;
+    let header: Vec<String> = r.headers().map_err(corrupt)?.iter().map(String::from).collect();
+    let mut numeric = vec![true; header.len()];
+    for rec in r.records() {
+        let rec = rec.map_err(corrupt)?;
+        for (ok, v) in numeric.iter_mut().zip(rec.iter()) {
+            *ok = *ok && v.trim().parse::<f64>().is_ok_and(f64::is_finite);
+        }
+    }
+    Ok(header.into_iter().zip(numeric).filter(|(h, ok)| *ok && !skip.contains(h)).map(|(h, _)| h).collect())
+}
+
+fn simulate_counts(a: CountsArgs) -> anyhow::Result<()> {
+    use recon_core::synth::counts::{simulate, CountModel, CountParams};
+    let p = CountParams {
+        samples: a.samples,
+        genes: a.genes,
+        programs: a.programs,
+        outlier_rate: a.outlier_rate,
+        outlier_z: a.outlier_z,
+        shifted: a.shifted,
+        shift_fold: a.shift_fold,
+        seed: a.seed,
+    };
+    let model = match &a.like {
+        Some(path) => {
+            let columns = numeric_columns(path, &a.like_skip)?;
+            let opts = recon_core::data::LoadOptions { columns: Some(columns), ..Default::default() };
+            let table = recon_core::data::load_table(path, &opts)?.dataset;
+            recon_neural::likelihood::check_counts(table.x.as_ref(), &table.columns)?;
+            let (m, dropped) = CountModel::like(&table.x, &table.columns)?;
+            if !dropped.is_empty() {
+                eprintln!("{} all-zero gene(s) dropped", dropped.len());
+            }
+            Some(m)
+        }
+        None => None,
+    };
+    let sim = simulate(&p, model.as_ref())?;
+    let ids: Vec<String> = (0..a.samples).map(|i| format!("sample{:04}", i + 1)).collect();
+    recon_core::data::write_atomic_with(&a.out, |w| {
+        let mut out = csv::Writer::from_writer(w);
+        let mut header: Vec<&str> = sim.genes.iter().map(String::as_str).collect();
+        header.extend(["sample_id", "condition"]);
+        out.write_record(&header)?;
+        for i in 0..a.samples {
+            let mut rec: Vec<String> = (0..sim.x.ncols()).map(|j| format!("{}", sim.x[(i, j)])).collect();
+            rec.push(ids[i].clone());
+            rec.push(if sim.shifted[i] { "shifted".into() } else { "normal".into() });
+            out.write_record(&rec)?;
+        }
+        out.flush()
+    })?;
+    let truth = PathBuf::from(format!("{}.outliers.csv", a.out.with_extension("").display()));
+    recon_core::data::write_atomic_with(&truth, |w| {
+        let mut out = csv::Writer::from_writer(w);
+        out.write_record(["sample_id", "gene", "direction", "before", "after"])?;
+        for o in &sim.outliers {
+            out.write_record([
+                ids[o.sample].clone(),
+                sim.genes[o.gene].clone(),
+                o.direction.to_string(),
+                o.before.to_string(),
+                o.after.to_string(),
+            ])?;
+        }
+        out.flush()
+    })?;
+    print_json(&serde_json::json!({
+        "out": a.out.display().to_string(),
+        "truth": truth.display().to_string(),
+        "samples": a.samples,
+        "genes": sim.genes.len(),
+        "outliers": sim.outliers.len(),
+        "shifted_samples": sim.shifted.iter().filter(|&&s| s).count(),
+        "like": a.like.as_ref().map(|p| p.display().to_string()),
+        "seed": a.seed,
+    }))
 }
 
 /// Fault types for `recon simulate motor`.
@@ -132,6 +274,7 @@ pub struct ClickstreamArgs {
 
 pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     match args.what {
+        Simulation::Counts(a) => simulate_counts(a),
         Simulation::Motor(a) => {
             use recon_core::synth::dc_motor::{self, MotorFault, MotorParams};
             let fault = match a.fault {
