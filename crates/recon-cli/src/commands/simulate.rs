@@ -128,9 +128,9 @@ fn simulate_counts(a: CountsArgs) -> anyhow::Result<()> {
         let mut header: Vec<&str> = sim.genes.iter().map(String::as_str).collect();
         header.extend(["sample_id", "condition"]);
         out.write_record(&header)?;
-        for i in 0..a.samples {
+        for (i, id) in ids.iter().enumerate() {
             let mut rec: Vec<String> = (0..sim.x.ncols()).map(|j| format!("{}", sim.x[(i, j)])).collect();
-            rec.push(ids[i].clone());
+            rec.push(id.clone());
             rec.push(if sim.shifted[i] { "shifted".into() } else { "normal".into() });
             out.write_record(&rec)?;
         }
