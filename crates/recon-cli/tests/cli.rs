@@ -573,3 +573,168 @@ fn count_simulator_plants_outliers_and_follows_a_real_table() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("non-negative integers"));
 }
+
+#[test]
+fn vae_fit_and_score_contract_on_counts() {
+    let d = tempfile::tempdir().unwrap();
+    let counts = d.path().join("counts.csv");
+    json_plain(&[
+        "simulate",
+        "counts",
+        "--samples",
+        "120",
+        "--genes",
+        "40",
+        "--outlier-rate",
+        "0.01",
+        "--seed",
+        "7",
+        "--out",
+        counts.to_str().unwrap(),
+    ]);
+    let model = d.path().join("vae");
+    let c = counts.to_str().unwrap();
+    let fit = json_plain(&[
+        "fit",
+        c,
+        "--model",
+        "vae",
+        "--likelihood",
+        "nb",
+        "--label-col",
+        "sample_id",
+        "--group-col",
+        "condition",
+        "--hidden",
+        "32",
+        "--latent",
+        "3",
+        "--epochs",
+        "30",
+        "--seed",
+        "1",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        (fit["n_cols"].as_u64(), fit["latent"].as_u64(), fit["likelihood"].as_str()),
+        (Some(40), Some(3), Some("nb"))
+    );
+    let m = model.to_str().unwrap();
+    let j = json(&["score", m, c, "--id-col", "sample_id", "--per-feature", "--iw-samples", "5"]);
+    assert_eq!(j["n_samples"], 120);
+    let p = floats(&j["p_value"]);
+    assert!(p.len() == 120 && p.iter().all(|v| (0.0..=1.0).contains(v) && *v > 0.0));
+    let (nll, elbo, iw) = (floats(&j["nll"]), floats(&j["elbo"]), floats(&j["log_likelihood_iw"]));
+    for i in 0..120 {
+        assert!(elbo[i] <= -nll[i] + 1e-9, "ELBO = −NLL − KL ≤ −NLL");
+        assert!(iw[i].is_finite());
+    }
+    for key in ["feature_p_value", "feature_fdr", "feature_z", "feature_nll"] {
+        let rows = j[key].as_array().unwrap();
+        assert_eq!(rows.len(), 120, "{key}");
+        assert!(rows.iter().all(|r| r.as_array().unwrap().len() == 40), "{key}");
+    }
+    assert_eq!(j["samples"][0], "sample0001");
+    // The long table: one line per (sample, gene) plus the header.
+    let out = d.path().join("long.csv");
+    recon().args(["score", m, c, "--per-feature", "--out", out.to_str().unwrap()]).assert().success();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("sample,feature,nll,p_value,fdr,z\n"));
+    assert_eq!(text.lines().count(), 1 + 120 * 40);
+
+    // Bad input: no likelihood, non-integer data for a count likelihood, too many latent
+    // dimensions, monitor-only flags.
+    let wine = repo("data/wine.csv");
+    let w = wine.to_str().unwrap();
+    let o = d.path().join("x").display().to_string();
+    for (args, needle) in [
+        (vec!["fit", w, "--label-col", "cultivar", "--model", "vae", "--out", &o], "--likelihood"),
+        (
+            vec!["fit", w, "--label-col", "cultivar", "--model", "vae", "--likelihood", "poisson", "--out", &o],
+            "non-negative integers",
+        ),
+        (
+            vec![
+                "fit",
+                w,
+                "--label-col",
+                "cultivar",
+                "--model",
+                "vae",
+                "--likelihood",
+                "gaussian",
+                "--latent",
+                "13",
+                "--out",
+                &o,
+            ],
+            "latent",
+        ),
+        (vec!["score", m, c, "--stream"], "monitors"),
+    ] {
+        let r = recon().args(&args).output().unwrap();
+        assert_eq!(r.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(err.contains(needle) && err.lines().count() == 1, "{args:?}: {err}");
+    }
+}
+
+/// The real OUTRIDER table (119 fibroblast samples): the NB decoder's held-out −ELBO beats the
+/// Poisson decoder's on the same split, all-zero genes are dropped with a message, and the most
+/// significant outlier entries are listed.
+#[test]
+fn nb_vae_beats_poisson_on_real_counts() {
+    let d = tempfile::tempdir().unwrap();
+    let data = repo("data/rnaseq/outrider_kremer_small_counts.csv");
+    let mut elbo = Vec::new();
+    for lik in ["nb", "poisson"] {
+        let model = d.path().join(lik);
+        let out = recon()
+            .args([
+                "fit",
+                data.to_str().unwrap(),
+                "--model",
+                "vae",
+                "--likelihood",
+                lik,
+                "--label-col",
+                "sample_id",
+                "--hidden",
+                "64",
+                "--latent",
+                "5",
+                "--epochs",
+                "40",
+                "--seed",
+                "0",
+                "--out",
+                model.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("216 all-zero feature(s) dropped"));
+        let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(j["n_cols"], 783);
+        elbo.push(j["validation_neg_elbo"].as_f64().unwrap());
+    }
+    eprintln!("held-out −ELBO per sample: NB {:.0}, Poisson {:.0}", elbo[0], elbo[1]);
+    assert!(elbo[0] < elbo[1], "NB {} vs Poisson {}", elbo[0], elbo[1]);
+    let out = recon()
+        .args([
+            "score",
+            d.path().join("nb").to_str().unwrap(),
+            data.to_str().unwrap(),
+            "--id-col",
+            "sample_id",
+            "--per-feature",
+            "--out",
+        ])
+        .arg(d.path().join("calls.csv"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the most significant:") && err.contains("p = "), "{err}");
+}

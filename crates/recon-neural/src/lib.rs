@@ -24,6 +24,8 @@ mod autoencoder;
 mod error;
 pub mod likelihood;
 mod mlp;
+mod vae;
 
 pub use autoencoder::{Activation, AeOutput, AeThreshold, Autoencoder, AutoencoderParams, TrainingLog};
 pub use error::{Error, Result};
+pub use vae::{FeatureCalls, Vae, VaeOutput, VaeParams};

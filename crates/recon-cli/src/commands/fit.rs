@@ -3,10 +3,12 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, ValueEnum};
+use faer::Mat;
 use recon_core::data::Window;
 use recon_core::{Dataset, Fit};
 use recon_linear::{Components, LimitMethod, PcaMonitorParams};
-use recon_neural::{Activation, AutoencoderParams};
+use recon_neural::likelihood::Likelihood;
+use recon_neural::{Activation, AutoencoderParams, VaeParams};
 
 use crate::input::TableArgs;
 use crate::output::{bar, print_json};
@@ -19,6 +21,24 @@ pub enum ModelKind {
     Pca,
     /// MLP autoencoder: mean squared standardised residual, threshold calibrated on held-out rows.
     Ae,
+    /// Variational autoencoder scored by a likelihood (--likelihood); samples get empirical
+    /// p-values against held-out healthy samples, count entries get NB / Poisson p-values.
+    Vae,
+}
+
+/// Decoder likelihood of a VAE.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LikelihoodArg {
+    /// Real values: mean and a learned variance per feature.
+    Gaussian,
+    /// Values in [0, 1].
+    Bernoulli,
+    /// Counts.
+    Poisson,
+    /// Over-dispersed counts (negative binomial, dispersion per feature, library-size offset).
+    Nb,
+    /// Negative binomial with extra zeros.
+    Zinb,
 }
 
 /// How a PCA monitor sets its control limits.
@@ -91,7 +111,8 @@ pub struct FitArgs {
     /// PCA: how the control limits are set.
     #[arg(long, value_enum, value_name = "METHOD")]
     pub limits: Option<LimitsArg>,
-    /// Autoencoder: encoder widths, the last one the bottleneck (default: 2·d capped at 64, then d/4).
+    /// Autoencoder: encoder widths, the last one the bottleneck (default: 2·d capped at 64, then
+    /// d/4). VAE: encoder widths before the latent layer (default 128).
     #[arg(long, value_name = "H1,H2", value_delimiter = ',')]
     pub hidden: Option<Vec<usize>>,
     /// Autoencoder: hidden-layer nonlinearity.
@@ -115,6 +136,15 @@ pub struct FitArgs {
     /// Autoencoder: epochs without validation improvement before stopping.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub patience: usize,
+    /// VAE: the likelihood of each entry given the decoder output.
+    #[arg(long, value_enum, value_name = "LIK")]
+    pub likelihood: Option<LikelihoodArg>,
+    /// VAE: latent dimensions (default min(10, features − 1)).
+    #[arg(long, value_name = "K")]
+    pub latent: Option<usize>,
+    /// VAE: epochs over which the KL weight rises from 0 to 1.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub kl_warmup: usize,
     /// Use each column's W − 1 previous samples as extra features (rows must be in time order).
     #[arg(long, default_value_t = 1, value_name = "W", conflicts_with = "lags")]
     pub window: usize,
@@ -161,12 +191,13 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
     match args.model {
         ModelKind::Pca => fit_pca(&args, &data),
         ModelKind::Ae => fit_ae(&args, &data),
+        ModelKind::Vae => fit_vae(&args, &data),
     }
 }
 
 fn fit_pca(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
-    if args.hidden.is_some() {
-        return Err(UsageError("--hidden is for --model ae".into()).into());
+    if args.hidden.is_some() || args.likelihood.is_some() || args.latent.is_some() {
+        return Err(UsageError("--hidden, --likelihood and --latent are for --model ae / vae".into()).into());
     }
     let components = match (args.components, args.energy) {
         (Some(k), _) => Components::Fixed(k),
@@ -202,6 +233,9 @@ fn fit_pca(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
 fn fit_ae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
     if args.components.is_some() || args.energy.is_some() || args.no_scale || args.limits.is_some() {
         return Err(UsageError("--components, --energy, --no-scale and --limits are for --model pca".into()).into());
+    }
+    if args.likelihood.is_some() || args.latent.is_some() {
+        return Err(UsageError("--likelihood and --latent are for --model vae".into()).into());
     }
     let hidden = args.hidden.clone().unwrap_or_else(|| default_hidden(data.n_cols()));
     let activation = match args.activation {
@@ -252,6 +286,96 @@ fn fit_ae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
         "threshold_method": t.method,
         "target_far": t.target_far,
         "calibration_far": t.calibration_far,
+        "seed": args.seed,
+    }))
+}
+
+fn fit_vae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
+    if args.components.is_some() || args.energy.is_some() || args.no_scale || args.limits.is_some() {
+        return Err(UsageError("--components, --energy, --no-scale and --limits are for --model pca".into()).into());
+    }
+    if args.window != 1 || args.lags.is_some() || args.ema.is_some() {
+        return Err(
+            UsageError("--window, --lags and --ema are for the monitors (pca, ae), not --model vae".into()).into()
+        );
+    }
+    let likelihood = match args.likelihood {
+        Some(LikelihoodArg::Gaussian) => Likelihood::Gaussian,
+        Some(LikelihoodArg::Bernoulli) => Likelihood::Bernoulli,
+        Some(LikelihoodArg::Poisson) => Likelihood::Poisson,
+        Some(LikelihoodArg::Nb) => Likelihood::Nb,
+        Some(LikelihoodArg::Zinb) => Likelihood::Zinb,
+        None => {
+            return Err(UsageError("--model vae needs --likelihood gaussian|bernoulli|poisson|nb|zinb".into()).into())
+        }
+    };
+    // All-zero genes carry no information and break a count likelihood's softmax: drop them.
+    let mut data = data.clone();
+    if likelihood.is_count() {
+        let zero: Vec<usize> = (0..data.n_cols()).filter(|&j| data.x.col(j).iter().all(|&v| v == 0.0)).collect();
+        if !zero.is_empty() {
+            let keep: Vec<usize> = (0..data.n_cols()).filter(|j| !zero.contains(j)).collect();
+            let names: Vec<&str> = zero.iter().take(5).map(|&j| data.columns[j].as_str()).collect();
+            eprintln!(
+                "{} all-zero feature(s) dropped ({}{})",
+                zero.len(),
+                names.join(", "),
+                if zero.len() > 5 { ", …" } else { "" }
+            );
+            let x = Mat::from_fn(data.n_rows(), keep.len(), |i, c| data.x[(i, keep[c])]);
+            data = Dataset {
+                x,
+                columns: keep.iter().map(|&j| data.columns[j].clone()).collect(),
+                labels: None,
+                groups: None,
+            };
+        }
+    }
+    let d = data.n_cols();
+    let latent = args.latent.unwrap_or_else(|| 10.min(d.saturating_sub(1)).max(1));
+    let hidden = args.hidden.clone().unwrap_or_else(|| vec![128]);
+    let activation = match args.activation {
+        ActivationArg::Tanh => Activation::Tanh,
+        ActivationArg::Relu => Activation::Relu,
+        ActivationArg::Sigmoid => Activation::Sigmoid,
+    };
+    let params = VaeParams::new(likelihood, hidden.clone(), latent)
+        .activation(activation)
+        .epochs(args.epochs)
+        .batch_size(args.batch_size)
+        .learning_rate(args.learning_rate)
+        .validation(args.validation)
+        .patience(args.patience)
+        .kl_warmup(args.kl_warmup)
+        .seed(args.seed);
+    let pb = bar(Some(args.epochs as u64), "training");
+    let vae = params.fit_with(&data, |epoch, train, val| {
+        pb.set_position(epoch as u64);
+        pb.set_message(format!("−ELBO {train:.1} · validation {val:.1}"));
+    })?;
+    pb.finish_and_clear();
+    vae.save(&args.out, &data.columns)?;
+    let log = vae.log();
+    eprintln!(
+        "trained {} epochs (best {}, {}); validation −ELBO per sample {:.2}; {} held-out samples are the p-value reference",
+        log.train_loss.len(),
+        log.best_epoch,
+        if log.stopped_early { "stopped early" } else { "ran to the limit" },
+        log.val_loss[log.best_epoch - 1],
+        vae.reference().len()
+    );
+    print_json(&serde_json::json!({
+        "model": "vae",
+        "likelihood": likelihood,
+        "out": args.out.display().to_string(),
+        "n_rows": data.n_rows(),
+        "n_cols": d,
+        "hidden": hidden,
+        "latent": latent,
+        "epochs_run": log.train_loss.len(),
+        "best_epoch": log.best_epoch,
+        "validation_neg_elbo": log.val_loss[log.best_epoch - 1],
+        "reference_samples": vae.reference().len(),
         "seed": args.seed,
     }))
 }

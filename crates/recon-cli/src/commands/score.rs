@@ -62,6 +62,16 @@ pub struct ScoreArgs {
     /// Drop rows holding NaN, ±Inf or empty fields instead of failing.
     #[arg(long)]
     pub drop_nonfinite: bool,
+    /// VAE: also score each entry (NLL; for count likelihoods p-value, BH FDR within the
+    /// sample, z-score of the log fold change).
+    #[arg(long)]
+    pub per_feature: bool,
+    /// VAE: a text column naming the samples (default: the row number).
+    #[arg(long, value_name = "COL")]
+    pub id_col: Option<String>,
+    /// VAE: importance samples for the estimate of log p(x) (0 = skip).
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub iw_samples: usize,
 }
 
 /// Parses `K/M`.
@@ -98,6 +108,12 @@ pub fn load_signatures(path: &Path, features: &[String]) -> anyhow::Result<Signa
 }
 
 pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
+    if recon_core::model::model_kind(&args.model)? == "vae" {
+        return score_vae(&args);
+    }
+    if args.per_feature || args.id_col.is_some() || args.iw_samples > 0 {
+        return Err(UsageError("--per-feature, --id-col and --iw-samples are for VAE models".into()).into());
+    }
     let model = LoadedMonitor::load(&args.model)?;
     let (k, m) = parse_persistence(&args.persistence)?;
     if args.stream || args.data.as_os_str() == "-" {
@@ -253,4 +269,108 @@ fn stream(model: &LoadedMonitor, args: &ScoreArgs, k: usize, m: usize) -> anyhow
         1e6 * secs / rows.max(1) as f64
     );
     Ok(())
+}
+
+/// Scores samples with a VAE: per-sample NLL, ELBO and p-value, and per entry with --per-feature.
+fn score_vae(args: &ScoreArgs) -> anyhow::Result<()> {
+    if args.stream || args.signatures.is_some() || args.persistence != "1/1" {
+        return Err(UsageError("--stream, --signatures and --persistence are for the monitors (pca, ae)".into()).into());
+    }
+    let (vae, columns) = recon_neural::Vae::load(&args.model)?;
+    let opts = recon_core::data::LoadOptions {
+        columns: Some(columns.clone()),
+        label_col: args.id_col.clone(),
+        drop_nonfinite: args.drop_nonfinite,
+        ..Default::default()
+    };
+    let loaded = recon_core::data::load_table(&args.data, &opts)?;
+    crate::input::report_dropped(loaded.dropped_rows);
+    let data = loaded.dataset;
+    let x = data.x.as_ref();
+    let (n, d) = (x.nrows(), x.ncols());
+    let ids: Vec<String> = match &data.labels {
+        Some(l) => l.clone(),
+        None => (0..n).map(|i| i.to_string()).collect(),
+    };
+    let out = vae.evaluate(x)?;
+    let p = vae.sample_p_values(&out.nll);
+    let elbo: Vec<f64> = out.neg_elbo().iter().map(|v| -v).collect();
+    let iw = if args.iw_samples > 0 { Some(vae.iw_log_likelihood(x, args.iw_samples, 0)?) } else { None };
+    let calls = if args.per_feature && vae.likelihood().is_count() { Some(vae.feature_calls(x, &out)?) } else { None };
+    let lik = serde_json::to_value(vae.likelihood())?;
+    let lik = lik.as_str().unwrap_or("?");
+    let flagged = p.iter().filter(|&&v| v < 0.01).count();
+    eprintln!(
+        "{n} samples scored with the VAE ({lik} likelihood): {flagged} with p < 0.01 against its {} reference samples",
+        vae.reference().len()
+    );
+    if let Some(c) = &calls {
+        let mut top: Vec<(usize, usize)> = (0..n).flat_map(|i| (0..d).map(move |j| (i, j))).collect();
+        top.sort_by(|a, b| c.p_value[*a].total_cmp(&c.p_value[*b]));
+        let hits = (0..n * d).filter(|&t| c.fdr[(t / d, t % d)] < 0.05).count();
+        eprintln!("{hits} entries with FDR < 0.05; the most significant:");
+        for &(i, j) in top.iter().take(5) {
+            eprintln!(
+                "  sample {} gene {}: count {} vs expected {:.1}, p = {:.2e}, FDR = {:.2e}, z = {:.2}",
+                ids[i],
+                columns[j],
+                x[(i, j)],
+                out.mean[(i, j)],
+                c.p_value[(i, j)],
+                c.fdr[(i, j)],
+                c.z[(i, j)]
+            );
+        }
+    }
+    if args.json {
+        let nested = |m: &Mat<f64>| -> Vec<Vec<f64>> { (0..n).map(|i| (0..d).map(|j| m[(i, j)]).collect()).collect() };
+        let mut obj = serde_json::json!({
+            "model": "vae",
+            "likelihood": lik,
+            "n_samples": n,
+            "samples": ids,
+            "nll": out.nll,
+            "elbo": elbo,
+            "p_value": p,
+            "reference_samples": vae.reference().len(),
+            "dropped_rows": loaded.dropped_rows,
+        });
+        if let Some(iw) = &iw {
+            obj["log_likelihood_iw"] = serde_json::json!(iw);
+            obj["iw_samples"] = serde_json::json!(args.iw_samples);
+        }
+        if args.per_feature {
+            obj["features"] = serde_json::json!(columns);
+            obj["feature_nll"] = serde_json::json!(nested(&out.feature_nll));
+            if let Some(c) = &calls {
+                obj["feature_p_value"] = serde_json::json!(nested(&c.p_value));
+                obj["feature_fdr"] = serde_json::json!(nested(&c.fdr));
+                obj["feature_z"] = serde_json::json!(nested(&c.z));
+            }
+        }
+        return print_json(&obj);
+    }
+    let mut t = String::new();
+    if args.per_feature {
+        t += "sample,feature,nll,p_value,fdr,z\n";
+        for (i, id) in ids.iter().enumerate() {
+            for (j, gene) in columns.iter().enumerate() {
+                let nll = out.feature_nll[(i, j)];
+                t += &match &calls {
+                    Some(c) => format!("{id},{gene},{nll},{},{},{}\n", c.p_value[(i, j)], c.fdr[(i, j)], c.z[(i, j)]),
+                    None => format!("{id},{gene},{nll},,,\n"),
+                };
+            }
+        }
+    } else {
+        t += if iw.is_some() { "sample,nll,elbo,p_value,log_likelihood_iw\n" } else { "sample,nll,elbo,p_value\n" };
+        for i in 0..n {
+            t += &format!("{},{},{},{}", ids[i], out.nll[i], elbo[i], p[i]);
+            t += &iw.as_ref().map_or("\n".to_string(), |v| format!(",{}\n", v[i]));
+        }
+    }
+    match &args.out {
+        Some(path) => Ok(write_atomic_with(path, |w| w.write_all(t.as_bytes()))?),
+        None => print(&t),
+    }
 }
