@@ -4,6 +4,7 @@
 //! in a new file and add it to [`SECTIONS`].
 
 mod clickstream;
+mod counts;
 mod covid;
 mod digits;
 mod motor;
@@ -37,7 +38,8 @@ pub const TE_D01_TEST: &[u8] = include_bytes!("../../../../data/tennessee_eastma
 /// of a simulated DC motor (PCA monitor on a moving-average filter bank, signatures of load
 /// step, speed-sensor drift and current-sensor bias, left-out faults called unknown); (6) the
 /// Tennessee Eastman plant: false alarms and detection of fault 1 by PCA T², SPE and an
-/// autoencoder. Prints a short summary; the report, its plots and images go to --out
+/// autoencoder; (7) the right ruler for counts: a negative-binomial VAE against squared error
+/// on raw and log counts, finding planted outliers (precision–recall). Prints a short summary; the report, its plots and images go to --out
 /// (default: recon-tour/).
 ///
 /// Example:
@@ -90,6 +92,7 @@ const SECTIONS: &[(&str, SectionFn)] = &[
     ("covid", covid::run),
     ("motor", motor::run),
     ("tennessee eastman", tennessee::run),
+    ("counts", counts::run),
 ];
 
 pub fn run(args: TourArgs) -> anyhow::Result<()> {

@@ -1,0 +1,118 @@
+//! Tour section: the right ruler for counts — a negative-binomial VAE against squared error on
+//! raw and on log counts, finding planted single-gene outliers.
+
+use faer::Mat;
+use recon_core::report::{Block, LinePlot, Section, Series};
+use recon_core::synth::counts::{simulate, CountParams};
+use recon_core::{Dataset, Fit};
+use recon_neural::likelihood::Likelihood;
+use recon_neural::{AutoencoderParams, VaeParams};
+
+use super::{Chapter, Tour};
+
+/// Precision and recall at every cut of `scores` (descending), and the average precision.
+fn pr_curve(scores: &[f64], truth: &[bool]) -> (Vec<f64>, Vec<f64>, f64) {
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let positives = truth.iter().filter(|&&t| t).count().max(1) as f64;
+    let (mut hits, mut ap) = (0.0, 0.0);
+    let (mut recall, mut precision) = (Vec::new(), Vec::new());
+    for (rank, &i) in idx.iter().enumerate() {
+        if truth[i] {
+            hits += 1.0;
+            ap += hits / (rank + 1) as f64;
+            recall.push(hits / positives);
+            precision.push(hits / (rank + 1) as f64);
+        }
+    }
+    (recall, precision, ap / positives)
+}
+
+/// Per-entry squared standardised residuals of an autoencoder of the VAE's width on `x`.
+fn squared_error(x: &Mat<f64>, seed: u64) -> anyhow::Result<Vec<f64>> {
+    let ae = AutoencoderParams::new(vec![64, 4]).epochs(60).batch_size(32).learning_rate(3e-3).seed(seed);
+    let ae = ae.fit(&Dataset::from_mat(x.clone()))?;
+    let r = ae.evaluate(x.as_ref())?.residuals;
+    let d = x.ncols();
+    Ok((0..x.nrows() * d).map(|t| r[(t / d, t % d)].powi(2)).collect())
+}
+
+pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
+    let (n, g) = (300, 150);
+    let p = CountParams {
+        samples: n,
+        genes: g,
+        outlier_rate: 4e-3,
+        outlier_z: 3.0,
+        seed: tour.seed + 11,
+        ..Default::default()
+    };
+    let sim = simulate(&p, None)?;
+    let mut truth = vec![false; n * g];
+    for o in &sim.outliers {
+        truth[o.sample * g + o.gene] = true;
+    }
+    let data = Dataset { x: sim.x.clone(), columns: sim.genes.clone(), labels: None, groups: None };
+    let vae =
+        VaeParams::new(Likelihood::Nb, vec![64], 4).epochs(60).batch_size(32).learning_rate(3e-3).seed(tour.seed + 1);
+    let vae = vae.fit(&data)?;
+    let out = vae.evaluate(data.x.as_ref())?;
+    let calls = vae.feature_calls(data.x.as_ref(), &out)?;
+    let nb: Vec<f64> = (0..n * g).map(|t| -calls.p_value[(t / g, t % g)].max(1e-300).ln()).collect();
+    let raw = squared_error(&sim.x, tour.seed + 1)?;
+    let logx = Mat::from_fn(n, g, |i, j| sim.x[(i, j)].ln_1p());
+    let log = squared_error(&logx, tour.seed + 1)?;
+
+    let mut series = Vec::new();
+    let mut rows = Vec::new();
+    for (name, scores) in
+        [("NB VAE: −log p-value", &nb), ("squared error, log counts", &log), ("squared error, raw counts", &raw)]
+    {
+        let (r, pr, ap) = pr_curve(scores, &truth);
+        let at_half = r.iter().zip(&pr).filter(|(r, _)| **r <= 0.5).map(|(_, p)| *p).fold(0.0, f64::max);
+        rows.push(vec![name.to_string(), format!("{ap:.3}"), format!("{at_half:.3}")]);
+        series.push(Series { name: format!("{name} (AP {ap:.2})"), x: r, y: pr });
+    }
+    let hits = (0..n * g).filter(|&t| calls.fdr[(t / g, t % g)] < 0.05).count();
+    let true_hits = (0..n * g).filter(|&t| calls.fdr[(t / g, t % g)] < 0.05 && truth[t]).count();
+
+    let mut s = Section::new("The right ruler for counts: a negative-binomial VAE");
+    s.text(format!(
+        "{n} samples × {g} genes of RNA-seq-like counts (`recon simulate counts`: negative binomial around size factor × \
+         baseline × three co-expression programs, the usual mean–dispersion trend), with {} single-gene outliers planted \
+         OUTRIDER's way: the count moved 3 standard deviations of the gene's log2 expression up or down. Three rulers rank \
+         every (sample, gene) entry: the two-sided NB p-value under a VAE with a negative-binomial decoder (library-size \
+         offset, a dispersion per gene), and the squared standardised residual of an autoencoder of the same width on raw \
+         counts and on log counts. A deviation of 5 reads is nothing for a gene at 10,000 and everything for a gene at 3; \
+         only the likelihood knows.",
+        sim.outliers.len()
+    ));
+    s.blocks.push(Block::Svg(
+        LinePlot {
+            title: "Finding planted outliers: precision against recall".into(),
+            x_label: "recall".into(),
+            y_label: "precision".into(),
+            series,
+            markers: vec![],
+            log_y: false,
+        }
+        .to_svg(720, 400)?,
+    ));
+    s.blocks.push(Block::Table {
+        header: vec!["ruler".into(), "average precision".into(), "best precision up to recall 0.5".into()],
+        rows: rows.clone(),
+    });
+    s.text(format!(
+        "With Benjamini–Hochberg within each sample, {hits} entries pass FDR < 5%, {true_hits} of them planted. The \
+         validation split also gives each sample an empirical p-value against held-out healthy samples (`recon score \
+         --per-feature` writes the long table sample, gene, NLL, p-value, FDR, z-score)."
+    ));
+    let summary = vec![
+        format!("{n} × {g} simulated counts, {} planted outliers", sim.outliers.len()),
+        format!(
+            "average precision: NB VAE {}, squared error on log counts {}, on raw counts {}",
+            rows[0][1], rows[1][1], rows[2][1]
+        ),
+    ];
+    Ok(Chapter { section: s, summary })
+}
