@@ -58,6 +58,14 @@ impl LoadedMonitor {
                 let (ae, cols) = Autoencoder::load(dir)?;
                 (Monitor::Ae(ae), cols)
             }
+            "vae" => {
+                return Err(recon_core::Error::BadModel {
+                    path: dir.to_path_buf(),
+                    reason: "a VAE scores samples with `recon score`; this command needs a PCA or autoencoder monitor"
+                        .into(),
+                }
+                .into())
+            }
             _ => {
                 let (m, cols) = PcaMonitor::load(dir)?;
                 (Monitor::Pca(m), cols)

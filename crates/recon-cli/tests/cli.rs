@@ -672,6 +672,7 @@ fn vae_fit_and_score_contract_on_counts() {
             "latent",
         ),
         (vec!["score", m, c, "--stream"], "monitors"),
+        (vec!["diagnose", "fit", m, c, "--label-col", "condition", "--out", &o], "needs a PCA or autoencoder monitor"),
     ] {
         let r = recon().args(&args).output().unwrap();
         assert_eq!(r.status.code(), Some(2), "{args:?}");
