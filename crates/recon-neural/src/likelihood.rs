@@ -13,7 +13,8 @@
 //!   `p(k) = (1 − π) NB(k)` for `k > 0`.
 //!
 //! Checked against scipy.stats over a grid of parameters (`tools/make_likelihood_fixtures.py`).
-//! Count p-values are two-sided, as in OUTRIDER: `min(1, 2 min(F(k), 1 − F(k − 1)))`.
+//! Count p-values are two-sided, as in OUTRIDER: `min(1, 2 min(P(X ≤ k), P(X ≥ k)))`, the upper
+//! tail taken from the survival function (no `1 − F` cancellation for far outliers).
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{Discrete, DiscreteCDF, NegativeBinomial, Poisson};
@@ -90,15 +91,18 @@ pub fn zinb_log_prob(k: f64, mu: f64, theta: f64, dropout_logit: f64) -> f64 {
     }
 }
 
-fn two_sided(cdf_k: f64, cdf_below: f64) -> f64 {
-    (2.0 * cdf_k.min(1.0 - cdf_below)).clamp(0.0, 1.0)
+/// `min(1, 2 min(P(X ≤ k), P(X ≥ k)))`, the upper tail from the survival function so that tiny
+/// tails are not lost to `1 − F` cancellation.
+fn two_sided(d: &impl DiscreteCDF<u64, f64>, k: u64) -> f64 {
+    let upper = if k == 0 { 1.0 } else { d.sf(k - 1) };
+    (2.0 * d.cdf(k).min(upper)).clamp(0.0, 1.0)
 }
 
 /// Two-sided p-value of count `k` under NB(`mu`, `theta`): is it unusually low or high?
 pub fn nb_p_value(k: u64, mu: f64, theta: f64) -> Result<f64> {
     let d = NegativeBinomial::new(theta, theta / (theta + mu))
         .map_err(|e| invalid("negative binomial", format!("μ = {mu}, θ = {theta}: {e}")))?;
-    Ok(two_sided(d.cdf(k), if k == 0 { 0.0 } else { d.cdf(k - 1) }))
+    Ok(two_sided(&d, k))
 }
 
 /// Two-sided p-value of count `k` under Poisson(`mu`).
@@ -107,7 +111,7 @@ pub fn poisson_p_value(k: u64, mu: f64) -> Result<f64> {
         return Ok(if k == 0 { 1.0 } else { 0.0 });
     }
     let d = Poisson::new(mu).map_err(|e| invalid("Poisson", format!("μ = {mu}: {e}")))?;
-    Ok(two_sided(d.cdf(k), if k == 0 { 0.0 } else { d.cdf(k - 1) }))
+    Ok(two_sided(&d, k))
 }
 
 /// The NB probability of exactly `k` (for tests and small tables).

@@ -53,6 +53,12 @@ fn count_p_values_match_scipy() {
         let got = nb_p_value(r[0] as u64, r[1], r[2]).unwrap();
         assert!((got - r[3]).abs() <= 1e-6_f64.max(1e-6 * r[3]), "nb p {r:?}: {got}");
     }
+    // Far tails stay positive (upper tail from the survival function, not 1 − F): log P(X ≥ 200)
+    // for Poisson(10) is about −412 − ... ≈ e^−410 by the leading term k log μ − μ − log k!.
+    let far = poisson_p_value(200, 10.0).unwrap();
+    let lead = (200.0 * 10f64.ln() - 10.0 - statrs::function::gamma::ln_gamma(201.0)).exp();
+    assert!(far > 0.0 && far >= 2.0 * lead && far < 2.2 * lead, "{far} vs {lead}");
+    assert!(nb_p_value(800, 10.0, 5.0).unwrap() > 0.0, "P(X ≥ 800) ≈ (2/3)^800 ≈ 1e-141 is representable");
     for r in rows(&fx, "poisson_p") {
         let got = poisson_p_value(r[0] as u64, r[1]).unwrap();
         assert!((got - r[2]).abs() <= 1e-6_f64.max(1e-6 * r[2]), "poisson p {r:?}: {got}");

@@ -2,13 +2,23 @@
 //! raw and on log counts, finding planted single-gene outliers.
 
 use faer::Mat;
+use recon_core::data::{load_table, LoadOptions};
 use recon_core::report::{Block, LinePlot, Section, Series};
 use recon_core::synth::counts::{simulate, CountParams};
 use recon_core::{Dataset, Fit};
 use recon_neural::likelihood::Likelihood;
 use recon_neural::{AutoencoderParams, VaeParams};
 
-use super::{Chapter, Tour};
+use super::{Chapter, Tour, KREMER_COUNTS};
+
+/// A probability in scientific notation; "< 1e-300" where it underflows.
+fn sci(p: f64) -> String {
+    if p > 0.0 {
+        format!("{p:.1e}")
+    } else {
+        "< 1e-300".into()
+    }
+}
 
 /// Precision and recall at every cut of `scores` (descending), and the average precision.
 fn pr_curve(scores: &[f64], truth: &[bool]) -> (Vec<f64>, Vec<f64>, f64) {
@@ -107,11 +117,66 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
          validation split also gives each sample an empirical p-value against held-out healthy samples (`recon score \
          --per-feature` writes the long table sample, gene, NLL, p-value, FDR, z-score)."
     ));
+    // Real counts: OUTRIDER's example table of fibroblast samples.
+    let path = tour.embedded("outrider_kremer_small_counts.csv", KREMER_COUNTS)?;
+    let opts = LoadOptions { label_col: Some("sample_id".into()), ..Default::default() };
+    let table = load_table(&path, &opts)?.dataset;
+    let ids = table.labels.clone().unwrap_or_default();
+    let keep: Vec<usize> = (0..table.n_cols()).filter(|&j| table.x.col(j).iter().any(|&v| v > 0.0)).collect();
+    let x = Mat::from_fn(table.n_rows(), keep.len(), |i, c| table.x[(i, keep[c])]);
+    let genes: Vec<String> = keep.iter().map(|&j| table.columns[j].clone()).collect();
+    let real = Dataset { x: x.clone(), columns: genes.clone(), labels: None, groups: None };
+    let mut elbo = Vec::new();
+    let mut nb_model = None;
+    for lik in [Likelihood::Nb, Likelihood::Poisson] {
+        let m = VaeParams::new(lik, vec![64], 5).epochs(40).seed(tour.seed).fit(&real)?;
+        elbo.push(m.log().val_loss[m.log().best_epoch - 1]);
+        if lik == Likelihood::Nb {
+            nb_model = Some(m);
+        }
+    }
+    let nbm = nb_model.expect("fitted above");
+    let out = nbm.evaluate(x.as_ref())?;
+    let calls = nbm.feature_calls(x.as_ref(), &out)?;
+    let (rn, rg) = (x.nrows(), x.ncols());
+    let mut entries: Vec<(usize, usize)> = (0..rn).flat_map(|i| (0..rg).map(move |j| (i, j))).collect();
+    entries.sort_by(|a, b| calls.p_value[*a].total_cmp(&calls.p_value[*b]));
+    let top: Vec<Vec<String>> = entries
+        .iter()
+        .take(10)
+        .map(|&(i, j)| {
+            vec![
+                ids.get(i).cloned().unwrap_or_else(|| i.to_string()),
+                genes[j].clone(),
+                format!("{}", x[(i, j)]),
+                format!("{:.1}", out.mean[(i, j)]),
+                sci(calls.p_value[(i, j)]),
+                sci(calls.fdr[(i, j)]),
+                format!("{:+.2}", calls.z[(i, j)]),
+            ]
+        })
+        .collect();
+    let significant = (0..rn * rg).filter(|&t| calls.fdr[(t / rg, t % rg)] < 0.05).count();
+    s.text(format!(
+        "Real counts: OUTRIDER's example table, {rn} fibroblast samples × {rg} genes (all-zero genes dropped). A VAE \
+         64 → 5 with the NB decoder reaches a held-out −ELBO of {:.0} nats per sample; the same VAE with a Poisson \
+         decoder {:.0} — the counts vary far more than Poisson allows. {significant} entries pass FDR < 5%; the ten \
+         most significant:",
+        elbo[0], elbo[1]
+    ));
+    s.blocks.push(Block::Table {
+        header: ["sample", "gene", "count", "expected", "p-value", "FDR", "z"].iter().map(|h| h.to_string()).collect(),
+        rows: top.clone(),
+    });
     let summary = vec![
         format!("{n} × {g} simulated counts, {} planted outliers", sim.outliers.len()),
         format!(
             "average precision: NB VAE {}, squared error on log counts {}, on raw counts {}",
             rows[0][1], rows[1][1], rows[2][1]
+        ),
+        format!(
+            "OUTRIDER fibroblasts {rn} × {rg}: held-out −ELBO NB {:.0} vs Poisson {:.0}; top outlier {} in sample {} (p {})",
+            elbo[0], elbo[1], top[0][1], top[0][0], top[0][4]
         ),
     ];
     Ok(Chapter { section: s, summary })

@@ -27,6 +27,7 @@ pub const COVID_AXES: &[u8] = include_bytes!("../../../../data/COVID19_data.axes
 pub const TE_D00_TRAIN: &[u8] = include_bytes!("../../../../data/tennessee_eastman/d00_train.csv");
 pub const TE_D00_TEST: &[u8] = include_bytes!("../../../../data/tennessee_eastman/d00_test.csv");
 pub const TE_D01_TEST: &[u8] = include_bytes!("../../../../data/tennessee_eastman/d01_test.csv");
+pub const KREMER_COUNTS: &[u8] = include_bytes!("../../../../data/rnaseq/outrider_kremer_small_counts.csv");
 
 /// Run every section of the essay on embedded data and write report.html.
 ///
