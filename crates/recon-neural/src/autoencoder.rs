@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, Error, Result};
 pub use crate::mlp::Activation;
-use crate::mlp::{Dense, Mlp, Net};
+use crate::mlp::{Mlp, Net};
 
 const KIND: &str = "autoencoder";
 const VERSION: u32 = 1;
@@ -431,12 +431,7 @@ impl Autoencoder {
             ("mean".to_string(), Array { shape: vec![d], data: self.mean.clone() }),
             ("scale".to_string(), Array { shape: vec![d], data: self.scale.clone() }),
         ];
-        for (l, layer) in self.mlp.layers.iter().enumerate() {
-            let w = layer.w.iter().map(|&v| f64::from(v)).collect();
-            let b = layer.b.iter().map(|&v| f64::from(v)).collect();
-            arrays.push((format!("layer{l}.weight"), Array { shape: vec![layer.d_in, layer.d_out], data: w }));
-            arrays.push((format!("layer{l}.bias"), Array { shape: vec![layer.d_out], data: b }));
-        }
+        self.mlp.push_arrays("layer", &mut arrays);
         let named: Vec<(&str, Array)> = arrays.iter().map(|(n, a)| (n.as_str(), a.clone())).collect();
         Ok(save_model(dir, &header, &named)?)
     }
@@ -464,19 +459,9 @@ impl Autoencoder {
         sizes.extend(&h.hidden);
         sizes.extend(h.hidden.iter().rev().skip(1));
         sizes.push(d);
-        let mut layers = Vec::new();
-        for (l, p) in sizes.windows(2).enumerate() {
-            let w = take_array(dir, &mut arrays, &format!("layer{l}.weight"), &[p[0], p[1]])?;
-            let b = take_array(dir, &mut arrays, &format!("layer{l}.bias"), &[p[1]])?;
-            layers.push(Dense {
-                d_in: p[0],
-                d_out: p[1],
-                w: w.iter().map(|&v| v as f32).collect(),
-                b: b.iter().map(|&v| v as f32).collect(),
-            });
-        }
+        let mlp = Mlp::take_arrays(dir, &mut arrays, "layer", &sizes, h.activation)?;
         if let Some(extra) = arrays.keys().next() {
-            return Err(bad(format!("unexpected array '{extra}' (the header describes {} layers)", layers.len())));
+            return Err(bad(format!("unexpected array '{extra}' (the header describes {} layers)", mlp.layers.len())));
         }
         let constant = h
             .constant_columns
@@ -484,7 +469,7 @@ impl Autoencoder {
             .map(|c| h.columns.iter().position(|x| x == c).ok_or_else(|| bad(format!("unknown constant column '{c}'"))))
             .collect::<Result<Vec<_>>>()?;
         let ae = Autoencoder {
-            mlp: Mlp { layers, activation: h.activation },
+            mlp,
             hidden: h.hidden,
             mean,
             scale,

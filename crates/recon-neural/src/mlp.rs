@@ -117,6 +117,44 @@ impl Mlp {
     }
 }
 
+impl Mlp {
+    /// The weights as named arrays `{prefix}{l}.weight` (d_in × d_out) and `{prefix}{l}.bias`,
+    /// for a model file.
+    pub fn push_arrays(&self, prefix: &str, out: &mut Vec<(String, recon_core::model::Array)>) {
+        use recon_core::model::Array;
+        for (l, layer) in self.layers.iter().enumerate() {
+            let w = layer.w.iter().map(|&v| f64::from(v)).collect();
+            let b = layer.b.iter().map(|&v| f64::from(v)).collect();
+            out.push((format!("{prefix}{l}.weight"), Array { shape: vec![layer.d_in, layer.d_out], data: w }));
+            out.push((format!("{prefix}{l}.bias"), Array { shape: vec![layer.d_out], data: b }));
+        }
+    }
+
+    /// Reads back the layers written by [`Mlp::push_arrays`] for layer widths `sizes`, checking
+    /// every shape.
+    pub fn take_arrays(
+        dir: &std::path::Path,
+        arrays: &mut std::collections::BTreeMap<String, recon_core::model::Array>,
+        prefix: &str,
+        sizes: &[usize],
+        activation: Activation,
+    ) -> recon_core::Result<Mlp> {
+        use recon_core::model::take_array;
+        let mut layers = Vec::new();
+        for (l, p) in sizes.windows(2).enumerate() {
+            let w = take_array(dir, arrays, &format!("{prefix}{l}.weight"), &[p[0], p[1]])?;
+            let b = take_array(dir, arrays, &format!("{prefix}{l}.bias"), &[p[1]])?;
+            layers.push(Dense {
+                d_in: p[0],
+                d_out: p[1],
+                w: w.iter().map(|&v| v as f32).collect(),
+                b: b.iter().map(|&v| v as f32).collect(),
+            });
+        }
+        Ok(Mlp { layers, activation })
+    }
+}
+
 /// The trainable burn module.
 #[derive(Module, Debug)]
 pub(crate) struct Net {

@@ -46,7 +46,7 @@ use crate::likelihood::{
     bernoulli_log_prob, check_counts, gaussian_log_prob, nb_log_prob, nb_p_value, poisson_log_prob, poisson_p_value,
     zinb_log_prob, Likelihood,
 };
-use crate::mlp::{Activation, Dense, Mlp, Net};
+use crate::mlp::{Activation, Mlp, Net};
 
 const KIND: &str = "vae";
 const VERSION: u32 = 1;
@@ -699,15 +699,8 @@ impl Vae {
             ("extra".to_string(), Array { shape: vec![d], data: f(&self.extra) }),
             ("reference".to_string(), Array { shape: vec![self.reference.len()], data: self.reference.clone() }),
         ];
-        for (name, mlp) in [("encoder", &self.encoder), ("decoder", &self.decoder)] {
-            for (l, layer) in mlp.layers.iter().enumerate() {
-                arrays.push((
-                    format!("{name}{l}.weight"),
-                    Array { shape: vec![layer.d_in, layer.d_out], data: f(&layer.w) },
-                ));
-                arrays.push((format!("{name}{l}.bias"), Array { shape: vec![layer.d_out], data: f(&layer.b) }));
-            }
-        }
+        self.encoder.push_arrays("encoder", &mut arrays);
+        self.decoder.push_arrays("decoder", &mut arrays);
         let named: Vec<(&str, Array)> = arrays.iter().map(|(n, a)| (n.as_str(), a.clone())).collect();
         Ok(save_model(dir, &header, &named)?)
     }
@@ -744,22 +737,8 @@ impl Vae {
         let mut dec_sizes = vec![h.latent];
         dec_sizes.extend(h.hidden.iter().rev());
         dec_sizes.push(out_d);
-        let mut take_mlp = |name: &str, sizes: &[usize]| -> Result<Mlp> {
-            let mut layers = Vec::new();
-            for (l, p) in sizes.windows(2).enumerate() {
-                let w = take_array(dir, &mut arrays, &format!("{name}{l}.weight"), &[p[0], p[1]])?;
-                let b = take_array(dir, &mut arrays, &format!("{name}{l}.bias"), &[p[1]])?;
-                layers.push(Dense {
-                    d_in: p[0],
-                    d_out: p[1],
-                    w: w.iter().map(|&v| v as f32).collect(),
-                    b: b.iter().map(|&v| v as f32).collect(),
-                });
-            }
-            Ok(Mlp { layers, activation: h.activation })
-        };
-        let encoder = take_mlp("encoder", &enc_sizes)?;
-        let decoder = take_mlp("decoder", &dec_sizes)?;
+        let encoder = Mlp::take_arrays(dir, &mut arrays, "encoder", &enc_sizes, h.activation)?;
+        let decoder = Mlp::take_arrays(dir, &mut arrays, "decoder", &dec_sizes, h.activation)?;
         if let Some(extra) = arrays.keys().next() {
             return Err(bad(format!("unexpected array '{extra}'")));
         }

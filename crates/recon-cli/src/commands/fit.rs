@@ -169,6 +169,16 @@ pub struct FitArgs {
     pub table: TableArgs,
 }
 
+impl From<ActivationArg> for Activation {
+    fn from(a: ActivationArg) -> Activation {
+        match a {
+            ActivationArg::Tanh => Activation::Tanh,
+            ActivationArg::Relu => Activation::Relu,
+            ActivationArg::Sigmoid => Activation::Sigmoid,
+        }
+    }
+}
+
 /// The default autoencoder widths for d features.
 pub fn default_hidden(d: usize) -> Vec<usize> {
     vec![(2 * d).clamp(4, 64), (d / 4).max(1)]
@@ -238,11 +248,7 @@ fn fit_ae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
         return Err(UsageError("--likelihood and --latent are for --model vae".into()).into());
     }
     let hidden = args.hidden.clone().unwrap_or_else(|| default_hidden(data.n_cols()));
-    let activation = match args.activation {
-        ActivationArg::Tanh => Activation::Tanh,
-        ActivationArg::Relu => Activation::Relu,
-        ActivationArg::Sigmoid => Activation::Sigmoid,
-    };
+    let activation: Activation = args.activation.into();
     let params = AutoencoderParams::new(hidden.clone())
         .activation(activation)
         .dropout(args.dropout)
@@ -334,11 +340,7 @@ fn fit_vae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
     let d = data.n_cols();
     let latent = args.latent.unwrap_or_else(|| 10.min(d.saturating_sub(1)).max(1));
     let hidden = args.hidden.clone().unwrap_or_else(|| vec![128]);
-    let activation = match args.activation {
-        ActivationArg::Tanh => Activation::Tanh,
-        ActivationArg::Relu => Activation::Relu,
-        ActivationArg::Sigmoid => Activation::Sigmoid,
-    };
+    let activation: Activation = args.activation.into();
     let params = VaeParams::new(likelihood, hidden.clone(), latent)
         .activation(activation)
         .epochs(args.epochs)
