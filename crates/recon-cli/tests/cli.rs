@@ -739,3 +739,55 @@ fn nb_vae_beats_poisson_on_real_counts() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("the most significant:") && err.contains("p = "), "{err}");
 }
+
+/// `recon score` reads, scores and writes block by block: the table equals the JSON scores, and
+/// a bad row deep in the file fails the run with exit 2 and leaves no half-written table.
+#[test]
+fn block_scoring_matches_json_and_fails_cleanly() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("m.csv");
+    json_plain(&["simulate", "motor", "--duration", "800", "--seed", "3", "--out", data.to_str().unwrap()]);
+    let model = d.path().join("pca");
+    json_plain(&[
+        "fit",
+        data.to_str().unwrap(),
+        "--model",
+        "pca",
+        "--columns",
+        "voltage,speed,current",
+        "--ema",
+        "5,50",
+        "--components",
+        "3",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    let (m, f) = (model.to_str().unwrap(), data.to_str().unwrap());
+    let table = d.path().join("scores.csv");
+    recon().args(["score", m, f, "--persistence", "3/5", "--out", table.to_str().unwrap()]).assert().success();
+    let j = json(&["score", m, f, "--persistence", "3/5"]);
+    let scores = floats(&j["scores"]);
+    let text = std::fs::read_to_string(&table).unwrap();
+    let rows: Vec<Vec<f64>> =
+        text.lines().skip(1).map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
+    assert_eq!(rows.len(), 80_001, "more rows than one block (65,536)");
+    assert_eq!(rows.len(), scores.len());
+    let alarms: Vec<u64> = j["alarms"].as_array().unwrap().iter().map(|a| a.as_u64().unwrap()).collect();
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!((r[0], r[1], r[3]), (i as f64, scores[i], alarms[i] as f64), "row {i}");
+    }
+    // A non-finite value at data row 70,000 (second block).
+    let bad = d.path().join("bad.csv");
+    let mut lines: Vec<String> = std::fs::read_to_string(&data).unwrap().lines().map(String::from).collect();
+    let mut fields: Vec<&str> = lines[70_000].split(',').collect();
+    fields[2] = "NaN";
+    lines[70_000] = fields.join(",");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let out = d.path().join("never.csv");
+    let r = recon().args(["score", m, bad.to_str().unwrap(), "--out", out.to_str().unwrap()]).output().unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("70000") && err.contains("speed"), "{err}");
+    assert!(!out.exists(), "no half-written table");
+    assert!(files_in(d.path()).iter().all(|f| !f.starts_with(".recon-")), "temp file left: {:?}", files_in(d.path()));
+}

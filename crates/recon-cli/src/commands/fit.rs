@@ -366,6 +366,13 @@ fn fit_vae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
         log.val_loss[log.best_epoch - 1],
         vae.reference().len()
     );
+    let m = vae.reference().len();
+    if m < 20 {
+        eprintln!(
+            "warning: only {m} held-out reference samples, so sample p-values cannot fall below {:.3}; use more samples or a larger --validation",
+            1.0 / (m as f64 + 1.0)
+        );
+    }
     print_json(&serde_json::json!({
         "model": "vae",
         "likelihood": likelihood,
