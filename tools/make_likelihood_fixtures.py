@@ -8,7 +8,8 @@ Parametrisations (as scVI and OUTRIDER use them):
 - Poisson(k; μ);
 - negative binomial NB(k; μ, θ) = scipy nbinom(n = θ, p = θ/(θ + μ)) (mean μ, variance μ + μ²/θ);
 - zero-inflated NB with dropout logit l: π = σ(l), p(0) = π + (1 − π)·NB(0), p(k>0) = (1 − π)·NB(k).
-Two-sided count p-value (OUTRIDER): min(1, 2·min(F(k), 1 − F(k − 1))).
+Two-sided count p-value (OUTRIDER): min(1, 2·min(P(X ≤ k), P(X ≥ k))); for ZINB,
+P(X ≤ k) = π + (1 − π)·F(k) and P(X ≥ k) = (1 − π)·S(k − 1) for k > 0.
 Benjamini–Hochberg: scipy.stats.false_discovery_control(p, method="bh").
 
     venv/bin/pip install numpy scipy && venv/bin/python tools/make_likelihood_fixtures.py
@@ -22,7 +23,7 @@ OUT = os.path.join(os.path.dirname(__file__), "..", "crates", "recon-neural", "t
 
 
 def main():
-    rows = {"gaussian": [], "bernoulli": [], "poisson": [], "nb": [], "zinb": [], "nb_p": [], "poisson_p": []}
+    rows = {"gaussian": [], "bernoulli": [], "poisson": [], "nb": [], "zinb": [], "nb_p": [], "poisson_p": [], "zinb_p": []}
     for x in [-3.0, 0.0, 0.4, 2.5, 40.0]:
         for mean in [-1.0, 0.0, 0.5, 30.0]:
             for log_var in [-6.0, -1.0, 0.0, 2.0, 5.0]:
@@ -51,6 +52,10 @@ def main():
                     else:
                         v = np.log1p(-pi) + nb
                     rows["zinb"].append([k, mu, theta, logit, float(v)])
+                    # Zero-inflated tails: P(X ≤ k) = π + (1 − π) F(k); P(X ≥ k) = (1 − π) S(k − 1), k > 0.
+                    lo = pi + (1 - pi) * cdf
+                    hi = 1.0 if k == 0 else (1 - pi) * stats.nbinom.sf(k - 1, theta, p)
+                    rows["zinb_p"].append([k, mu, theta, logit, float(min(1.0, 2 * min(lo, hi)))])
     rng = np.random.default_rng(0)
     p = np.concatenate([rng.uniform(size=40), rng.uniform(0, 1e-3, size=10), [1.0, 0.0, 0.5, 0.5]])
     rows["bh"] = {"p": p.tolist(), "adjusted": stats.false_discovery_control(p, method="bh").tolist()}

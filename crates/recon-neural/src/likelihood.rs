@@ -105,6 +105,18 @@ pub fn nb_p_value(k: u64, mu: f64, theta: f64) -> Result<f64> {
     Ok(two_sided(&d, k))
 }
 
+/// Two-sided p-value of count `k` under the zero-inflated NB(`mu`, `theta`) with extra-zero
+/// logit `dropout_logit`: `P(X ≤ k) = π + (1 − π) F(k)`, `P(X ≥ k) = (1 − π) S(k − 1)` for
+/// `k > 0` (a zero is never unusually low, and unusually high only if π is small).
+pub fn zinb_p_value(k: u64, mu: f64, theta: f64, dropout_logit: f64) -> Result<f64> {
+    let d = NegativeBinomial::new(theta, theta / (theta + mu))
+        .map_err(|e| invalid("negative binomial", format!("μ = {mu}, θ = {theta}: {e}")))?;
+    let pi = 1.0 / (1.0 + (-dropout_logit).exp());
+    let lower = pi + (1.0 - pi) * d.cdf(k);
+    let upper = if k == 0 { 1.0 } else { (1.0 - pi) * d.sf(k - 1) };
+    Ok((2.0 * lower.min(upper)).clamp(0.0, 1.0))
+}
+
 /// Two-sided p-value of count `k` under Poisson(`mu`).
 pub fn poisson_p_value(k: u64, mu: f64) -> Result<f64> {
     if mu == 0.0 {

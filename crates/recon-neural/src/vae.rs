@@ -44,7 +44,7 @@ use crate::autoencoder::TrainingLog;
 use crate::error::{invalid, Error, Result};
 use crate::likelihood::{
     bernoulli_log_prob, check_counts, gaussian_log_prob, nb_log_prob, nb_p_value, poisson_log_prob, poisson_p_value,
-    zinb_log_prob, Likelihood,
+    zinb_log_prob, zinb_p_value, Likelihood,
 };
 use crate::mlp::{Activation, Mlp, Net};
 
@@ -189,6 +189,8 @@ pub struct VaeOutput {
     pub feature_nll: Mat<f64>,
     /// The decoded mean of each entry (counts: μ; Gaussian: the mean; Bernoulli: P(x = 1)).
     pub mean: Mat<f64>,
+    /// ZINB only: the extra-zero logit of each entry.
+    pub dropout_logit: Option<Mat<f64>>,
 }
 
 impl VaeOutput {
@@ -536,11 +538,13 @@ impl Vae {
         )
     }
 
-    /// Per-entry log-likelihoods of `x` given latent codes `z` (rows × features), and the decoded
-    /// means.
-    fn decode_log_lik(&self, x: MatRef<'_, f64>, z: MatRef<'_, f64>) -> (Mat<f64>, Mat<f64>) {
+    /// Per-entry log-likelihoods of `x` given latent codes `z` (rows × features), the decoded
+    /// means, and for ZINB the extra-zero logits.
+    fn decode_log_lik(&self, x: MatRef<'_, f64>, z: MatRef<'_, f64>) -> (Mat<f64>, Mat<f64>, Option<Mat<f64>>) {
         let (n, d) = (x.nrows(), x.ncols());
         let out = self.decoder.forward(Mat::from_fn(n, z.ncols(), |i, c| z[(i, c)] as f32).as_ref());
+        let dropout =
+            (self.likelihood == Likelihood::Zinb).then(|| Mat::from_fn(n, d, |i, j| f64::from(out[(i, d + j)])));
         let mut ll = Mat::zeros(n, d);
         let mut mean = Mat::zeros(n, d);
         for i in 0..n {
@@ -580,14 +584,14 @@ impl Vae {
                 }
             }
         }
-        (ll, mean)
+        (ll, mean, dropout)
     }
 
     /// Scores samples (rows of `x`, the model's features in order).
     pub fn evaluate(&self, x: MatRef<'_, f64>) -> Result<VaeOutput> {
         self.check_input(x, None)?;
         let (m, lv) = self.encode(x);
-        let (ll, mean) = self.decode_log_lik(x, m.as_ref());
+        let (ll, mean, dropout_logit) = self.decode_log_lik(x, m.as_ref());
         let (n, d, k) = (x.nrows(), x.ncols(), self.latent);
         let nll = (0..n).map(|i| -(0..d).map(|j| ll[(i, j)]).sum::<f64>()).collect();
         let kl = (0..n)
@@ -597,7 +601,7 @@ impl Vae {
                 kl_row(&mi, &li)
             })
             .collect();
-        Ok(VaeOutput { nll, kl, feature_nll: Mat::from_fn(n, d, |i, j| -ll[(i, j)]), mean })
+        Ok(VaeOutput { nll, kl, feature_nll: Mat::from_fn(n, d, |i, j| -ll[(i, j)]), mean, dropout_logit })
     }
 
     /// Importance-weighted estimate of `log p(x)` per sample with `k` samples from `q(z|x)`
@@ -616,7 +620,7 @@ impl Vae {
         for _ in 0..k {
             let eps: Mat<f64> = Mat::from_fn(n, l, |_, _| StandardNormal.sample(&mut rng));
             let z = Mat::from_fn(n, l, |i, c| m[(i, c)] + (0.5 * lv[(i, c)]).exp() * eps[(i, c)]);
-            let (ll, _) = self.decode_log_lik(x, z.as_ref());
+            let (ll, _, _) = self.decode_log_lik(x, z.as_ref());
             for (i, t) in terms.iter_mut().enumerate() {
                 let log_px_z: f64 = (0..d).map(|j| ll[(i, j)]).sum();
                 let log_pz: f64 = (0..l).map(|c| -0.5 * (ln2pi + z[(i, c)].powi(2))).sum();
@@ -638,7 +642,7 @@ impl Vae {
         nll.iter().map(|&s| empirical_p_value(&self.reference, s)).collect()
     }
 
-    /// Per-entry count outlier calls (Poisson and NB; ZINB is called with its NB part).
+    /// Per-entry count outlier calls under the decoded Poisson, NB or zero-inflated NB.
     pub fn feature_calls(&self, x: MatRef<'_, f64>, out: &VaeOutput) -> Result<FeatureCalls> {
         if !self.likelihood.is_count() {
             return Err(invalid("per-feature p-values", "need a count likelihood (poisson, nb or zinb)"));
@@ -649,9 +653,10 @@ impl Vae {
         for i in 0..n {
             for j in 0..d {
                 let (k, mu) = (x[(i, j)] as u64, out.mean[(i, j)]);
-                p[(i, j)] = match &theta {
-                    Some(t) => nb_p_value(k, mu, t[j])?,
-                    None => poisson_p_value(k, mu)?,
+                p[(i, j)] = match (&theta, &out.dropout_logit) {
+                    (Some(t), Some(l)) => zinb_p_value(k, mu, t[j], l[(i, j)])?,
+                    (Some(t), None) => nb_p_value(k, mu, t[j])?,
+                    _ => poisson_p_value(k, mu)?,
                 };
             }
         }

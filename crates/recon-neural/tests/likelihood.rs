@@ -59,6 +59,10 @@ fn count_p_values_match_scipy() {
     let lead = (200.0 * 10f64.ln() - 10.0 - statrs::function::gamma::ln_gamma(201.0)).exp();
     assert!(far > 0.0 && far >= 2.0 * lead && far < 2.2 * lead, "{far} vs {lead}");
     assert!(nb_p_value(800, 10.0, 5.0).unwrap() > 0.0, "P(X ≥ 800) ≈ (2/3)^800 ≈ 1e-141 is representable");
+    for r in rows(&fx, "zinb_p") {
+        let got = zinb_p_value(r[0] as u64, r[1], r[2], r[3]).unwrap();
+        assert!((got - r[4]).abs() <= 1e-6_f64.max(1e-6 * r[4]), "zinb p {r:?}: {got}");
+    }
     for r in rows(&fx, "poisson_p") {
         let got = poisson_p_value(r[0] as u64, r[1]).unwrap();
         assert!((got - r[2]).abs() <= 1e-6_f64.max(1e-6 * r[2]), "poisson p {r:?}: {got}");
