@@ -29,9 +29,8 @@ pub struct LoadedMonitor {
 
 /// Scores of a batch of rows.
 pub struct Evaluation {
-    /// One score per row; an alarm is `score > threshold`.
+    /// One score per row; an alarm is `score > LoadedMonitor::threshold()`.
     pub score: Vec<f64>,
-    pub threshold: f64,
     /// Standardised residual vectors (rows × features), for diagnosis.
     pub residuals: Mat<f64>,
 }
@@ -39,7 +38,6 @@ pub struct Evaluation {
 /// Scores of a batch of rows without their residual vectors (what `recon score` needs).
 pub struct Scores {
     pub score: Vec<f64>,
-    pub threshold: f64,
     /// PCA only: Hotelling T² and SPE.
     pub t2_spe: Option<(Vec<f64>, Vec<f64>)>,
 }
@@ -76,6 +74,15 @@ impl LoadedMonitor {
         Ok(LoadedMonitor { monitor, features, base, window })
     }
 
+    /// The alarm threshold of the score: 1 for PCA (T² or SPE over its limit), the calibrated
+    /// one for the autoencoder.
+    pub fn threshold(&self) -> f64 {
+        match &self.monitor {
+            Monitor::Pca(_) => 1.0,
+            Monitor::Ae(ae) => ae.threshold().value,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self.monitor {
             Monitor::Pca(_) => "pca",
@@ -104,9 +111,9 @@ impl LoadedMonitor {
         Ok(match &self.monitor {
             Monitor::Pca(m) => {
                 let s = m.score(x)?;
-                Scores { score: s.score, threshold: 1.0, t2_spe: Some((s.t2, s.spe)) }
+                Scores { score: s.score, t2_spe: Some((s.t2, s.spe)) }
             }
-            Monitor::Ae(ae) => Scores { score: ae.score(x)?, threshold: ae.threshold().value, t2_spe: None },
+            Monitor::Ae(ae) => Scores { score: ae.score(x)?, t2_spe: None },
         })
     }
 
@@ -115,11 +122,11 @@ impl LoadedMonitor {
         Ok(match &self.monitor {
             Monitor::Pca(m) => {
                 let (s, residuals) = m.score_with_residuals(x)?;
-                Evaluation { score: s.score, threshold: 1.0, residuals }
+                Evaluation { score: s.score, residuals }
             }
             Monitor::Ae(ae) => {
                 let out = ae.evaluate(x)?;
-                Evaluation { score: out.score, threshold: ae.threshold().value, residuals: out.residuals }
+                Evaluation { score: out.score, residuals: out.residuals }
             }
         })
     }

@@ -740,10 +740,11 @@ fn nb_vae_beats_poisson_on_real_counts() {
     assert!(err.contains("the most significant:") && err.contains("p = "), "{err}");
 }
 
-/// `recon score` reads, scores and writes block by block: the table equals the JSON scores, and
-/// a bad row deep in the file fails the run with exit 2 and leaves no half-written table.
+/// `recon score` reads, scores and writes block by block: across block boundaries the table
+/// equals the row-at-a-time streaming path (scores and persistent alarms), and a bad row deep in
+/// the file fails the run with exit 2 and leaves no half-written table.
 #[test]
-fn block_scoring_matches_json_and_fails_cleanly() {
+fn block_scoring_matches_the_stream_and_fails_cleanly() {
     let d = tempfile::tempdir().unwrap();
     let data = d.path().join("m.csv");
     json_plain(&["simulate", "motor", "--duration", "800", "--seed", "3", "--out", data.to_str().unwrap()]);
@@ -765,17 +766,28 @@ fn block_scoring_matches_json_and_fails_cleanly() {
     let (m, f) = (model.to_str().unwrap(), data.to_str().unwrap());
     let table = d.path().join("scores.csv");
     recon().args(["score", m, f, "--persistence", "3/5", "--out", table.to_str().unwrap()]).assert().success();
-    let j = json(&["score", m, f, "--persistence", "3/5"]);
-    let scores = floats(&j["scores"]);
-    let text = std::fs::read_to_string(&table).unwrap();
-    let rows: Vec<Vec<f64>> =
-        text.lines().skip(1).map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
+    // The independent reference: the row-at-a-time streaming path over the same rows (its own
+    // window state, persistence and per-row evaluation; no blocks).
+    let stream = recon()
+        .args(["score", m, "-", "--stream", "--persistence", "3/5"])
+        .write_stdin(std::fs::read(&data).unwrap())
+        .output()
+        .unwrap();
+    assert!(stream.status.success());
+    let parse = |text: &str| -> Vec<Vec<f64>> {
+        text.lines().skip(1).map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect()
+    };
+    let want = parse(&String::from_utf8(stream.stdout).unwrap());
+    let rows = parse(&std::fs::read_to_string(&table).unwrap());
     assert_eq!(rows.len(), 80_001, "more rows than one block (65,536)");
-    assert_eq!(rows.len(), scores.len());
-    let alarms: Vec<u64> = j["alarms"].as_array().unwrap().iter().map(|a| a.as_u64().unwrap()).collect();
-    for (i, r) in rows.iter().enumerate() {
-        assert_eq!((r[0], r[1], r[3]), (i as f64, scores[i], alarms[i] as f64), "row {i}");
+    assert_eq!(rows.len(), want.len());
+    for (i, (r, w)) in rows.iter().zip(&want).enumerate() {
+        assert_eq!(r[0], i as f64);
+        assert!((r[1] - w[1]).abs() <= 1e-9 * w[1].abs().max(1.0), "row {i}: {} vs {}", r[1], w[1]);
+        assert_eq!(r[3], w[3], "row {i}: alarm");
     }
+    let j = json(&["score", m, f, "--persistence", "3/5"]);
+    assert_eq!(floats(&j["scores"]), rows.iter().map(|r| r[1]).collect::<Vec<_>>(), "JSON and table agree");
     // A non-finite value at data row 70,000 (second block).
     let bad = d.path().join("bad.csv");
     let mut lines: Vec<String> = std::fs::read_to_string(&data).unwrap().lines().map(String::from).collect();

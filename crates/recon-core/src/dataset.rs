@@ -50,4 +50,19 @@ impl Dataset {
     pub fn constant_columns(&self) -> Vec<String> {
         self.constant_column_indices().into_iter().map(|j| self.columns[j].clone()).collect()
     }
+
+    /// Indices of the columns that are zero in every row (genes never seen, in a count table).
+    pub fn zero_column_indices(&self) -> Vec<usize> {
+        (0..self.x.ncols()).filter(|&j| self.x.col(j).iter().all(|&v| v == 0.0)).collect()
+    }
+
+    /// The same rows with only the columns `keep`, in that order (labels and groups kept).
+    pub fn select_columns(&self, keep: &[usize]) -> Dataset {
+        Dataset {
+            x: Mat::from_fn(self.x.nrows(), keep.len(), |i, c| self.x[(i, keep[c])]),
+            columns: keep.iter().map(|&j| self.columns[j].clone()).collect(),
+            labels: self.labels.clone(),
+            groups: self.groups.clone(),
+        }
+    }
 }

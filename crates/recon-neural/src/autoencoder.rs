@@ -191,15 +191,7 @@ impl AutoencoderParams {
         let x = data.x.as_ref();
         let (n, d) = (x.nrows(), x.ncols());
         self.check(n, d)?;
-        let mean: Vec<f64> = (0..d).map(|j| x.col(j).iter().sum::<f64>() / n as f64).collect();
-        let std: Vec<f64> = (0..d)
-            .map(|j| (x.col(j).iter().map(|v| (v - mean[j]).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt())
-            .collect();
-        let constant = data.constant_column_indices();
-        if constant.len() == d {
-            return Err(recon_core::Error::ZeroVariance.into());
-        }
-        let scale: Vec<f64> = (0..d).map(|j| if constant.contains(&j) { 1.0 } else { std[j] }).collect();
+        let (mean, scale, constant) = standardisation(data)?;
         let z: Vec<f32> = (0..n)
             .flat_map(|i| (0..d).map(move |j| (i, j)))
             .map(|(i, j)| ((x[(i, j)] - mean[j]) / scale[j]) as f32)
@@ -288,6 +280,29 @@ impl Fit for AutoencoderParams {
     fn fit(&self, data: &Dataset) -> Result<Autoencoder> {
         self.fit_with(data, |_, _, _| {})
     }
+}
+
+/// The input scaler of the neural models: column means, sample standard deviations (n − 1),
+/// and the constant columns (by [`Dataset::constant_column_indices`]), which are centred but
+/// scaled by 1. All columns constant is an error.
+pub(crate) fn standardisation(data: &Dataset) -> Result<(Vec<f64>, Vec<f64>, Vec<usize>)> {
+    let x = data.x.as_ref();
+    let (n, d) = (x.nrows(), x.ncols());
+    let constant = data.constant_column_indices();
+    if constant.len() == d {
+        return Err(recon_core::Error::ZeroVariance.into());
+    }
+    let mean: Vec<f64> = (0..d).map(|j| x.col(j).iter().sum::<f64>() / n as f64).collect();
+    let scale = (0..d)
+        .map(|j| {
+            if constant.contains(&j) {
+                1.0
+            } else {
+                (x.col(j).iter().map(|v| (v - mean[j]).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+            }
+        })
+        .collect();
+    Ok((mean, scale, constant))
 }
 
 /// The threshold for false-alarm rate `q` from held-out normal scores: the conformal quantile when

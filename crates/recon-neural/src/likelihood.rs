@@ -43,6 +43,17 @@ impl Likelihood {
     pub fn is_count(self) -> bool {
         matches!(self, Likelihood::Poisson | Likelihood::Nb | Likelihood::Zinb)
     }
+
+    /// The name used on the command line and in model files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Likelihood::Gaussian => "gaussian",
+            Likelihood::Bernoulli => "bernoulli",
+            Likelihood::Poisson => "poisson",
+            Likelihood::Nb => "nb",
+            Likelihood::Zinb => "zinb",
+        }
+    }
 }
 
 /// `log(1 + e^x)` without overflow.
@@ -98,10 +109,15 @@ fn two_sided(d: &impl DiscreteCDF<u64, f64>, k: u64) -> f64 {
     (2.0 * d.cdf(k).min(upper)).clamp(0.0, 1.0)
 }
 
+/// NB with mean `mu` and inverse dispersion `theta` in statrs' (r, p) form.
+fn nb_dist(mu: f64, theta: f64) -> Result<NegativeBinomial> {
+    NegativeBinomial::new(theta, theta / (theta + mu))
+        .map_err(|e| invalid("negative binomial", format!("μ = {mu}, θ = {theta}: {e}")))
+}
+
 /// Two-sided p-value of count `k` under NB(`mu`, `theta`): is it unusually low or high?
 pub fn nb_p_value(k: u64, mu: f64, theta: f64) -> Result<f64> {
-    let d = NegativeBinomial::new(theta, theta / (theta + mu))
-        .map_err(|e| invalid("negative binomial", format!("μ = {mu}, θ = {theta}: {e}")))?;
+    let d = nb_dist(mu, theta)?;
     Ok(two_sided(&d, k))
 }
 
@@ -109,8 +125,7 @@ pub fn nb_p_value(k: u64, mu: f64, theta: f64) -> Result<f64> {
 /// logit `dropout_logit`: `P(X ≤ k) = π + (1 − π) F(k)`, `P(X ≥ k) = (1 − π) S(k − 1)` for
 /// `k > 0` (a zero is never unusually low, and unusually high only if π is small).
 pub fn zinb_p_value(k: u64, mu: f64, theta: f64, dropout_logit: f64) -> Result<f64> {
-    let d = NegativeBinomial::new(theta, theta / (theta + mu))
-        .map_err(|e| invalid("negative binomial", format!("μ = {mu}, θ = {theta}: {e}")))?;
+    let d = nb_dist(mu, theta)?;
     let pi = 1.0 / (1.0 + (-dropout_logit).exp());
     let lower = pi + (1.0 - pi) * d.cdf(k);
     let upper = if k == 0 { 1.0 } else { (1.0 - pi) * d.sf(k - 1) };
@@ -128,8 +143,7 @@ pub fn poisson_p_value(k: u64, mu: f64) -> Result<f64> {
 
 /// The NB probability of exactly `k` (for tests and small tables).
 pub fn nb_pmf(k: u64, mu: f64, theta: f64) -> Result<f64> {
-    let d = NegativeBinomial::new(theta, theta / (theta + mu))
-        .map_err(|e| invalid("negative binomial", format!("μ = {mu}, θ = {theta}: {e}")))?;
+    let d = nb_dist(mu, theta)?;
     Ok(d.pmf(k))
 }
 

@@ -22,7 +22,7 @@
 //! gives the digamma gradients. Scoring uses the fitted weights in plain f32 forward passes and
 //! exact f64 log-probabilities: per-sample reconstruction NLL (decoding the latent mean), the
 //! ELBO, an importance-weighted estimate of `log p(x)` with `k` samples, the NLL of each entry,
-//! and — for Poisson and NB — two-sided count p-values per entry. A sample's NLL is turned into an
+//! and — for Poisson, NB and ZINB — two-sided count p-values per entry. A sample's NLL is turned into an
 //! empirical p-value against held-out healthy samples that played no part in choosing the model
 //! (half of the validation split; the other half decides early stopping).
 
@@ -40,7 +40,7 @@ use recon_core::ruler::{empirical_p_value, reference_scores};
 use recon_core::Dataset;
 use serde::{Deserialize, Serialize};
 
-use crate::autoencoder::TrainingLog;
+use crate::autoencoder::{standardisation, TrainingLog};
 use crate::error::{invalid, Error, Result};
 use crate::likelihood::{
     bernoulli_log_prob, check_counts, gaussian_log_prob, nb_log_prob, nb_p_value, poisson_log_prob, poisson_p_value,
@@ -211,6 +211,23 @@ pub struct FeatureCalls {
     pub z: Mat<f64>,
 }
 
+impl FeatureCalls {
+    /// The `k` entries `(sample, feature)` with the smallest p-values, most significant first.
+    pub fn most_significant(&self, k: usize) -> Vec<(usize, usize)> {
+        let (n, d) = (self.p_value.nrows(), self.p_value.ncols());
+        let mut entries: Vec<(usize, usize)> = (0..n).flat_map(|i| (0..d).map(move |j| (i, j))).collect();
+        entries.sort_by(|a, b| self.p_value[*a].total_cmp(&self.p_value[*b]));
+        entries.truncate(k);
+        entries
+    }
+
+    /// How many entries pass the false-discovery rate `q`.
+    pub fn n_below_fdr(&self, q: f64) -> usize {
+        let (n, d) = (self.fdr.nrows(), self.fdr.ncols());
+        (0..n).map(|i| (0..d).filter(|&j| self.fdr[(i, j)] < q).count()).sum()
+    }
+}
+
 /// Differentiable `log Γ(x)` for `x > 0`: `log Γ(x) = log Γ(x + 6) − Σₖ₌₀⁵ log(x + k)`, then
 /// Stirling's series to `z⁻⁵` at `z = x + 6` (error below 1e-10, far under f32 rounding).
 fn lgamma_t(x: Tensor<2>) -> Tensor<2> {
@@ -276,6 +293,15 @@ fn zinb_log_lik_t(x: Tensor<2>, out: Tensor<2>, extra: Tensor<1>, lib: Tensor<2>
     case_nonzero.mask_where(zero, case_zero)
 }
 
+/// Encoder widths `d → hidden → 2·latent` (means and log-variances) and decoder widths
+/// `latent → hidden reversed → heads` (one per feature, two for ZINB: mean share and dropout).
+fn layer_sizes(lik: Likelihood, d: usize, hidden: &[usize], latent: usize) -> (Vec<usize>, Vec<usize>) {
+    let enc = [&[d][..], hidden, &[2 * latent]].concat();
+    let heads = if lik == Likelihood::Zinb { 2 * d } else { d };
+    let dec: Vec<usize> = std::iter::once(latent).chain(hidden.iter().rev().copied()).chain([heads]).collect();
+    (enc, dec)
+}
+
 /// Gaussian KL of each row: `−½ Σ (1 + log s² − m² − s²)`, rows × 1.
 fn kl_t(m: Tensor<2>, lv: Tensor<2>) -> Tensor<2> {
     (lv.clone().add_scalar(1.0) - m.square() - lv.exp()).sum_dim(1).mul_scalar(-0.5)
@@ -296,7 +322,7 @@ impl VaeParams {
         let lik = self.likelihood;
         if lik.is_count() {
             check_counts(x, &data.columns)?;
-            if let Some(j) = (0..d).find(|&j| x.col(j).iter().all(|&v| v == 0.0)) {
+            if let Some(&j) = data.zero_column_indices().first() {
                 return Err(invalid(
                     "counts",
                     format!("gene '{}' is zero in every sample; drop all-zero genes first", data.columns[j]),
@@ -322,17 +348,7 @@ impl VaeParams {
             }
         }
         let (mean, scale) = if lik == Likelihood::Gaussian {
-            let mean: Vec<f64> = (0..d).map(|j| x.col(j).iter().sum::<f64>() / n as f64).collect();
-            let scale: Vec<f64> = (0..d)
-                .map(|j| {
-                    let s = (x.col(j).iter().map(|v| (v - mean[j]).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
-                    if s > 0.0 {
-                        s
-                    } else {
-                        1.0
-                    }
-                })
-                .collect();
+            let (mean, scale, _) = standardisation(data)?;
             (mean, scale)
         } else {
             (vec![0.0; d], vec![1.0; d])
@@ -369,13 +385,7 @@ impl VaeParams {
         let val_x = Mat::from_fn(n_stop, d, |i, j| x[(val_rows[i], j)]);
         let ref_x = Mat::from_fn(n_val - n_stop, d, |i, j| x[(val_rows[n_stop + i], j)]);
 
-        let mut enc_sizes = vec![d];
-        enc_sizes.extend(&self.hidden);
-        enc_sizes.push(2 * self.latent);
-        let out_d = if lik == Likelihood::Zinb { 2 * d } else { d };
-        let mut dec_sizes = vec![self.latent];
-        dec_sizes.extend(self.hidden.iter().rev());
-        dec_sizes.push(out_d);
+        let (enc_sizes, dec_sizes) = layer_sizes(lik, d, &self.hidden, self.latent);
         vae.encoder = Mlp::init(&enc_sizes, self.activation, &mut rng);
         vae.decoder = Mlp::init(&dec_sizes, self.activation, &mut rng);
         let device = Device::flex().autodiff();
@@ -421,7 +431,7 @@ impl VaeParams {
             vae.encoder = net.enc.to_mlp(self.activation);
             vae.decoder = net.dec.to_mlp(self.activation);
             vae.extra = net.extra.val().into_data().try_into_vec::<f32>().expect("f32 parameters");
-            let ev = vae.evaluate(val_x.as_ref())?;
+            let ev = vae.evaluate_checked(val_x.as_ref());
             let val = ev.neg_elbo().iter().sum::<f64>() / n_stop as f64;
             if !val.is_finite() {
                 return Err(Error::Diverged { epoch, loss: val });
@@ -443,7 +453,7 @@ impl VaeParams {
             }
         }
         let mut vae = best.expect("at least one epoch").1;
-        vae.reference = reference_scores(&vae.evaluate(ref_x.as_ref())?.nll)?;
+        vae.reference = reference_scores(&vae.evaluate_checked(ref_x.as_ref()).nll)?;
         vae.log = log;
         Ok(vae)
     }
@@ -513,16 +523,12 @@ impl Vae {
         }
     }
 
-    fn check_input(&self, x: MatRef<'_, f64>, columns: Option<&[String]>) -> Result<()> {
+    fn check_input(&self, x: MatRef<'_, f64>) -> Result<()> {
         if x.ncols() != self.n_features() {
             return Err(invalid("data", format!("{} columns, the model has {}", x.ncols(), self.n_features())));
         }
         if self.likelihood.is_count() {
-            let names: Vec<String> = match columns {
-                Some(c) => c.to_vec(),
-                None => (0..x.ncols()).map(|j| format!("x{j}")).collect(),
-            };
-            check_counts(x, &names)?;
+            check_counts(x, &(0..x.ncols()).map(|j| format!("x{j}")).collect::<Vec<_>>())?;
         }
         Ok(())
     }
@@ -589,7 +595,12 @@ impl Vae {
 
     /// Scores samples (rows of `x`, the model's features in order).
     pub fn evaluate(&self, x: MatRef<'_, f64>) -> Result<VaeOutput> {
-        self.check_input(x, None)?;
+        self.check_input(x)?;
+        Ok(self.evaluate_checked(x))
+    }
+
+    /// [`Vae::evaluate`] on rows already checked (the training loop's validation rows).
+    fn evaluate_checked(&self, x: MatRef<'_, f64>) -> VaeOutput {
         let (m, lv) = self.encode(x);
         let (ll, mean, dropout_logit) = self.decode_log_lik(x, m.as_ref());
         let (n, d, k) = (x.nrows(), x.ncols(), self.latent);
@@ -601,14 +612,14 @@ impl Vae {
                 kl_row(&mi, &li)
             })
             .collect();
-        Ok(VaeOutput { nll, kl, feature_nll: Mat::from_fn(n, d, |i, j| -ll[(i, j)]), mean, dropout_logit })
+        VaeOutput { nll, kl, feature_nll: Mat::from_fn(n, d, |i, j| -ll[(i, j)]), mean, dropout_logit }
     }
 
     /// Importance-weighted estimate of `log p(x)` per sample with `k` samples from `q(z|x)`
     /// (Burda et al. 2016): `log (1/k) Σ p(x|zₛ) p(zₛ) / q(zₛ|x)`; a lower bound that tightens
     /// as `k` grows (`k = 1` is a one-sample ELBO).
     pub fn iw_log_likelihood(&self, x: MatRef<'_, f64>, k: usize, seed: u64) -> Result<Vec<f64>> {
-        self.check_input(x, None)?;
+        self.check_input(x)?;
         if k == 0 {
             return Err(invalid("importance samples", "must be at least 1"));
         }
@@ -648,6 +659,9 @@ impl Vae {
             return Err(invalid("per-feature p-values", "need a count likelihood (poisson, nb or zinb)"));
         }
         let (n, d) = (x.nrows(), x.ncols());
+        if (out.mean.nrows(), out.mean.ncols()) != (n, d) {
+            return Err(invalid("per-feature p-values", "the scores were computed on other rows than these"));
+        }
         let theta = self.theta();
         let mut p = Mat::zeros(n, d);
         for i in 0..n {
@@ -735,13 +749,7 @@ impl Vae {
         if reference.is_empty() || reference.windows(2).any(|w| !(w[0] <= w[1])) {
             return Err(bad("array 'reference' must hold sorted held-out scores".into()));
         }
-        let out_d = if h.likelihood == Likelihood::Zinb { 2 * d } else { d };
-        let mut enc_sizes = vec![d];
-        enc_sizes.extend(&h.hidden);
-        enc_sizes.push(2 * h.latent);
-        let mut dec_sizes = vec![h.latent];
-        dec_sizes.extend(h.hidden.iter().rev());
-        dec_sizes.push(out_d);
+        let (enc_sizes, dec_sizes) = layer_sizes(h.likelihood, d, &h.hidden, h.latent);
         let encoder = Mlp::take_arrays(dir, &mut arrays, "encoder", &enc_sizes, h.activation)?;
         let decoder = Mlp::take_arrays(dir, &mut arrays, "decoder", &dec_sizes, h.activation)?;
         if let Some(extra) = arrays.keys().next() {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{ArgGroup, Args, ValueEnum};
 use recon_core::data::{
-    ensure_dir, load_image, write_atomic_with, write_csv, write_npy, write_png, Format, TableReader,
+    ensure_dir, load_image, write_atomic_try, write_csv, write_npy, write_png, Format, TableReader,
 };
 use recon_core::{Fit, Reconstruct};
 use recon_linear::{ImageSvd, Pca, PcaParams, RandomizedParams, StreamingPca};
@@ -286,48 +286,36 @@ type Pass<'a> = dyn FnMut(&mut dyn FnMut(&faer::Mat<f64>) -> std::io::Result<()>
 
 /// Writes the reconstruction chunk by chunk into a temp file renamed at the end.
 fn write_streamed(dir: &Path, input: &Path, columns: &[String], n: usize, pass: &mut Pass<'_>) -> anyhow::Result<()> {
-    let mut failure = None;
     let npy = Format::of(input)? == Format::Npy;
     let path = dir.join(if npy { "reconstruction.npy" } else { "reconstruction.csv" });
-    let written = write_atomic_with(&path, |w| {
-        let result = if npy {
+    write_atomic_try(&path, |w| -> anyhow::Result<()> {
+        if npy {
             use npyz::WriterBuilder;
             let mut out = npyz::WriteOptions::<f64>::new()
                 .default_dtype()
                 .shape(&[n as u64, columns.len() as u64])
                 .writer(w)
                 .begin_nd()?;
-            let r = pass(&mut |m| {
+            pass(&mut |m| {
                 for i in 0..m.nrows() {
                     for j in 0..m.ncols() {
                         out.push(&m[(i, j)])?;
                     }
                 }
                 Ok(())
-            });
-            if r.is_ok() {
-                out.finish()?;
-            }
-            r
+            })?;
+            out.finish()?;
         } else {
             let mut out = csv::Writer::from_writer(w);
             out.write_record(columns)?;
-            let r = pass(&mut |m| {
+            pass(&mut |m| {
                 for i in 0..m.nrows() {
                     out.write_record((0..m.ncols()).map(|j| m[(i, j)].to_string()))?;
                 }
                 Ok(())
-            });
+            })?;
             out.flush()?;
-            r
-        };
-        result.map_err(|e| {
-            failure = Some(e);
-            std::io::Error::other("aborted")
-        })
-    });
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    Ok(written?)
+        }
+        Ok(())
+    })
 }

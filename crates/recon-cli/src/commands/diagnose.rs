@@ -104,7 +104,7 @@ fn fit(args: DiagnoseFitArgs) -> anyhow::Result<()> {
     let (loaded, x) = model.load_features(&args.data, Some(args.label_col.clone()), false)?;
     let labels = loaded.dataset.labels.clone().expect("label column requested");
     let ev = model.evaluate(x.as_ref())?;
-    let alarms: Vec<bool> = ev.score.iter().map(|&s| s > ev.threshold).collect();
+    let alarms: Vec<bool> = ev.score.iter().map(|&s| s > model.threshold()).collect();
     let residuals: Vec<Vec<f64>> = (0..x.nrows()).map(|i| ev.residual_row(i)).collect();
     let lib = SignatureLibrary::learn(
         model.features.clone(),
@@ -148,7 +148,7 @@ fn diagnose(model_dir: &Path, sigs: &Path, data_path: &Path, args: &DiagnoseArgs
     let (k, m) = parse_persistence(&args.persistence)?;
     let (_, x) = model.load_features(data_path, None, false)?;
     let ev = model.evaluate(x.as_ref())?;
-    let raw: Vec<bool> = ev.score.iter().map(|&s| s > ev.threshold).collect();
+    let raw: Vec<bool> = ev.score.iter().map(|&s| s > model.threshold()).collect();
     let alarms = persistent_alarms(&raw, k, m)?;
     let mut preds = Vec::with_capacity(alarms.len());
     let mut row_faults: Vec<Option<String>> = vec![None; alarms.len()];

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, ValueEnum};
-use faer::Mat;
 use recon_core::data::Window;
 use recon_core::{Dataset, Fit};
 use recon_linear::{Components, LimitMethod, PcaMonitorParams};
@@ -179,6 +178,18 @@ impl From<ActivationArg> for Activation {
     }
 }
 
+impl From<LikelihoodArg> for Likelihood {
+    fn from(l: LikelihoodArg) -> Likelihood {
+        match l {
+            LikelihoodArg::Gaussian => Likelihood::Gaussian,
+            LikelihoodArg::Bernoulli => Likelihood::Bernoulli,
+            LikelihoodArg::Poisson => Likelihood::Poisson,
+            LikelihoodArg::Nb => Likelihood::Nb,
+            LikelihoodArg::Zinb => Likelihood::Zinb,
+        }
+    }
+}
+
 /// The default autoencoder widths for d features.
 pub fn default_hidden(d: usize) -> Vec<usize> {
     vec![(2 * d).clamp(4, 64), (d / 4).max(1)]
@@ -188,13 +199,14 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
     let loaded = args.table.load(&args.input)?;
     let raw = &loaded.dataset;
     let constant = raw.constant_columns();
-    if !constant.is_empty() {
+    // A VAE does not standardise counts, and drops all-zero genes itself with its own message.
+    if !constant.is_empty() && args.model != ModelKind::Vae {
         eprintln!("warning: constant column(s) left out of the scaling (centred only): {}", constant.join(", "));
     }
-    let lags = args.lags.clone().unwrap_or_else(|| (0..args.window.max(1)).collect());
     if args.window == 0 {
         return Err(UsageError("--window must be at least 1 (1 = no past samples)".into()).into());
     }
+    let lags = args.lags.clone().unwrap_or_else(|| (0..args.window).collect());
     let window = Window::new(lags, args.ema.clone().unwrap_or_default())?;
     let (x, columns) = window.features(raw.x.as_ref(), &raw.columns)?;
     let data = Dataset { x, columns, labels: None, groups: None };
@@ -305,38 +317,23 @@ fn fit_vae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
             UsageError("--window, --lags and --ema are for the monitors (pca, ae), not --model vae".into()).into()
         );
     }
-    let likelihood = match args.likelihood {
-        Some(LikelihoodArg::Gaussian) => Likelihood::Gaussian,
-        Some(LikelihoodArg::Bernoulli) => Likelihood::Bernoulli,
-        Some(LikelihoodArg::Poisson) => Likelihood::Poisson,
-        Some(LikelihoodArg::Nb) => Likelihood::Nb,
-        Some(LikelihoodArg::Zinb) => Likelihood::Zinb,
-        None => {
-            return Err(UsageError("--model vae needs --likelihood gaussian|bernoulli|poisson|nb|zinb".into()).into())
-        }
+    let Some(likelihood) = args.likelihood.map(Likelihood::from) else {
+        return Err(UsageError("--model vae needs --likelihood gaussian|bernoulli|poisson|nb|zinb".into()).into());
     };
     // All-zero genes carry no information and break a count likelihood's softmax: drop them.
-    let mut data = data.clone();
-    if likelihood.is_count() {
-        let zero: Vec<usize> = (0..data.n_cols()).filter(|&j| data.x.col(j).iter().all(|&v| v == 0.0)).collect();
-        if !zero.is_empty() {
-            let keep: Vec<usize> = (0..data.n_cols()).filter(|j| !zero.contains(j)).collect();
-            let names: Vec<&str> = zero.iter().take(5).map(|&j| data.columns[j].as_str()).collect();
-            eprintln!(
-                "{} all-zero feature(s) dropped ({}{})",
-                zero.len(),
-                names.join(", "),
-                if zero.len() > 5 { ", …" } else { "" }
-            );
-            let x = Mat::from_fn(data.n_rows(), keep.len(), |i, c| data.x[(i, keep[c])]);
-            data = Dataset {
-                x,
-                columns: keep.iter().map(|&j| data.columns[j].clone()).collect(),
-                labels: None,
-                groups: None,
-            };
-        }
-    }
+    let zero = if likelihood.is_count() { data.zero_column_indices() } else { Vec::new() };
+    let data = if zero.is_empty() {
+        data.clone()
+    } else {
+        let names: Vec<&str> = zero.iter().take(5).map(|&j| data.columns[j].as_str()).collect();
+        eprintln!(
+            "{} all-zero feature(s) dropped ({}{})",
+            zero.len(),
+            names.join(", "),
+            if zero.len() > 5 { ", …" } else { "" }
+        );
+        data.select_columns(&(0..data.n_cols()).filter(|j| !zero.contains(j)).collect::<Vec<_>>())
+    };
     let d = data.n_cols();
     let latent = args.latent.unwrap_or_else(|| 10.min(d.saturating_sub(1)).max(1));
     let hidden = args.hidden.clone().unwrap_or_else(|| vec![128]);

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use clap::Args;
 use faer::Mat;
-use recon_core::data::write_atomic_with;
+use recon_core::data::{write_atomic_try, write_atomic_with};
 use recon_core::ruler::{Persistence, SignatureLibrary};
 
 use crate::monitor::{LoadedMonitor, Monitor};
@@ -137,7 +137,6 @@ const BLOCK: usize = 1 << 16;
 struct BatchSummary {
     n: usize,
     alarms: usize,
-    threshold: f64,
     /// Kept only for `--json`.
     scores: Vec<f64>,
     alarm_flags: Vec<u8>,
@@ -161,9 +160,7 @@ fn score_blocks(
     let mut reader = recon_core::data::TableReader::open(&args.data, &opts)?;
     let mut window = model.window.stream(model.base.len());
     let mut persistence = Persistence::new(k, m)?;
-    let width = model.features.len();
     let mut sum = BatchSummary::default();
-    let (mut row, mut feats) = (vec![0.0; model.base.len()], vec![0.0; width]);
     let pca = matches!(model.monitor, Monitor::Pca(_));
     if !args.json {
         writeln!(w, "row,score,threshold,alarm{}", if pca { ",t2,spe" } else { "" })?;
@@ -171,22 +168,13 @@ fn score_blocks(
     // Shortest round-trip decimal for every float (ryu: the same numbers as `Display`, written
     // about twice as fast; formatting dominated the table output).
     let mut fmt = ryu::Buffer::new();
-    let mut threshold_text = String::new();
+    let threshold = model.threshold();
+    let threshold_text = fmt.format(threshold).to_string();
     while let Some(raw) = reader.next_chunk(BLOCK)? {
-        let mut x = Mat::zeros(raw.nrows(), width);
-        for i in 0..raw.nrows() {
-            for (j, v) in row.iter_mut().enumerate() {
-                *v = raw[(i, j)];
-            }
-            window.push_into(&row, &mut feats);
-            for (c, &v) in feats.iter().enumerate() {
-                x[(i, c)] = v;
-            }
-        }
+        let x = window.push_block(raw.as_ref());
         let ev = model.scores(x.as_ref())?;
-        sum.threshold = ev.threshold;
         for (i, &score) in ev.score.iter().enumerate() {
-            let alarm = persistence.push(score > ev.threshold);
+            let alarm = persistence.push(score > threshold);
             sum.alarms += usize::from(alarm);
             let r = sum.n + i;
             if args.json {
@@ -197,9 +185,6 @@ fn score_blocks(
                     sum.spe.push(spe[i]);
                 }
             } else {
-                if threshold_text.is_empty() {
-                    threshold_text = fmt.format(ev.threshold).to_string();
-                }
                 write!(w, "{r},{},{threshold_text},{}", fmt.format(score), u8::from(alarm))?;
                 match &ev.t2_spe {
                     Some((t2, spe)) => {
@@ -231,26 +216,8 @@ fn batch(model: &LoadedMonitor, args: &ScoreArgs, k: usize, m: usize) -> anyhow:
     let (sum, dropped) = if args.json {
         score_blocks(model, args, k, m, &mut std::io::sink())?
     } else if let Some(path) = &args.out {
-        // The file is written atomically; an error while scoring (bad row 5,000,000) leaves no
-        // file behind and is reported as itself, not as a write error.
-        let mut failure = None;
-        let mut result = None;
-        let written = write_atomic_with(path, |w| match score_blocks(model, args, k, m, w) {
-            Ok(r) => {
-                result = Some(r);
-                Ok(())
-            }
-            Err(e) => {
-                let msg = e.to_string();
-                failure = Some(e);
-                Err(std::io::Error::other(msg))
-            }
-        });
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        written?;
-        result.expect("scored")
+        // Atomic: a bad row met deep in the file leaves no table behind and is reported as itself.
+        write_atomic_try(path, |w| score_blocks(model, args, k, m, w))?
     } else {
         let stdout = std::io::stdout();
         let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -266,7 +233,7 @@ fn batch(model: &LoadedMonitor, args: &ScoreArgs, k: usize, m: usize) -> anyhow:
         model.kind(),
         sum.alarms,
         100.0 * rate,
-        sum.threshold
+        model.threshold()
     );
     if !args.json {
         return Ok(());
@@ -276,7 +243,7 @@ fn batch(model: &LoadedMonitor, args: &ScoreArgs, k: usize, m: usize) -> anyhow:
         "n_rows": sum.n,
         "scores": sum.scores,
         "alarms": sum.alarm_flags,
-        "threshold": sum.threshold,
+        "threshold": model.threshold(),
         "alarm_rate": rate,
         "persistence": [k, m],
         "dropped_rows": dropped,
@@ -355,9 +322,9 @@ fn stream(model: &LoadedMonitor, args: &ScoreArgs, k: usize, m: usize) -> anyhow
         let feats = window.push(&row);
         let x = Mat::from_fn(1, feats.len(), |_, j| feats[j]);
         let ev = model.evaluate(x.as_ref())?;
-        let alarm = persistence.push(ev.score[0] > ev.threshold);
+        let alarm = persistence.push(ev.score[0] > model.threshold());
         alarms += usize::from(alarm);
-        let mut text = format!("{rows},{},{},{}", ev.score[0], ev.threshold, u8::from(alarm));
+        let mut text = format!("{rows},{},{},{}", ev.score[0], model.threshold(), u8::from(alarm));
         if let Some(lib) = &lib {
             if alarm {
                 let d = lib.diagnose(&ev.residual_row(0));
@@ -406,19 +373,15 @@ fn score_vae(args: &ScoreArgs) -> anyhow::Result<()> {
     let elbo: Vec<f64> = out.neg_elbo().iter().map(|v| -v).collect();
     let iw = if args.iw_samples > 0 { Some(vae.iw_log_likelihood(x, args.iw_samples, 0)?) } else { None };
     let calls = if args.per_feature && vae.likelihood().is_count() { Some(vae.feature_calls(x, &out)?) } else { None };
-    let lik = serde_json::to_value(vae.likelihood())?;
-    let lik = lik.as_str().unwrap_or("?");
+    let lik = vae.likelihood().name();
     let flagged = p.iter().filter(|&&v| v < 0.01).count();
     eprintln!(
         "{n} samples scored with the VAE ({lik} likelihood): {flagged} with p < 0.01 against its {} reference samples",
         vae.reference().len()
     );
     if let Some(c) = &calls {
-        let mut top: Vec<(usize, usize)> = (0..n).flat_map(|i| (0..d).map(move |j| (i, j))).collect();
-        top.sort_by(|a, b| c.p_value[*a].total_cmp(&c.p_value[*b]));
-        let hits = (0..n * d).filter(|&t| c.fdr[(t / d, t % d)] < 0.05).count();
-        eprintln!("{hits} entries with FDR < 0.05; the most significant:");
-        for &(i, j) in top.iter().take(5) {
+        eprintln!("{} entries with FDR < 0.05; the most significant:", c.n_below_fdr(0.05));
+        for (i, j) in c.most_significant(5) {
             eprintln!(
                 "  sample {} gene {}: count {} vs expected {:.1}, p = {:.2e}, FDR = {:.2e}, z = {:.2}",
                 ids[i],

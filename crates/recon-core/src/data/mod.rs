@@ -19,7 +19,9 @@ use faer::Mat;
 pub use image_io::{load_image, png_bytes, write_png, Image};
 pub use tensor_io::{load_tensor, load_tns, write_tns, DenseTensor, SparseTensor, Tensor};
 pub use window::{ema_name, lag_name, Window, WindowStream};
-pub use write::{ensure_dir, write_atomic, write_atomic_with, write_csv, write_json, write_npy, write_npy_nd};
+pub use write::{
+    ensure_dir, write_atomic, write_atomic_try, write_atomic_with, write_csv, write_json, write_npy, write_npy_nd,
+};
 
 use crate::{Dataset, Error, Result};
 

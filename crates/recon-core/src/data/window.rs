@@ -136,19 +136,7 @@ impl Window {
         if max > 0 && max >= x.nrows() {
             return Err(Error::invalid("window", format!("lag {max} reaches past the {} rows of data", x.nrows())));
         }
-        let mut out = Mat::zeros(x.nrows(), x.ncols() * self.width());
-        let mut stream = self.stream(x.ncols());
-        let (mut row, mut feats) = (vec![0.0; x.ncols()], vec![0.0; out.ncols()]);
-        for i in 0..x.nrows() {
-            for (j, v) in row.iter_mut().enumerate() {
-                *v = x[(i, j)];
-            }
-            stream.push_into(&row, &mut feats);
-            for (c, &v) in feats.iter().enumerate() {
-                out[(i, c)] = v;
-            }
-        }
-        Ok((out, self.names(names)))
+        Ok((self.stream(x.ncols()).push_block(x), self.names(names)))
     }
 
     /// A row-at-a-time builder of the same features, for `d` input columns.
@@ -181,6 +169,26 @@ impl WindowStream {
     pub fn push(&mut self, row: &[f64]) -> Vec<f64> {
         let mut out = vec![0.0; self.d * self.window.width()];
         self.push_into(row, &mut out);
+        out
+    }
+
+    /// The features of the next rows of `x` (in time order), continuing this stream: a long file
+    /// read block by block gets the same features as in one piece.
+    ///
+    /// # Panics
+    /// If `x` does not have `d` columns (a caller's bug, not user data).
+    pub fn push_block(&mut self, x: MatRef<'_, f64>) -> Mat<f64> {
+        let mut out = Mat::zeros(x.nrows(), self.d * self.window.width());
+        let (mut row, mut feats) = (vec![0.0; self.d], vec![0.0; out.ncols()]);
+        for i in 0..x.nrows() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = x[(i, j)];
+            }
+            self.push_into(&row, &mut feats);
+            for (c, &v) in feats.iter().enumerate() {
+                out[(i, c)] = v;
+            }
+        }
         out
     }
 
@@ -286,6 +294,18 @@ mod tests {
         for i in 0..12usize {
             let r = s.push(&[x[(i, 0)], x[(i, 1)]]);
             assert_eq!(r, (0..f.ncols()).map(|c| f[(i, c)]).collect::<Vec<_>>(), "row {i}");
+        }
+        // Blocks of 5, 5 and 2 rows continue one another.
+        let mut s = w.stream(2);
+        let blocks: Vec<Mat<f64>> =
+            [(0, 5), (5, 5), (10, 2)].iter().map(|&(a, n)| s.push_block(x.as_ref().subrows(a, n))).collect();
+        for (b, &(a, n)) in blocks.iter().zip(&[(0, 5), (5, 5), (10, 2)]) {
+            for i in 0..n {
+                assert_eq!(
+                    (0..f.ncols()).map(|c| b[(i, c)]).collect::<Vec<_>>(),
+                    (0..f.ncols()).map(|c| f[(a + i, c)]).collect::<Vec<_>>()
+                );
+            }
         }
     }
 }

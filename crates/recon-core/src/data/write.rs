@@ -16,14 +16,25 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
 
 /// Writes `path` atomically with a writer callback (temp file in the same folder, then rename).
 pub fn write_atomic_with(path: &Path, f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    write_atomic_try(path, |w| f(w).map_err(|e| Error::io(path, e)))
+}
+
+/// Writes `path` atomically with a callback that can fail for its own reasons (a bad row met
+/// while streaming a result out): on any error nothing is left behind, and the callback's error
+/// comes back as it is, not as a write error.
+pub fn write_atomic_try<T, E: From<Error>>(
+    path: &Path,
+    f: impl FnOnce(&mut dyn Write) -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
     // A device or a pipe (`/dev/null`, `/dev/stdout`, a FIFO) is written in place: renaming a
     // temporary file over it would replace the device with a regular file.
     if let Ok(meta) = std::fs::metadata(path) {
         if !meta.is_file() && !meta.is_dir() {
             let file = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| Error::io(path, e))?;
             let mut w = BufWriter::new(file);
-            f(&mut w).map_err(|e| Error::io(path, e))?;
-            return w.flush().map_err(|e| Error::io(path, e));
+            let value = f(&mut w)?;
+            w.flush().map_err(|e| Error::io(path, e))?;
+            return Ok(value);
         }
     }
     let dir = match path.parent() {
@@ -39,13 +50,14 @@ pub fn write_atomic_with(path: &Path, f: impl FnOnce(&mut dyn Write) -> std::io:
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
     let tmp = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
-    {
+    let value = {
         let mut w = BufWriter::new(tmp.as_file());
-        f(&mut w).map_err(|e| Error::io(path, e))?;
+        let value = f(&mut w)?;
         w.flush().map_err(|e| Error::io(path, e))?;
-    }
+        value
+    };
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    Ok(value)
 }
 
 /// Writes bytes atomically.
