@@ -5,7 +5,7 @@
 
 mod commands;
 mod input;
-mod monitor;
+
 mod output;
 mod tour;
 
@@ -41,18 +41,11 @@ enum Command {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Exit code 2 for bad input (every crate shares `recon::Error`, whose `is_input_error` says
+/// which), 1 for a failed job.
 fn exit_code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<recon_linear::Error>() {
-            return if e.is_input_error() { 2 } else { 1 };
-        }
-        if let Some(e) = cause.downcast_ref::<recon_neural::Error>() {
-            return if e.is_input_error() { 2 } else { 1 };
-        }
-        if let Some(e) = cause.downcast_ref::<recon_tensor::Error>() {
-            return if e.is_input_error() { 2 } else { 1 };
-        }
-        if let Some(e) = cause.downcast_ref::<recon_core::Error>() {
+        if let Some(e) = cause.downcast_ref::<recon::Error>() {
             return if e.is_input_error() { 2 } else { 1 };
         }
         if cause.downcast_ref::<UsageError>().is_some() {

@@ -32,18 +32,10 @@ impl Dataset {
         self.x.ncols()
     }
 
-    /// Indices of the columns that do not vary (spread ≤ 1e-12 of their magnitude): a model must
-    /// centre them but never divide by their zero spread.
+    /// Indices of the columns that do not vary (by [`crate::Scaler`]'s rule: spread ≤ 1e-12 of
+    /// their magnitude): a model must centre them but never divide by their zero spread.
     pub fn constant_column_indices(&self) -> Vec<usize> {
-        let n = self.x.nrows().max(1) as f64;
-        (0..self.x.ncols())
-            .filter(|&j| {
-                let col = self.x.col(j);
-                let mean = col.iter().sum::<f64>() / n;
-                let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-                !(var.sqrt() > 1e-12 * mean.abs().max(1.0))
-            })
-            .collect()
+        crate::Scaler::standardise(self.x.as_ref()).constant
     }
 
     /// Names of the columns [`Dataset::constant_column_indices`] finds.

@@ -40,6 +40,18 @@ pub enum Error {
     /// A model directory whose files do not describe a valid model.
     #[error("model {}: {reason}", path.display())]
     BadModel { path: PathBuf, reason: String },
+    /// A model folder of a kind or format version this build does not read.
+    #[error("model {}: {reason}", path.display())]
+    UnknownModel { path: PathBuf, reason: String },
+    /// Data that cannot be used this way (negative counts, a width that does not match the model, too few rows).
+    #[error("invalid {what}: {reason}")]
+    InvalidData { what: String, reason: String },
+    /// A decomposition or solve did not converge (a failure of the job, not of the input).
+    #[error("{what} did not converge")]
+    NoConvergence { what: &'static str },
+    /// Training diverged: the loss became NaN or infinite (a failure of the job).
+    #[error("training diverged at epoch {epoch} (loss {loss}); try a smaller --learning-rate")]
+    Diverged { epoch: usize, loss: f64 },
     /// An operating-system I/O failure.
     #[error("{}: {err}", path.display())]
     Io { path: PathBuf, err: std::io::Error },
@@ -54,7 +66,14 @@ pub enum Error {
 impl Error {
     /// True when the error is the user's input (bad file, bad parameter) rather than a failure of the job.
     pub fn is_input_error(&self) -> bool {
-        !matches!(self, Error::Io { .. } | Error::Plot { .. } | Error::Json(_))
+        !matches!(
+            self,
+            Error::Io { .. }
+                | Error::Plot { .. }
+                | Error::Json(_)
+                | Error::NoConvergence { .. }
+                | Error::Diverged { .. }
+        )
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
@@ -64,6 +83,11 @@ impl Error {
         } else {
             Error::Io { path, err: source }
         }
+    }
+
+    /// Data that cannot be used this way.
+    pub fn invalid_data(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidData { what: what.into(), reason: reason.into() }
     }
 
     /// An invalid parameter, for callers in other crates.

@@ -21,10 +21,14 @@ pub mod model;
 pub mod report;
 mod residuals;
 pub mod ruler;
+mod scaler;
+mod scorer;
 pub mod synth;
 mod traits;
 
 pub use dataset::Dataset;
 pub use error::{Error, Result};
 pub use residuals::{squared_norm, Residuals};
+pub use scaler::{is_constant, Scaler};
+pub use scorer::{check_width, ErrorMeasure, ScoreBlock, Scorer};
 pub use traits::{Fit, Reconstruct};

@@ -16,6 +16,11 @@ impl Residuals {
         Residuals { r: Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] - x_hat[(i, j)]) }
     }
 
+    /// Residuals already computed (and possibly rescaled: standardised units), rows × features.
+    pub fn from_matrix(r: Mat<f64>) -> Self {
+        Residuals { r }
+    }
+
     /// The residual matrix.
     pub fn matrix(&self) -> MatRef<'_, f64> {
         self.r.as_ref()
@@ -35,6 +40,16 @@ impl Residuals {
     /// Sum of squared residuals of each column.
     pub fn col_squared_errors(&self) -> Vec<f64> {
         (0..self.r.ncols()).map(|j| self.r.col_as_slice(j).iter().map(|v| v * v).sum()).collect()
+    }
+
+    /// Takes the residual matrix out.
+    pub fn into_matrix(self) -> Mat<f64> {
+        self.r
+    }
+
+    /// The residual vector of row `i`.
+    pub fn row(&self, i: usize) -> Vec<f64> {
+        (0..self.r.ncols()).map(|j| self.r[(i, j)]).collect()
     }
 
     /// `||x − x̂||²_F`.

@@ -1,33 +1,8 @@
-//! Errors of the linear models.
+//! The linear models share [`recon_core::Error`]: one error type across the workspace, so a
+//! caller tells bad input from a failed job with one `is_input_error`, whichever family failed.
 
-/// Errors from fitting or loading a linear model.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// Bad data, parameters or files (see [`recon_core::Error`]).
-    #[error(transparent)]
-    Core(#[from] recon_core::Error),
-    /// A decomposition failed to converge (a failure of the job, not of the input).
-    #[error("{what} did not converge")]
-    NoConvergence {
-        /// Which decomposition.
-        what: &'static str,
-    },
-}
-
-impl Error {
-    /// True when the error is the user's input rather than a failure of the job.
-    pub fn is_input_error(&self) -> bool {
-        match self {
-            Error::Core(e) => e.is_input_error(),
-            Error::NoConvergence { .. } => false,
-        }
-    }
-}
-
-/// `Result` with [`Error`].
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub use recon_core::{Error, Result};
 
 pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> Error {
-    Error::Core(recon_core::Error::invalid(name, reason))
+    Error::invalid(name, reason)
 }

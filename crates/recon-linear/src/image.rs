@@ -82,7 +82,7 @@ impl ImageSvd {
             channels.push(ch);
         }
         if channels.iter().all(|c| c.energy == 0.0) {
-            return Err(recon_core::Error::ZeroVariance.into());
+            return Err(recon_core::Error::ZeroVariance);
         }
         Ok(ImageSvd { channels, height, width })
     }
@@ -209,6 +209,6 @@ impl ImageSvd {
             "kind": "image_svd", "version": 1, "height": m, "width": n,
             "channels": self.channels.len(), "rank": k,
         });
-        Ok(save_model(dir, &header, &arrays)?)
+        save_model(dir, &header, &arrays)
     }
 }

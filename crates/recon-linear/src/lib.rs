@@ -13,7 +13,9 @@ mod streaming;
 
 pub use error::{Error, Result};
 pub use image::{Compressed, ImageSvd};
-pub use mspc::{control_limits, Components, LimitMethod, Limits, MonitorScores, PcaMonitor, PcaMonitorParams};
-pub use pca::{Method, Pca, PcaParams};
+pub use mspc::{
+    control_limits, Components, LimitMethod, Limits, MonitorScorer, MonitorScores, PcaMonitor, PcaMonitorParams,
+};
+pub use pca::{Method, Pca, PcaParams, PcaScorer};
 pub use randomized::{randomized_svd, RandomizedParams};
 pub use streaming::StreamingPca;

@@ -20,7 +20,7 @@
 use std::path::Path;
 
 use faer::{Mat, MatRef};
-use recon_core::{Dataset, Fit};
+use recon_core::{Dataset, ErrorMeasure, Fit, Reconstruct, Residuals, ScoreBlock, Scorer};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, FisherSnedecor, Normal};
 
@@ -226,13 +226,66 @@ impl PcaMonitor {
             path: dir.to_path_buf(),
             reason: "a PCA model without control limits (fit it with `recon fit --model pca`)".into(),
         })?;
+        Ok((PcaMonitor::from_parts(pca, limits, dir)?, columns))
+    }
+
+    /// A monitor from a loaded PCA model and the limits its folder holds (validated).
+    pub fn from_parts(pca: Pca, limits: Limits, dir: &Path) -> Result<PcaMonitor> {
         if !(limits.t2 > 0.0 && limits.spe >= 0.0 && limits.alpha > 0.0 && limits.alpha < 0.5) {
             return Err(recon_core::Error::BadModel {
                 path: dir.to_path_buf(),
                 reason: "invalid control limits".into(),
-            }
-            .into());
+            });
         }
-        Ok((PcaMonitor { pca, limits }, columns))
+        Ok(PcaMonitor { pca, limits })
+    }
+}
+
+impl Reconstruct for PcaMonitor {
+    type Error = crate::Error;
+    fn encode(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        self.pca.transform(x)
+    }
+    fn decode(&self, z: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        self.pca.inverse_transform(z)
+    }
+}
+
+/// A PCA monitor with the feature columns it was fitted on, as the rulers see it: the score is
+/// `max(T²/T²_α, SPE/Q_α)` with threshold 1, the per-row error is SPE (the squared residual in
+/// standardised units), and `t2`, `spe` come along as statistics.
+#[derive(Debug, Clone)]
+pub struct MonitorScorer {
+    /// The monitor.
+    pub monitor: PcaMonitor,
+    /// Its feature columns.
+    pub columns: Vec<String>,
+}
+
+impl Scorer for MonitorScorer {
+    fn name(&self) -> &'static str {
+        "pca"
+    }
+    fn columns(&self) -> &[String] {
+        &self.columns
+    }
+    fn measure(&self) -> ErrorMeasure {
+        ErrorMeasure::SquaredError
+    }
+    fn score(&self, x: MatRef<'_, f64>, want_residuals: bool) -> Result<ScoreBlock> {
+        let (s, r) = self.monitor.score_with_residuals(x)?;
+        Ok(ScoreBlock::new(s.spe.clone(), s.score)
+            .with_residuals(want_residuals.then(|| Residuals::from_matrix(r)))
+            .with_stat("t2", s.t2)
+            .with_stat("spe", s.spe))
+    }
+    fn threshold(&self) -> Option<f64> {
+        Some(1.0)
+    }
+    fn constants(&self) -> Vec<(&'static str, f64)> {
+        vec![("t2_limit", self.monitor.limits.t2), ("spe_limit", self.monitor.limits.spe)]
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }

@@ -24,9 +24,9 @@
 use std::path::Path;
 
 use faer::{Mat, MatRef};
-use recon_core::model::{load_model, save_model, take_array, Array};
+use recon_core::model::{save_model, Array, ModelFile, ModelKind};
 use recon_core::ruler::{rank_for_energy, ErrorCurve};
-use recon_core::{Dataset, Fit, Reconstruct, Residuals};
+use recon_core::{Dataset, ErrorMeasure, Fit, Reconstruct, Residuals, Scaler, ScoreBlock, Scorer};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, Error, Result};
@@ -117,27 +117,6 @@ pub(crate) fn column_means(x: MatRef<'_, f64>) -> Vec<f64> {
     (0..x.ncols()).map(|j| x.col(j).iter().sum::<f64>() / n).collect()
 }
 
-/// Standard deviation (denominator n, as scikit-learn's `StandardScaler`) of each column about
-/// `mean`; 1 for constant columns.
-pub(crate) fn column_scales(x: MatRef<'_, f64>, mean: &[f64]) -> Vec<f64> {
-    let dof = x.nrows() as f64;
-    (0..x.ncols())
-        .map(|j| {
-            let ss: f64 = (0..x.nrows()).map(|i| (x[(i, j)] - mean[j]).powi(2)).sum();
-            nonzero_scale((ss / dof).sqrt())
-        })
-        .collect()
-}
-
-/// scikit-learn's `StandardScaler` rule: a zero (or denormal) spread scales by 1.
-pub(crate) fn nonzero_scale(s: f64) -> f64 {
-    if s > 10.0 * f64::EPSILON * f64::EPSILON.sqrt() {
-        s
-    } else {
-        1.0
-    }
-}
-
 /// Makes the largest-magnitude entry of each row of `vt` positive (flipping the matching column of `u`).
 pub(crate) fn flip_signs(vt: &mut Mat<f64>, mut u: Option<&mut Mat<f64>>) {
     for r in 0..vt.nrows() {
@@ -168,7 +147,7 @@ impl Fit for PcaParams {
         let x = data.x.as_ref();
         let (n, d) = (x.nrows(), x.ncols());
         if n == 0 || d == 0 {
-            return Err(recon_core::Error::Empty { what: "data".into(), reason: format!("{n} × {d} matrix") }.into());
+            return Err(recon_core::Error::Empty { what: "data".into(), reason: format!("{n} × {d} matrix") });
         }
         check_finite(x, &data.columns)?;
         let max_k = n.min(d);
@@ -180,7 +159,8 @@ impl Fit for PcaParams {
             return Err(invalid("scale", "standardising needs centring"));
         }
         let mean = if self.center { column_means(x) } else { vec![0.0; d] };
-        let scale = if self.scale { column_scales(x, &column_means(x)) } else { vec![1.0; d] };
+        // The one input scaler of the workspace (population standard deviation, constant columns by 1).
+        let scale = if self.scale { Scaler::standardise(x).scale } else { vec![1.0; d] };
         let standardized = self.scale;
         let xc = if self.randomized.is_some() && !standardized { None } else { Some(centered(x, &mean, &scale)) };
         let total_energy = match &xc {
@@ -188,7 +168,7 @@ impl Fit for PcaParams {
             None => centered_energy(x, &mean),
         };
         if !(total_energy > 0.0) {
-            return Err(recon_core::Error::ZeroVariance.into());
+            return Err(recon_core::Error::ZeroVariance);
         }
         let (spectrum, mut vt, method) = match &self.randomized {
             None => {
@@ -261,8 +241,7 @@ pub(crate) fn check_finite(x: MatRef<'_, f64>, columns: &[String]) -> Result<()>
                     row: i + 1,
                     column: columns.get(j).cloned().unwrap_or_else(|| format!("x{j}")),
                     value: x[(i, j)].to_string(),
-                }
-                .into());
+                });
             }
         }
     }
@@ -342,7 +321,7 @@ impl Pca {
     }
     /// The relative squared error curve for ranks `0..=max_rank` (Eckart–Young).
     pub fn error_curve(&self, max_rank: usize) -> Result<ErrorCurve> {
-        Ok(ErrorCurve::from_spectrum(&self.spectrum, self.total_energy, max_rank)?)
+        ErrorCurve::from_spectrum(&self.spectrum, self.total_energy, max_rank)
     }
     /// Numbers stored by the model and codes (`k·(n + d + 1)`, plus `d` for the mean) against `n·d`.
     pub fn compression_ratio(&self) -> f64 {
@@ -433,7 +412,7 @@ impl Pca {
         assert_eq!(columns.len(), d, "one name per feature");
         let header = PcaHeader {
             kind: KIND.into(),
-            version: VERSION,
+            version: ModelKind::Pca.version(),
             method: self.method,
             columns: columns.to_vec(),
             n_components: k,
@@ -452,7 +431,7 @@ impl Pca {
             ("mean", Array { shape: vec![d], data: self.mean.clone() }),
             ("scale", Array { shape: vec![d], data: self.scale.clone() }),
         ];
-        Ok(save_model(dir, &header, &arrays)?)
+        save_model(dir, &header, &arrays)
     }
 
     /// Loads a model saved by [`Pca::save`]; returns it with its column names.
@@ -462,25 +441,26 @@ impl Pca {
     }
 
     pub(crate) fn load_with_limits(dir: &Path) -> Result<(Pca, Vec<String>, Option<Limits>)> {
-        let (h, mut arrays): (PcaHeader, _) = load_model(dir)?;
-        let bad = |reason: String| recon_core::Error::BadModel { path: dir.to_path_buf(), reason };
-        if h.kind != KIND {
-            return Err(bad(format!("kind '{}' is not '{KIND}'", h.kind)).into());
-        }
-        if h.version != VERSION {
-            return Err(bad(format!("version {} is not supported (expected {VERSION})", h.version)).into());
-        }
+        Self::from_file(&mut ModelFile::open(dir)?)
+    }
+
+    /// Builds the model from an opened model folder (the registry's entry point): the model,
+    /// its column names and the control limits when the folder holds a PCA monitor.
+    pub fn from_file(file: &mut ModelFile) -> Result<(Pca, Vec<String>, Option<Limits>)> {
+        file.expect_kind(ModelKind::Pca)?;
+        let h: PcaHeader = file.fields()?;
         let (k, d) = (h.n_components, h.columns.len());
         if k == 0 || d == 0 || k > d || h.spectrum_len < k || !(h.total_energy > 0.0) {
-            return Err(bad("inconsistent header".into()).into());
+            return Err(file.bad("inconsistent header"));
         }
-        let comps = take_array(dir, &mut arrays, "components", &[k, d])?;
-        let singular_values = take_array(dir, &mut arrays, "singular_values", &[k])?;
-        let spectrum = take_array(dir, &mut arrays, "spectrum", &[h.spectrum_len])?;
-        let mean = take_array(dir, &mut arrays, "mean", &[d])?;
-        let scale = take_array(dir, &mut arrays, "scale", &[d])?;
+        let comps = file.take("components", &[k, d])?;
+        let singular_values = file.take("singular_values", &[k])?;
+        let spectrum = file.take("spectrum", &[h.spectrum_len])?;
+        let mean = file.take("mean", &[d])?;
+        let scale = file.take("scale", &[d])?;
+        file.finish()?;
         if scale.iter().any(|s| *s <= 0.0) {
-            return Err(bad("array 'scale' holds a non-positive divisor".into()).into());
+            return Err(file.bad("array 'scale' holds a non-positive divisor"));
         }
         let pca = Pca {
             mean,
@@ -495,10 +475,52 @@ impl Pca {
         };
         Ok((pca, h.columns, h.limits))
     }
+
+    /// `‖(x − x̂) ⊘ s‖²` of each row: the squared error in the model's own (scaled) coordinates,
+    /// and the residuals `(x − x̂) ⊘ s` when asked for.
+    pub fn scaled_row_errors(&self, x: MatRef<'_, f64>, want_residuals: bool) -> Result<(Vec<f64>, Option<Mat<f64>>)> {
+        let xh = self.reconstruct(x)?;
+        let r = Mat::from_fn(x.nrows(), x.ncols(), |i, j| (x[(i, j)] - xh[(i, j)]) / self.scale[j]);
+        let mut errors = vec![0.0; x.nrows()];
+        for j in 0..r.ncols() {
+            for (e, v) in errors.iter_mut().zip(r.col_as_slice(j)) {
+                *e += v * v;
+            }
+        }
+        Ok((errors, want_residuals.then_some(r)))
+    }
+}
+
+/// A PCA model and the column names it was fitted on: what a `recon compress` folder loads as,
+/// scored by the squared reconstruction error of each row (no threshold).
+#[derive(Debug, Clone)]
+pub struct PcaScorer {
+    /// The model.
+    pub pca: Pca,
+    /// Its feature columns.
+    pub columns: Vec<String>,
+}
+
+impl Scorer for PcaScorer {
+    fn name(&self) -> &'static str {
+        "pca"
+    }
+    fn columns(&self) -> &[String] {
+        &self.columns
+    }
+    fn measure(&self) -> ErrorMeasure {
+        ErrorMeasure::SquaredError
+    }
+    fn score(&self, x: MatRef<'_, f64>, want_residuals: bool) -> Result<ScoreBlock> {
+        let (errors, r) = self.pca.scaled_row_errors(x, want_residuals)?;
+        Ok(ScoreBlock::new(errors.clone(), errors).with_residuals(r.map(Residuals::from_matrix)))
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 const KIND: &str = "pca";
-const VERSION: u32 = 1;
 
 #[derive(Serialize, Deserialize)]
 struct PcaHeader {

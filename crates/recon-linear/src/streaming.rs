@@ -82,7 +82,7 @@ impl StreamingPca {
     pub fn finish(&self, k: Option<usize>) -> Result<Pca> {
         let d = self.mean.len();
         if self.n == 0 {
-            return Err(recon_core::Error::Empty { what: "stream".into(), reason: "no rows".into() }.into());
+            return Err(recon_core::Error::Empty { what: "stream".into(), reason: "no rows".into() });
         }
         let max_k = self.n.min(d);
         let k = k.unwrap_or(max_k);
@@ -97,14 +97,15 @@ impl StreamingPca {
         }
         let dof = self.n as f64;
         let scale: Vec<f64> = if self.scale {
-            (0..d).map(|j| crate::pca::nonzero_scale((self.scatter[(j, j)] / dof).max(0.0).sqrt())).collect()
+            let var: Vec<f64> = (0..d).map(|j| self.scatter[(j, j)] / dof).collect();
+            recon_core::Scaler::from_moments(self.mean.clone(), &var).scale
         } else {
             vec![1.0; d]
         };
         let scatter = Mat::from_fn(d, d, |i, j| self.scatter[(i, j)] / (scale[i] * scale[j]));
         let total_energy: f64 = (0..d).map(|i| scatter[(i, i)]).sum();
         if !(total_energy > 0.0) {
-            return Err(recon_core::Error::ZeroVariance.into());
+            return Err(recon_core::Error::ZeroVariance);
         }
         let evd =
             scatter.self_adjoint_eigen(Side::Lower).map_err(|_| Error::NoConvergence { what: "eigendecomposition" })?;

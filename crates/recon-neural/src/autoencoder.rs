@@ -13,18 +13,17 @@ use std::path::Path;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use faer::{Mat, MatRef};
-use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
-use recon_core::model::{load_model, save_model, take_array, Array};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use recon_core::model::{save_model, Array, ModelFile, ModelKind};
 use recon_core::ruler::{pot_threshold, quantile_threshold, Threshold};
-use recon_core::{Dataset, Fit};
+use recon_core::Scaler;
+use recon_core::{Dataset, ErrorMeasure, Fit, Reconstruct, Residuals, ScoreBlock, Scorer};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{invalid, Error, Result};
+use crate::error::{invalid, Result};
 pub use crate::mlp::Activation;
 use crate::mlp::{Mlp, Net};
-
-const KIND: &str = "autoencoder";
-const VERSION: u32 = 1;
+use crate::train::{train, TrainConfig, Trainee, TrainingLog};
 
 /// Unfitted autoencoder settings.
 #[derive(Debug, Clone)]
@@ -32,30 +31,8 @@ pub struct AutoencoderParams {
     hidden: Vec<usize>,
     activation: Activation,
     dropout: f64,
-    epochs: usize,
-    batch_size: usize,
-    learning_rate: f64,
-    validation: f64,
-    patience: usize,
+    train: TrainConfig,
     target_far: f64,
-    seed: u64,
-}
-
-/// What training did, epoch by epoch.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TrainingLog {
-    /// Mean training loss of each epoch (standardised units).
-    pub train_loss: Vec<f64>,
-    /// Validation loss after each epoch.
-    pub val_loss: Vec<f64>,
-    /// The epoch (1-based) whose weights were kept.
-    pub best_epoch: usize,
-    /// True when early stopping ended training before the last epoch.
-    pub stopped_early: bool,
-    /// Rows used for training and for validation / calibration.
-    pub n_train: usize,
-    /// Rows held out.
-    pub n_val: usize,
 }
 
 /// The calibrated alarm threshold of a fitted autoencoder.
@@ -76,9 +53,7 @@ pub struct AeThreshold {
 pub struct Autoencoder {
     mlp: Mlp,
     hidden: Vec<usize>,
-    mean: Vec<f64>,
-    scale: Vec<f64>,
-    constant: Vec<usize>,
+    scaler: Scaler,
     threshold: AeThreshold,
     log: TrainingLog,
     seed: u64,
@@ -86,21 +61,21 @@ pub struct Autoencoder {
 
 impl AutoencoderParams {
     /// An autoencoder whose encoder has these hidden widths (the last is the bottleneck); the
-    /// decoder mirrors it. Defaults: tanh, no dropout, 100 epochs, batch 64, learning rate 1e-3,
-    /// 20% validation, patience 10, target false-alarm rate 0.01, seed 0.
+    /// decoder mirrors it. Defaults: tanh, no dropout, [`AutoencoderParams::default_training`]
+    /// (100 epochs, batch 64, learning rate 1e-3, 20% validation, patience 10, seed 0), target
+    /// false-alarm rate 0.01.
     pub fn new(hidden: Vec<usize>) -> Self {
         AutoencoderParams {
             hidden,
             activation: Activation::Tanh,
             dropout: 0.0,
-            epochs: 100,
-            batch_size: 64,
-            learning_rate: 1e-3,
-            validation: 0.2,
-            patience: 10,
+            train: Self::default_training(),
             target_far: 0.01,
-            seed: 0,
         }
+    }
+    /// The autoencoder's training defaults.
+    pub fn default_training() -> TrainConfig {
+        TrainConfig::new()
     }
     /// Nonlinearity of the hidden layers.
     pub fn activation(mut self, a: Activation) -> Self {
@@ -112,39 +87,33 @@ impl AutoencoderParams {
         self.dropout = p;
         self
     }
+    /// All training settings at once.
+    pub fn training(mut self, train: TrainConfig) -> Self {
+        self.train = train;
+        self
+    }
+    /// The training settings.
+    pub fn train_config(&self) -> &TrainConfig {
+        &self.train
+    }
     /// Maximum number of epochs.
     pub fn epochs(mut self, n: usize) -> Self {
-        self.epochs = n;
+        self.train.epochs = n;
         self
     }
-    /// Minibatch size.
-    pub fn batch_size(mut self, n: usize) -> Self {
-        self.batch_size = n;
-        self
-    }
-    /// Adam's learning rate.
-    pub fn learning_rate(mut self, lr: f64) -> Self {
-        self.learning_rate = lr;
+    /// Seed of every random choice.
+    pub fn seed(mut self, s: u64) -> Self {
+        self.train.seed = s;
         self
     }
     /// Fraction of rows held out for early stopping and threshold calibration, in (0, 0.9].
     pub fn validation(mut self, f: f64) -> Self {
-        self.validation = f;
-        self
-    }
-    /// Epochs without validation improvement before stopping.
-    pub fn patience(mut self, n: usize) -> Self {
-        self.patience = n;
+        self.train.validation = f;
         self
     }
     /// False-alarm rate the threshold is calibrated for, in (0, 0.5).
     pub fn target_far(mut self, q: f64) -> Self {
         self.target_far = q;
-        self
-    }
-    /// Seed of every random choice.
-    pub fn seed(mut self, s: u64) -> Self {
-        self.seed = s;
         self
     }
 
@@ -164,15 +133,7 @@ impl AutoencoderParams {
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(invalid("dropout", format!("{} is not in [0, 1)", self.dropout)));
         }
-        if self.epochs == 0 || self.batch_size == 0 {
-            return Err(invalid("epochs", "epochs and batch size must be positive"));
-        }
-        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(invalid("learning rate", format!("{} must be positive", self.learning_rate)));
-        }
-        if !(self.validation > 0.0 && self.validation <= 0.9) {
-            return Err(invalid("validation", format!("{} is not in (0, 0.9]", self.validation)));
-        }
+        self.train.check()?;
         if !(self.target_far > 0.0 && self.target_far < 0.5) {
             return Err(invalid("target false-alarm rate", format!("{} is not in (0, 0.5)", self.target_far)));
         }
@@ -180,10 +141,18 @@ impl AutoencoderParams {
             return Err(recon_core::Error::Empty {
                 what: "training data".into(),
                 reason: format!("{n} rows; an autoencoder needs at least 10"),
-            }
-            .into());
+            });
         }
         Ok(())
+    }
+
+    /// Layer widths `d → hidden → mirrored hidden → d`.
+    fn sizes(hidden: &[usize], d: usize) -> Vec<usize> {
+        let mut sizes = vec![d];
+        sizes.extend(hidden);
+        sizes.extend(hidden.iter().rev().skip(1));
+        sizes.push(d);
+        sizes
     }
 
     /// Fits, calling `on_epoch(epoch, train_loss, val_loss)` after each epoch (for a progress bar).
@@ -191,118 +160,108 @@ impl AutoencoderParams {
         let x = data.x.as_ref();
         let (n, d) = (x.nrows(), x.ncols());
         self.check(n, d)?;
-        let (mean, scale, constant) = standardisation(data)?;
-        let z: Vec<f32> = (0..n)
-            .flat_map(|i| (0..d).map(move |j| (i, j)))
-            .map(|(i, j)| ((x[(i, j)] - mean[j]) / scale[j]) as f32)
-            .collect();
+        let scaler = Scaler::standardise(x);
+        if scaler.constant.len() == d {
+            return Err(recon_core::Error::ZeroVariance);
+        }
+        let z: Vec<f32> =
+            (0..n).flat_map(|i| (0..d).map(move |j| (i, j))).map(|(i, j)| scaler.apply(x[(i, j)], j) as f32).collect();
 
-        let mut rng = StdRng::seed_from_u64(self.seed);
-        let mut order: Vec<usize> = (0..n).collect();
-        order.shuffle(&mut rng);
-        let n_val = ((n as f64 * self.validation).round() as usize).clamp(1, n - 1);
-        let (val_rows, train_rows) = order.split_at(n_val);
-        let (val_rows, mut train_rows) = (val_rows.to_vec(), train_rows.to_vec());
+        let mut rng = StdRng::seed_from_u64(self.train.seed);
+        let (val_rows, train_rows) = self.train.split(n, 1, &mut rng);
+        let n_val = val_rows.len();
         let val_x = Mat::from_fn(n_val, d, |i, j| z[val_rows[i] * d + j]);
 
-        let mut sizes = vec![d];
-        sizes.extend(&self.hidden);
-        sizes.extend(self.hidden.iter().rev().skip(1));
-        sizes.push(d);
+        let sizes = Self::sizes(&self.hidden, d);
         let init = Mlp::init(&sizes, self.activation, &mut rng);
-        let device = Device::flex().autodiff();
-        let mut net = Net::from_mlp(&init, &device);
-        let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
-        let keep = 1.0 - self.dropout;
-
-        let mut log = TrainingLog { n_train: train_rows.len(), n_val, ..Default::default() };
-        let mut best = (f64::INFINITY, init.clone());
-        let mut since_best = 0;
-        for epoch in 1..=self.epochs {
-            train_rows.shuffle(&mut rng);
-            let (mut sum, mut count) = (0.0, 0usize);
-            for batch in train_rows.chunks(self.batch_size) {
-                let b = batch.len();
-                let data: Vec<f32> = batch.iter().flat_map(|&i| z[i * d..(i + 1) * d].iter().copied()).collect();
-                let input: Tensor<2> = Tensor::from_data(TensorData::new(data, [b, d]), &device);
-                let masks: Option<Vec<Tensor<2>>> = (self.dropout > 0.0).then(|| {
-                    sizes[1..sizes.len() - 1]
-                        .iter()
-                        .map(|&w| {
-                            let m: Vec<f32> = (0..b * w)
-                                .map(|_| if rng.random::<f64>() < keep { (1.0 / keep) as f32 } else { 0.0 })
-                                .collect();
-                            Tensor::from_data(TensorData::new(m, [b, w]), &device)
-                        })
-                        .collect()
-                });
-                let out = net.forward(input.clone(), self.activation, masks.as_deref());
-                let loss = (out - input).square().mean();
-                let value = f64::from(loss.clone().into_scalar::<f32>());
-                if !value.is_finite() {
-                    return Err(Error::Diverged { epoch, loss: value });
-                }
-                sum += value * b as f64;
-                count += b;
-                let grads = GradientsParams::from_grads(loss.backward(), &net);
-                net = optim.step(self.learning_rate, net, grads);
-            }
-            let mlp = net.to_mlp(self.activation);
-            let val = mean_squared(&mlp, &val_x);
-            if !val.is_finite() {
-                return Err(Error::Diverged { epoch, loss: val });
-            }
-            log.train_loss.push(sum / count as f64);
-            log.val_loss.push(val);
-            on_epoch(epoch, sum / count as f64, val);
-            if val < best.0 {
-                best = (val, mlp);
-                log.best_epoch = epoch;
-                since_best = 0;
-            } else {
-                since_best += 1;
-                if since_best >= self.patience && epoch < self.epochs {
-                    log.stopped_early = true;
-                    break;
-                }
-            }
-        }
-        let mlp = best.1;
+        let device = self.train.backend.autodiff_device();
+        let mut trainee = AeTrainee {
+            net: Some(Net::from_mlp(&init, &device)),
+            optim: AdamConfig::new().with_epsilon(1e-8).init(),
+            z: &z,
+            d,
+            widths: sizes[1..sizes.len() - 1].to_vec(),
+            activation: self.activation,
+            keep: 1.0 - self.dropout,
+            learning_rate: self.train.learning_rate,
+            device,
+            val_x: &val_x,
+            current: init,
+        };
+        let (mlp, log) = train(&self.train, &mut trainee, train_rows, n_val, 0, &mut rng, &mut on_epoch)?;
         let val_scores = row_scores(&mlp, &val_x);
         let threshold = calibrate(&val_scores, self.target_far)?;
-        Ok(Autoencoder { mlp, hidden: self.hidden.clone(), mean, scale, constant, threshold, log, seed: self.seed })
+        Ok(Autoencoder { mlp, hidden: self.hidden.clone(), scaler, threshold, log, seed: self.train.seed })
+    }
+}
+
+/// The autoencoder as the training loop sees it: one network, one Adam optimiser, the mean
+/// squared error of a (dropout-masked) forward pass.
+struct AeTrainee<'a> {
+    net: Option<Net>,
+    optim: burn::optim::module_optimizer::ModuleOptimizer,
+    /// Standardised training rows, row-major.
+    z: &'a [f32],
+    d: usize,
+    /// Widths of the hidden layers (one dropout mask each).
+    widths: Vec<usize>,
+    activation: Activation,
+    keep: f64,
+    learning_rate: f64,
+    device: Device,
+    val_x: &'a Mat<f32>,
+    /// The weights after the last validation.
+    current: Mlp,
+}
+
+impl Trainee for AeTrainee<'_> {
+    type Snapshot = Mlp;
+
+    fn step(&mut self, batch: &[usize], _epoch: usize, rng: &mut StdRng) -> Result<f64> {
+        let (b, d) = (batch.len(), self.d);
+        let data: Vec<f32> = batch.iter().flat_map(|&i| self.z[i * d..(i + 1) * d].iter().copied()).collect();
+        let input: Tensor<2> = Tensor::from_data(TensorData::new(data, [b, d]), &self.device);
+        let keep = self.keep;
+        let masks: Option<Vec<Tensor<2>>> = (keep < 1.0).then(|| {
+            self.widths
+                .iter()
+                .map(|&w| {
+                    let m: Vec<f32> = (0..b * w)
+                        .map(|_| if rng.random::<f64>() < keep { (1.0 / keep) as f32 } else { 0.0 })
+                        .collect();
+                    Tensor::from_data(TensorData::new(m, [b, w]), &self.device)
+                })
+                .collect()
+        });
+        let net = self.net.take().expect("the network is put back after every step");
+        let out = net.forward(input.clone(), self.activation, masks.as_deref());
+        let loss = (out - input).square().mean();
+        let value = f64::from(loss.clone().into_scalar::<f32>());
+        if !value.is_finite() {
+            self.net = Some(net);
+            return Ok(value);
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        self.net = Some(self.optim.step(self.learning_rate, net, grads));
+        Ok(value)
+    }
+
+    fn validate(&mut self) -> Result<f64> {
+        self.current = self.net.as_ref().expect("network present").to_mlp(self.activation);
+        Ok(mean_squared(&self.current, self.val_x))
+    }
+
+    fn snapshot(&mut self) -> Mlp {
+        self.current.clone()
     }
 }
 
 impl Fit for AutoencoderParams {
     type Object = Autoencoder;
-    type Error = Error;
+    type Error = recon_core::Error;
     fn fit(&self, data: &Dataset) -> Result<Autoencoder> {
         self.fit_with(data, |_, _, _| {})
     }
-}
-
-/// The input scaler of the neural models: column means, sample standard deviations (n − 1),
-/// and the constant columns (by [`Dataset::constant_column_indices`]), which are centred but
-/// scaled by 1. All columns constant is an error.
-pub(crate) fn standardisation(data: &Dataset) -> Result<(Vec<f64>, Vec<f64>, Vec<usize>)> {
-    let x = data.x.as_ref();
-    let (n, d) = (x.nrows(), x.ncols());
-    let constant = data.constant_column_indices();
-    if constant.len() == d {
-        return Err(recon_core::Error::ZeroVariance.into());
-    }
-    let mean: Vec<f64> = (0..d).map(|j| x.col(j).iter().sum::<f64>() / n as f64).collect();
-    let scale = (0..d)
-        .map(|j| {
-            if constant.contains(&j) {
-                1.0
-            } else {
-                (x.col(j).iter().map(|v| (v - mean[j]).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
-            }
-        })
-        .collect();
-    Ok((mean, scale, constant))
 }
 
 /// The threshold for false-alarm rate `q` from held-out normal scores: the conformal quantile when
@@ -312,7 +271,7 @@ pub(crate) fn standardisation(data: &Dataset) -> Result<(Vec<f64>, Vec<f64>, Vec
 fn calibrate(scores: &[f64], q: f64) -> Result<AeThreshold> {
     let n = scores.len();
     let pick: Result<(Threshold, &str)> = if n as f64 * q >= 10.0 {
-        quantile_threshold(scores, q).map(|t| (t, "quantile")).map_err(Into::into)
+        quantile_threshold(scores, q).map(|t| (t, "quantile"))
     } else {
         match pot_threshold(scores, q) {
             Ok(t) => Ok((t, "evt")),
@@ -357,7 +316,7 @@ pub struct AeOutput {
 impl Autoencoder {
     /// Number of input features.
     pub fn n_features(&self) -> usize {
-        self.mean.len()
+        self.scaler.len()
     }
     /// Encoder widths (the last is the bottleneck).
     pub fn hidden(&self) -> &[usize] {
@@ -369,7 +328,11 @@ impl Autoencoder {
     }
     /// Indices of the columns that were constant in training (centred, not scaled).
     pub fn constant_columns(&self) -> &[usize] {
-        &self.constant
+        &self.scaler.constant
+    }
+    /// The input scaler.
+    pub fn scaler(&self) -> &Scaler {
+        &self.scaler
     }
     /// The training history.
     pub fn log(&self) -> &TrainingLog {
@@ -378,9 +341,12 @@ impl Autoencoder {
 
     fn standardise(&self, x: MatRef<'_, f64>) -> Result<Mat<f32>> {
         if x.ncols() != self.n_features() {
-            return Err(invalid("data", format!("{} columns, the model has {}", x.ncols(), self.n_features())));
+            return Err(recon_core::Error::invalid_data(
+                "data",
+                format!("{} columns, the model has {}", x.ncols(), self.n_features()),
+            ));
         }
-        Ok(Mat::from_fn(x.nrows(), x.ncols(), |i, j| ((x[(i, j)] - self.mean[j]) / self.scale[j]) as f32))
+        Ok(Mat::from_fn(x.nrows(), x.ncols(), |i, j| self.scaler.apply(x[(i, j)], j) as f32))
     }
 
     /// Scores and standardised residuals of the rows of `x` (in the training units).
@@ -418,82 +384,139 @@ impl Autoencoder {
         Ok(score)
     }
 
-    /// The reconstruction of `x` in its own units.
-    pub fn reconstruct(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
-        let z = self.standardise(x)?;
-        let out = self.mlp.forward(z.as_ref());
-        Ok(Mat::from_fn(x.nrows(), x.ncols(), |i, j| f64::from(out[(i, j)]) * self.scale[j] + self.mean[j]))
-    }
-
     /// Writes `model.safetensors` + `model.json` into `dir`.
     pub fn save(&self, dir: &Path, columns: &[String]) -> Result<()> {
         if columns.len() != self.n_features() {
             return Err(invalid("columns", format!("{} names for {} features", columns.len(), self.n_features())));
         }
         let header = Header {
-            kind: KIND.into(),
-            version: VERSION,
+            kind: ModelKind::Autoencoder.as_str().into(),
+            version: ModelKind::Autoencoder.version(),
             columns: columns.to_vec(),
             hidden: self.hidden.clone(),
             activation: self.mlp.activation,
-            constant_columns: self.constant.iter().map(|&j| columns[j].clone()).collect(),
+            constant_columns: self.scaler.constant.iter().map(|&j| columns[j].clone()).collect(),
             threshold: self.threshold.clone(),
             seed: self.seed,
             training: self.log.clone(),
         };
         let d = self.n_features();
         let mut arrays = vec![
-            ("mean".to_string(), Array { shape: vec![d], data: self.mean.clone() }),
-            ("scale".to_string(), Array { shape: vec![d], data: self.scale.clone() }),
+            ("mean".to_string(), Array { shape: vec![d], data: self.scaler.mean.clone() }),
+            ("scale".to_string(), Array { shape: vec![d], data: self.scaler.scale.clone() }),
         ];
         self.mlp.push_arrays("layer", &mut arrays);
         let named: Vec<(&str, Array)> = arrays.iter().map(|(n, a)| (n.as_str(), a.clone())).collect();
-        Ok(save_model(dir, &header, &named)?)
+        save_model(dir, &header, &named)
     }
 
     /// Loads a model written by [`Autoencoder::save`]; returns it with its column names.
     pub fn load(dir: &Path) -> Result<(Autoencoder, Vec<String>)> {
-        let (h, mut arrays): (Header, _) = load_model(dir)?;
-        let bad = |reason: String| Error::Core(recon_core::Error::BadModel { path: dir.to_path_buf(), reason });
-        if h.kind != KIND {
-            return Err(bad(format!("kind '{}' is not '{KIND}'", h.kind)));
-        }
-        if h.version != VERSION {
-            return Err(bad(format!("version {} is not supported (expected {VERSION})", h.version)));
-        }
+        Self::from_file(&mut ModelFile::open(dir)?)
+    }
+
+    /// Builds the model from an opened model folder (the registry's entry point).
+    pub fn from_file(file: &mut ModelFile) -> Result<(Autoencoder, Vec<String>)> {
+        file.expect_kind(ModelKind::Autoencoder)?;
+        let h: Header = file.fields()?;
         let d = h.columns.len();
         if d == 0 || h.hidden.is_empty() || h.hidden.contains(&0) || !(h.threshold.value >= 0.0) {
-            return Err(bad("inconsistent header".into()));
+            return Err(file.bad("inconsistent header"));
         }
-        let mean = take_array(dir, &mut arrays, "mean", &[d])?;
-        let scale = take_array(dir, &mut arrays, "scale", &[d])?;
+        let mean = file.take("mean", &[d])?;
+        let scale = file.take("scale", &[d])?;
         if scale.iter().any(|s| !(*s > 0.0)) {
-            return Err(bad("array 'scale' holds a non-positive divisor".into()));
+            return Err(file.bad("array 'scale' holds a non-positive divisor"));
         }
-        let mut sizes = vec![d];
-        sizes.extend(&h.hidden);
-        sizes.extend(h.hidden.iter().rev().skip(1));
-        sizes.push(d);
-        let mlp = Mlp::take_arrays(dir, &mut arrays, "layer", &sizes, h.activation)?;
-        if let Some(extra) = arrays.keys().next() {
-            return Err(bad(format!("unexpected array '{extra}' (the header describes {} layers)", mlp.layers.len())));
-        }
+        let sizes = AutoencoderParams::sizes(&h.hidden, d);
+        let mlp = Mlp::take_arrays(file, "layer", &sizes, h.activation)?;
+        file.finish()?;
         let constant = h
             .constant_columns
             .iter()
-            .map(|c| h.columns.iter().position(|x| x == c).ok_or_else(|| bad(format!("unknown constant column '{c}'"))))
+            .map(|c| {
+                h.columns.iter().position(|x| x == c).ok_or_else(|| file.bad(format!("unknown constant column '{c}'")))
+            })
             .collect::<Result<Vec<_>>>()?;
         let ae = Autoencoder {
             mlp,
             hidden: h.hidden,
-            mean,
-            scale,
-            constant,
+            scaler: Scaler { mean, scale, constant },
             threshold: h.threshold,
             log: h.training,
             seed: h.seed,
         };
         Ok((ae, h.columns))
+    }
+}
+
+impl Reconstruct for Autoencoder {
+    type Error = recon_core::Error;
+    /// The bottleneck activations of each row.
+    fn encode(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        let z = self.standardise(x)?;
+        let k = self.hidden.len();
+        let h = self.mlp.forward_layers(z.as_ref(), 0..k, true);
+        Ok(Mat::from_fn(h.nrows(), h.ncols(), |i, j| f64::from(h[(i, j)])))
+    }
+    /// Bottleneck codes back to rows in the input's units.
+    fn decode(&self, codes: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        let k = self.hidden.len();
+        let width = *self.hidden.last().expect("an autoencoder has a bottleneck");
+        if codes.ncols() != width {
+            return Err(recon_core::Error::invalid_data(
+                "codes",
+                format!("{} columns, the bottleneck has {width}", codes.ncols()),
+            ));
+        }
+        let c = Mat::from_fn(codes.nrows(), codes.ncols(), |i, j| codes[(i, j)] as f32);
+        let out = self.mlp.forward_layers(c.as_ref(), k..self.mlp.layers.len(), false);
+        Ok(Mat::from_fn(out.nrows(), out.ncols(), |i, j| self.scaler.invert(f64::from(out[(i, j)]), j)))
+    }
+    /// The reconstruction of `x` in its own units (one pass through the whole network).
+    fn reconstruct(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        let z = self.standardise(x)?;
+        let out = self.mlp.forward(z.as_ref());
+        Ok(Mat::from_fn(x.nrows(), x.ncols(), |i, j| self.scaler.invert(f64::from(out[(i, j)]), j)))
+    }
+}
+
+/// An autoencoder with the feature columns it was fitted on, as the rulers see it: the score is
+/// the mean squared standardised residual against the calibrated threshold, the per-row error
+/// the sum of squared standardised residuals.
+#[derive(Debug, Clone)]
+pub struct AeScorer {
+    /// The model.
+    pub model: Autoencoder,
+    /// Its feature columns.
+    pub columns: Vec<String>,
+}
+
+impl Scorer for AeScorer {
+    fn name(&self) -> &'static str {
+        "ae"
+    }
+    fn columns(&self) -> &[String] {
+        &self.columns
+    }
+    fn measure(&self) -> ErrorMeasure {
+        ErrorMeasure::SquaredError
+    }
+    fn score(&self, x: MatRef<'_, f64>, want_residuals: bool) -> Result<ScoreBlock> {
+        let d = x.ncols() as f64;
+        if want_residuals {
+            let out = self.model.evaluate(x)?;
+            let errors = out.score.iter().map(|s| s * d).collect();
+            return Ok(ScoreBlock::new(errors, out.score).with_residuals(Some(Residuals::from_matrix(out.residuals))));
+        }
+        let scores = self.model.score(x)?;
+        Ok(ScoreBlock::new(scores.iter().map(|s| s * d).collect(), scores))
+    }
+    fn threshold(&self) -> Option<f64> {
+        Some(self.model.threshold.value)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

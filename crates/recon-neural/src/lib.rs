@@ -1,7 +1,8 @@
 //! # recon-neural
 //!
 //! Neural reconstructors trained with [burn](https://burn.dev) on its pure-Rust `flex` CPU
-//! backend (f32). Today: the MLP [`Autoencoder`] used as an anomaly monitor.
+//! backend (f32): the MLP [`Autoencoder`] used as an anomaly monitor and the [`Vae`] scored by a
+//! proper likelihood, both trained by one loop ([`TrainConfig`]).
 //!
 //! Training runs in burn (autodiff, Adam); the fitted model keeps plain `f32` weights, so scoring
 //! is a few dense matrix products on faer and does not depend on the training backend. Every
@@ -24,8 +25,10 @@ mod autoencoder;
 mod error;
 pub mod likelihood;
 mod mlp;
+mod train;
 mod vae;
 
-pub use autoencoder::{Activation, AeOutput, AeThreshold, Autoencoder, AutoencoderParams, TrainingLog};
+pub use autoencoder::{Activation, AeOutput, AeScorer, AeThreshold, Autoencoder, AutoencoderParams};
 pub use error::{Error, Result};
-pub use vae::{FeatureCalls, Vae, VaeOutput, VaeParams};
+pub use train::{Backend, TrainConfig, TrainingLog};
+pub use vae::{FeatureCalls, Vae, VaeOutput, VaeParams, VaeScorer};

@@ -6,7 +6,7 @@ use faer::Mat;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use recon_core::{Dataset, Fit};
-use recon_neural::{Autoencoder, AutoencoderParams};
+use recon_neural::{Autoencoder, AutoencoderParams, TrainConfig};
 
 /// n rows on one fixed random 2-D plane in 6-D plus noise of standard deviation `noise`.
 fn plane(n: usize, noise: f64, seed: u64) -> (Mat<f64>, Mat<f64>) {
@@ -25,7 +25,8 @@ fn plane(n: usize, noise: f64, seed: u64) -> (Mat<f64>, Mat<f64>) {
 }
 
 fn params() -> AutoencoderParams {
-    AutoencoderParams::new(vec![16, 2]).epochs(60).batch_size(32).learning_rate(3e-3).seed(11)
+    AutoencoderParams::new(vec![16, 2])
+        .training(TrainConfig::new().with_epochs(60).with_batch_size(32).with_learning_rate(3e-3).with_seed(11))
 }
 
 #[test]
@@ -132,7 +133,7 @@ fn impossible_settings_are_refused() {
         (AutoencoderParams::new(vec![8, 6]), "bottleneck"),
         (AutoencoderParams::new(vec![]), "hidden"),
         (AutoencoderParams::new(vec![4, 2]).dropout(1.0), "dropout"),
-        (AutoencoderParams::new(vec![4, 2]).learning_rate(-1.0), "learning rate"),
+        (AutoencoderParams::new(vec![4, 2]).training(TrainConfig::new().with_learning_rate(-1.0)), "learning rate"),
         (AutoencoderParams::new(vec![4, 2]).target_far(0.7), "false-alarm"),
     ] {
         let e = p.fit(&data).unwrap_err();

@@ -5,7 +5,12 @@ use faer::Mat;
 use recon_core::synth::counts::{simulate, CountParams};
 use recon_core::{Dataset, Fit};
 use recon_neural::likelihood::Likelihood;
-use recon_neural::{AutoencoderParams, Vae, VaeParams};
+use recon_neural::{AutoencoderParams, TrainConfig, Vae, VaeParams};
+
+/// The VAE defaults with `epochs`, batch 32, learning rate 3e-3 and `seed`.
+fn training(epochs: usize, seed: u64) -> TrainConfig {
+    VaeParams::default_training().with_epochs(epochs).with_batch_size(32).with_learning_rate(3e-3).with_seed(seed)
+}
 
 /// Area under the precision–recall curve (average precision) of `scores` for `truth`.
 fn average_precision(scores: &[f64], truth: &[bool]) -> f64 {
@@ -34,7 +39,7 @@ fn counts(samples: usize, genes: usize, rate: f64, seed: u64) -> (Dataset, Vec<b
 }
 
 fn nb_vae() -> VaeParams {
-    VaeParams::new(Likelihood::Nb, vec![64], 4).epochs(60).batch_size(32).learning_rate(3e-3).seed(1)
+    VaeParams::new(Likelihood::Nb, vec![64], 4).training(training(60, 1))
 }
 
 #[test]
@@ -48,7 +53,8 @@ fn nb_gene_calls_beat_squared_error_on_log_counts() {
 
     // The squared-error ruler: an autoencoder of the same width on log1p counts.
     let logx = Mat::from_fn(n, d, |i, j| data.x[(i, j)].ln_1p());
-    let ae = AutoencoderParams::new(vec![64, 4]).epochs(60).batch_size(32).learning_rate(3e-3).seed(1);
+    let ae = AutoencoderParams::new(vec![64, 4])
+        .training(TrainConfig::new().with_epochs(60).with_batch_size(32).with_learning_rate(3e-3).with_seed(1));
     let ae = ae.fit(&Dataset::from_mat(logx.clone())).unwrap();
     let res = ae.evaluate(logx.as_ref()).unwrap().residuals;
     let mse_scores: Vec<f64> = (0..n * d).map(|t| res[(t / d, t % d)].powi(2)).collect();
@@ -83,7 +89,7 @@ fn sample_p_values_are_uniform_on_healthy_samples() {
         labels: None,
         groups: None,
     };
-    let vae = VaeParams::new(Likelihood::Nb, vec![32], 3).epochs(30).batch_size(32).learning_rate(3e-3).seed(2);
+    let vae = VaeParams::new(Likelihood::Nb, vec![32], 3).training(training(30, 2));
     let vae = vae.validation(0.5).fit(&train).unwrap();
     let fresh = all.x.as_ref().subrows(800, 400);
     let p = vae.sample_p_values(&vae.evaluate(fresh).unwrap().nll);

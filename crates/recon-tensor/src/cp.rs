@@ -172,7 +172,7 @@ fn hosvd_factor(data: &[f64], shape: &[usize], m: usize, rank: usize, rng: &mut 
     let gram = xt.transpose() * &xt;
     let evd = gram
         .self_adjoint_eigen(faer::Side::Lower)
-        .map_err(|_| Error::Numerical { what: "HOSVD eigendecomposition" })?;
+        .map_err(|_| Error::NoConvergence { what: "HOSVD eigendecomposition" })?;
     let n = shape[m];
     let u = evd.U();
     Ok(Mat::from_fn(n, rank, |i, r| if r < n { u[(i, n - 1 - r)] } else { rng.random::<f64>() }))
@@ -197,7 +197,7 @@ fn inner_from_mttkrp(model: &Kruskal, m_last: &Mat<f64>) -> f64 {
 
 /// Solves `A V = M` for the new factor with V symmetric PSD (pseudo-inverse for rank deficiency).
 fn solve_factor(m: &Mat<f64>, v: &Mat<f64>) -> Result<Mat<f64>> {
-    let svd = v.thin_svd().map_err(|_| Error::Numerical { what: "normal equations of ALS" })?;
+    let svd = v.thin_svd().map_err(|_| Error::NoConvergence { what: "normal equations of ALS" })?;
     Ok(m * svd.pseudoinverse())
 }
 
@@ -273,7 +273,7 @@ fn als_dense(shape: &[usize], data: &[f64], init: Kruskal, p: &CpParams) -> Resu
     let mut filled = fill_missing_with_mean(data);
     let norm_obs: f64 = data.iter().filter(|v| !v.is_nan()).map(|v| v * v).sum::<f64>().sqrt();
     if !(norm_obs > 0.0) {
-        return Err(recon_core::Error::ZeroVariance.into());
+        return Err(recon_core::Error::ZeroVariance);
     }
     let mut model = prepare(init);
     let mut errors = Vec::new();
@@ -368,7 +368,7 @@ pub(crate) fn sparse_residual_sq(t: &SparseTensor, model: &Kruskal) -> f64 {
 fn als_sparse(t: &SparseTensor, init: Kruskal, p: &CpParams) -> Result<CpFit> {
     let norm_x: f64 = t.values.iter().map(|v| v * v).sum::<f64>().sqrt();
     if !(norm_x > 0.0) {
-        return Err(recon_core::Error::ZeroVariance.into());
+        return Err(recon_core::Error::ZeroVariance);
     }
     let mut model = prepare(init);
     let mut errors = Vec::new();

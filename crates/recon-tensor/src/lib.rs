@@ -9,6 +9,7 @@ mod cp;
 mod diagnostics;
 mod error;
 mod kruskal;
+mod model;
 mod select;
 mod tucker;
 
@@ -16,5 +17,6 @@ pub use cp::{CpFit, CpParams, Init};
 pub use diagnostics::{corcondia_dense, corcondia_sparse, factor_match_score};
 pub use error::{Error, Result};
 pub use kruskal::{for_each_index, Kruskal};
+pub use model::SliceModel;
 pub use select::{split_first_mode, Decomposition, Fitted, RankReport, RankSearch, CC_MIN, FMS_MIN};
 pub use tucker::{subspace_similarity, TuckerFit, TuckerParams};

@@ -117,7 +117,7 @@ fn core(t: &Tensor, values: Option<&[f64]>, factors: &[Mat<f64>]) -> Vec<f64> {
 }
 
 fn leading_left(y: &Mat<f64>, r: usize) -> Result<Mat<f64>> {
-    let svd = y.thin_svd().map_err(|_| Error::Numerical { what: "SVD in HOOI" })?;
+    let svd = y.thin_svd().map_err(|_| Error::NoConvergence { what: "SVD in HOOI" })?;
     Ok(svd.U().subcols(0, r).to_owned())
 }
 
@@ -167,7 +167,7 @@ impl TuckerParams {
             Tensor::Sparse(s) => (Vec::new(), None, s.values.iter().map(|v| v * v).sum::<f64>().sqrt()),
         };
         if !(norm_obs > 0.0) {
-            return Err(recon_core::Error::ZeroVariance.into());
+            return Err(recon_core::Error::ZeroVariance);
         }
         let mut factors: Vec<Mat<f64>> = match (&filled, t) {
             (Some(f), Tensor::Dense(d)) => {

@@ -1,11 +1,11 @@
 //! `recon compress`: a low-rank model of a table or an image, its error and its size.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, ValueEnum};
 use recon_core::data::{
-    ensure_dir, load_image, write_atomic_try, write_csv, write_npy, write_png, Format, TableReader,
+    ensure_dir, load_image, write_csv, write_npy, write_png, write_table_chunks, Format, TableReader,
 };
 use recon_core::{Fit, Reconstruct};
 use recon_linear::{ImageSvd, Pca, PcaParams, RandomizedParams, StreamingPca};
@@ -256,7 +256,7 @@ fn compress_streaming(args: &CompressArgs) -> anyhow::Result<CompressReport> {
         _ => unreachable!("clap requires one target"),
     };
     let (mut total_sq, mut total_energy) = (0.0, 0.0);
-    let mut second_pass = |sink: &mut dyn FnMut(&faer::Mat<f64>) -> std::io::Result<()>| -> anyhow::Result<()> {
+    let mut second_pass = |sink: &mut dyn FnMut(&faer::Mat<f64>) -> recon_core::Result<()>| -> anyhow::Result<()> {
         let mut reader = TableReader::open(&args.input, &opts)?;
         let pb = bar(reader.len_hint().map(|n| n as u64), "pass 2/2");
         while let Some(chunk) = reader.next_chunk(args.chunk_rows)? {
@@ -275,47 +275,11 @@ fn compress_streaming(args: &CompressArgs) -> anyhow::Result<CompressReport> {
         Some(dir) => {
             ensure_dir(dir)?;
             pca.save(dir, &columns)?;
-            write_streamed(dir, &args.input, &columns, pca.n_samples(), &mut second_pass)?;
+            let npy = Format::of(&args.input)? == Format::Npy;
+            let path = dir.join(if npy { "reconstruction.npy" } else { "reconstruction.csv" });
+            write_table_chunks(&path, &columns, pca.n_samples(), |sink| second_pass(&mut |m| sink(m.as_ref())))?;
         }
     }
     let err = total_sq / total_energy;
     Ok(table_report(args, &pca, err, dropped))
-}
-
-type Pass<'a> = dyn FnMut(&mut dyn FnMut(&faer::Mat<f64>) -> std::io::Result<()>) -> anyhow::Result<()> + 'a;
-
-/// Writes the reconstruction chunk by chunk into a temp file renamed at the end.
-fn write_streamed(dir: &Path, input: &Path, columns: &[String], n: usize, pass: &mut Pass<'_>) -> anyhow::Result<()> {
-    let npy = Format::of(input)? == Format::Npy;
-    let path = dir.join(if npy { "reconstruction.npy" } else { "reconstruction.csv" });
-    write_atomic_try(&path, |w| -> anyhow::Result<()> {
-        if npy {
-            use npyz::WriterBuilder;
-            let mut out = npyz::WriteOptions::<f64>::new()
-                .default_dtype()
-                .shape(&[n as u64, columns.len() as u64])
-                .writer(w)
-                .begin_nd()?;
-            pass(&mut |m| {
-                for i in 0..m.nrows() {
-                    for j in 0..m.ncols() {
-                        out.push(&m[(i, j)])?;
-                    }
-                }
-                Ok(())
-            })?;
-            out.finish()?;
-        } else {
-            let mut out = csv::Writer::from_writer(w);
-            out.write_record(columns)?;
-            pass(&mut |m| {
-                for i in 0..m.nrows() {
-                    out.write_record((0..m.ncols()).map(|j| m[(i, j)].to_string()))?;
-                }
-                Ok(())
-            })?;
-            out.flush()?;
-        }
-        Ok(())
-    })
 }

@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use recon_core::data::write_json;
-use recon_core::ruler::{episodes, persistent_alarms, SignatureLibrary};
+use recon::data::write_json;
+use recon::diagnose::{diagnose_file, learn_signatures, SignatureOptions};
+use recon::load_model;
+use recon::score::{load_signatures, parse_persistence};
 
-use crate::commands::score::{load_signatures, parse_persistence};
-use crate::monitor::LoadedMonitor;
 use crate::output::{print, print_json};
 use crate::UsageError;
 
@@ -100,116 +100,62 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
 }
 
 fn fit(args: DiagnoseFitArgs) -> anyhow::Result<()> {
-    let model = LoadedMonitor::load(&args.model)?;
-    let (loaded, x) = model.load_features(&args.data, Some(args.label_col.clone()), false)?;
-    let labels = loaded.dataset.labels.clone().expect("label column requested");
-    let ev = model.evaluate(x.as_ref())?;
-    let alarms: Vec<bool> = ev.score.iter().map(|&s| s > model.threshold()).collect();
-    let residuals: Vec<Vec<f64>> = (0..x.nrows()).map(|i| ev.residual_row(i)).collect();
-    let lib = SignatureLibrary::learn(
-        model.features.clone(),
-        &residuals,
-        &labels,
-        &alarms,
-        &args.normal_label,
-        args.floor,
-        args.whiten,
-    )?;
+    let model = load_model(&args.model)?;
+    let opts = SignatureOptions {
+        label_col: args.label_col.clone(),
+        normal_label: args.normal_label.clone(),
+        floor: args.floor,
+        whiten: args.whiten,
+    };
+    let (lib, report) = learn_signatures(&model, &args.data, &opts)?;
     write_json(&args.out, &lib)?;
     for s in &lib.signatures {
         eprintln!("signature '{}' from {} alarmed rows", s.fault, s.n_rows);
     }
-    let pairs = lib.confusable_pairs();
-    let confusion = lib.confusion(&residuals, &labels, &alarms, &args.normal_label);
-    for (fault, called, share) in &confusion {
-        if called != fault && called != "unknown" && *share > 0.05 {
-            let cos = pairs.iter().find(|p| (&p.0 == fault && &p.1 == called) || (&p.1 == fault && &p.0 == called));
+    for c in &report.training_confusion {
+        if c.called != c.fault && c.called != "unknown" && c.share > 0.05 {
             eprintln!(
-                "warning: {:.1}% of the '{fault}' training rows are named '{called}' (signature cosine {:.3}); this model cannot tell them apart reliably",
-                100.0 * share,
-                cos.map_or(f64::NAN, |p| p.2)
+                "warning: {:.1}% of the '{}' training rows are named '{}' (signature cosine {:.3}); this model cannot tell them apart reliably",
+                100.0 * c.share,
+                c.fault,
+                c.called,
+                report.cosine(&c.fault, &c.called).unwrap_or(f64::NAN)
             );
         }
     }
-    print_json(&serde_json::json!({
-        "out": args.out.display().to_string(),
-        "faults": lib.signatures.iter().map(|s| &s.fault).collect::<Vec<_>>(),
-        "rows_per_fault": lib.signatures.iter().map(|s| s.n_rows).collect::<Vec<_>>(),
-        "floor": lib.floor,
-        "whitened": lib.whitening.is_some(),
-        "signature_similarity": pairs.iter().map(|(a, b, c)| serde_json::json!({"a": a, "b": b, "cosine": c})).collect::<Vec<_>>(),
-        "training_confusion": confusion.iter().map(|(f, c, s)| serde_json::json!({"fault": f, "called": c, "share": s})).collect::<Vec<_>>(),
-    }))
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        out: String,
+        #[serde(flatten)]
+        report: &'a recon::diagnose::SignatureReport,
+    }
+    print_json(&Out { out: args.out.display().to_string(), report: &report })
 }
 
 fn diagnose(model_dir: &Path, sigs: &Path, data_path: &Path, args: &DiagnoseArgs) -> anyhow::Result<()> {
-    let model = LoadedMonitor::load(model_dir)?;
-    let lib = load_signatures(sigs, &model.features)?;
-    let (k, m) = parse_persistence(&args.persistence)?;
-    let (_, x) = model.load_features(data_path, None, false)?;
-    let ev = model.evaluate(x.as_ref())?;
-    let raw: Vec<bool> = ev.score.iter().map(|&s| s > model.threshold()).collect();
-    let alarms = persistent_alarms(&raw, k, m)?;
-    let mut preds = Vec::with_capacity(alarms.len());
-    let mut row_faults: Vec<Option<String>> = vec![None; alarms.len()];
-    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
-    let mut table = String::from("row,alarm,fault,similarity,contributors\n");
-    for (i, &alarm) in alarms.iter().enumerate() {
-        if !alarm {
-            preds
-                .push(serde_json::json!({"row": i, "alarm": 0, "fault": null, "similarity": null, "contributors": []}));
-            table += &format!("{i},0,,,\n");
-            continue;
-        }
-        let d = lib.diagnose(&ev.residual_row(i));
-        row_faults[i] = d.fault.clone();
-        let fault = d.fault.clone().unwrap_or_else(|| "unknown".into());
-        *counts.entry(fault.clone()).or_default() += 1;
-        let top: Vec<&str> = d.contributors.iter().take(3).map(|&j| model.features[j].as_str()).collect();
-        table += &format!("{i},1,{fault},{:.4},{}\n", d.similarity, top.join(";"));
-        preds.push(serde_json::json!({
-            "row": i,
-            "alarm": 1,
-            "fault": fault,
-            "similarity": d.similarity,
-            "contributors": top,
-            "candidates": d.candidates.iter().map(|(f, s)| serde_json::json!({"fault": f, "similarity": s})).collect::<Vec<_>>(),
-        }));
-    }
-    let n_alarms: usize = counts.values().sum();
+    let model = load_model(model_dir)?;
+    let lib = load_signatures(sigs, &model.header.columns)?;
+    let persistence = parse_persistence(&args.persistence)?;
+    let report = diagnose_file(&model, &lib, data_path, persistence, args.gap)?;
     eprintln!(
-        "{} rows, {n_alarms} alarms: {}",
-        alarms.len(),
-        counts.iter().map(|(f, c)| format!("{f} {c}")).collect::<Vec<_>>().join(", ")
+        "{} rows, {} alarms: {}",
+        report.n_rows,
+        report.n_alarms,
+        report.counts.iter().map(|(f, c)| format!("{f} {c}")).collect::<Vec<_>>().join(", ")
     );
-    let eps = episodes(&alarms, &row_faults, args.gap);
-    for e in &eps {
+    for e in &report.episodes {
         eprintln!(
             "episode rows {}–{}: {} ({:.0}% of its {} alarms)",
             e.start,
             e.end,
-            e.fault.as_deref().unwrap_or("unknown"),
+            e.fault,
             100.0 * e.share,
             e.n_alarms
         );
     }
-    let eps_json: Vec<serde_json::Value> = eps
-        .iter()
-        .map(|e| {
-            serde_json::json!({"start": e.start, "end": e.end, "fault": e.fault.as_deref().unwrap_or("unknown"),
-                "share": e.share, "n_alarms": e.n_alarms})
-        })
-        .collect();
     if args.json {
-        print_json(&serde_json::json!({
-            "n_rows": alarms.len(),
-            "n_alarms": n_alarms,
-            "counts": counts,
-            "floor": lib.floor,
-            "episodes": eps_json,
-            "predictions": preds,
-        }))
+        print_json(&report)
     } else {
-        print(&table)
+        print(&report.table())
     }
 }

@@ -7,7 +7,7 @@ use recon_core::data::Window;
 use recon_core::{Dataset, Fit};
 use recon_linear::{Components, LimitMethod, PcaMonitorParams};
 use recon_neural::likelihood::Likelihood;
-use recon_neural::{Activation, AutoencoderParams, VaeParams};
+use recon_neural::{Activation, AutoencoderParams, TrainConfig, VaeParams};
 
 use crate::input::TableArgs;
 use crate::output::{bar, print_json};
@@ -120,21 +120,22 @@ pub struct FitArgs {
     /// Autoencoder: dropout probability after each hidden layer while training.
     #[arg(long, default_value_t = 0.0, value_name = "P")]
     pub dropout: f64,
-    /// Autoencoder: maximum number of epochs.
-    #[arg(long, default_value_t = 100, value_name = "N")]
-    pub epochs: usize,
-    /// Autoencoder: minibatch size.
-    #[arg(long, default_value_t = 64, value_name = "N")]
-    pub batch_size: usize,
-    /// Autoencoder: Adam learning rate.
-    #[arg(long, default_value_t = 1e-3, value_name = "LR")]
-    pub learning_rate: f64,
-    /// Autoencoder: fraction of rows held out for early stopping and threshold calibration.
-    #[arg(long, default_value_t = 0.2, value_name = "F")]
-    pub validation: f64,
-    /// Autoencoder: epochs without validation improvement before stopping.
-    #[arg(long, default_value_t = 10, value_name = "N")]
-    pub patience: usize,
+    /// Maximum number of epochs (default: autoencoder 100, VAE 200).
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+    /// Minibatch size (default 64).
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// Adam learning rate (default 1e-3).
+    #[arg(long, value_name = "LR")]
+    pub learning_rate: Option<f64>,
+    /// Fraction of rows held out: autoencoder early stopping and threshold calibration; VAE
+    /// early stopping and the p-value reference, half each (default 0.2).
+    #[arg(long, value_name = "F")]
+    pub validation: Option<f64>,
+    /// Epochs without validation improvement before stopping (default: autoencoder 10, VAE 20).
+    #[arg(long, value_name = "N")]
+    pub patience: Option<usize>,
     /// VAE: the likelihood of each entry given the decoder output.
     #[arg(long, value_enum, value_name = "LIK")]
     pub likelihood: Option<LikelihoodArg>,
@@ -187,6 +188,29 @@ impl From<LikelihoodArg> for Likelihood {
             LikelihoodArg::Nb => Likelihood::Nb,
             LikelihoodArg::Zinb => Likelihood::Zinb,
         }
+    }
+}
+
+impl FitArgs {
+    /// The family's training defaults with what the command line sets.
+    fn training(&self, defaults: TrainConfig) -> TrainConfig {
+        let mut t = defaults.with_seed(self.seed);
+        if let Some(n) = self.epochs {
+            t.epochs = n;
+        }
+        if let Some(n) = self.batch_size {
+            t.batch_size = n;
+        }
+        if let Some(lr) = self.learning_rate {
+            t.learning_rate = lr;
+        }
+        if let Some(f) = self.validation {
+            t.validation = f;
+        }
+        if let Some(n) = self.patience {
+            t.patience = n;
+        }
+        t
     }
 }
 
@@ -261,17 +285,13 @@ fn fit_ae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
     }
     let hidden = args.hidden.clone().unwrap_or_else(|| default_hidden(data.n_cols()));
     let activation: Activation = args.activation.into();
+    let train = args.training(AutoencoderParams::default_training());
+    let pb = bar(Some(train.epochs as u64), "training");
     let params = AutoencoderParams::new(hidden.clone())
         .activation(activation)
         .dropout(args.dropout)
-        .epochs(args.epochs)
-        .batch_size(args.batch_size)
-        .learning_rate(args.learning_rate)
-        .validation(args.validation)
-        .patience(args.patience)
-        .target_far(args.target_far)
-        .seed(args.seed);
-    let pb = bar(Some(args.epochs as u64), "training");
+        .training(train)
+        .target_far(args.target_far);
     let ae = params.fit_with(data, |epoch, train, val| {
         pb.set_position(epoch as u64);
         pb.set_message(format!("loss {train:.4} · validation {val:.4}"));
@@ -338,16 +358,12 @@ fn fit_vae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
     let latent = args.latent.unwrap_or_else(|| 10.min(d.saturating_sub(1)).max(1));
     let hidden = args.hidden.clone().unwrap_or_else(|| vec![128]);
     let activation: Activation = args.activation.into();
+    let train = args.training(VaeParams::default_training());
+    let pb = bar(Some(train.epochs as u64), "training");
     let params = VaeParams::new(likelihood, hidden.clone(), latent)
         .activation(activation)
-        .epochs(args.epochs)
-        .batch_size(args.batch_size)
-        .learning_rate(args.learning_rate)
-        .validation(args.validation)
-        .patience(args.patience)
-        .kl_warmup(args.kl_warmup)
-        .seed(args.seed);
-    let pb = bar(Some(args.epochs as u64), "training");
+        .training(train)
+        .kl_warmup(args.kl_warmup);
     let vae = params.fit_with(&data, |epoch, train, val| {
         pb.set_position(epoch as u64);
         pb.set_message(format!("−ELBO {train:.1} · validation {val:.1}"));

@@ -77,24 +77,6 @@ pub struct CountsArgs {
     pub out: PathBuf,
 }
 
-/// The columns of a CSV whose every value is a finite number, minus `skip`.
-fn numeric_columns(path: &std::path::Path, skip: &[String]) -> anyhow::Result<Vec<String>> {
-    if !path.is_file() {
-        return Err(recon_core::Error::MissingFile { path: path.to_path_buf() }.into());
-    }
-    let corrupt = |e: csv::Error| recon_core::Error::Corrupt { path: path.to_path_buf(), reason: e.to_string() };
-    let mut r = csv::Reader::from_path(path).map_err(corrupt)?;
-    let header: Vec<String> = r.headers().map_err(corrupt)?.iter().map(String::from).collect();
-    let mut numeric = vec![true; header.len()];
-    for rec in r.records() {
-        let rec = rec.map_err(corrupt)?;
-        for (ok, v) in numeric.iter_mut().zip(rec.iter()) {
-            *ok = *ok && v.trim().parse::<f64>().is_ok_and(f64::is_finite);
-        }
-    }
-    Ok(header.into_iter().zip(numeric).filter(|(h, ok)| *ok && !skip.contains(h)).map(|(h, _)| h).collect())
-}
-
 fn simulate_counts(a: CountsArgs) -> anyhow::Result<()> {
     use recon_core::synth::counts::{simulate, CountModel, CountParams};
     let p = CountParams {
@@ -109,7 +91,7 @@ fn simulate_counts(a: CountsArgs) -> anyhow::Result<()> {
     };
     let model = match &a.like {
         Some(path) => {
-            let columns = numeric_columns(path, &a.like_skip)?;
+            let columns = recon_core::data::numeric_columns(path, &a.like_skip)?;
             let opts = recon_core::data::LoadOptions { columns: Some(columns), ..Default::default() };
             let table = recon_core::data::load_table(path, &opts)?.dataset;
             recon_neural::likelihood::check_counts(table.x.as_ref(), &table.columns)?;
@@ -123,34 +105,26 @@ fn simulate_counts(a: CountsArgs) -> anyhow::Result<()> {
     };
     let sim = simulate(&p, model.as_ref())?;
     let ids: Vec<String> = (0..a.samples).map(|i| format!("sample{:04}", i + 1)).collect();
-    recon_core::data::write_atomic_with(&a.out, |w| {
-        let mut out = csv::Writer::from_writer(w);
-        let mut header: Vec<&str> = sim.genes.iter().map(String::as_str).collect();
-        header.extend(["sample_id", "condition"]);
-        out.write_record(&header)?;
-        for (i, id) in ids.iter().enumerate() {
-            let mut rec: Vec<String> = (0..sim.x.ncols()).map(|j| format!("{}", sim.x[(i, j)])).collect();
-            rec.push(id.clone());
-            rec.push(if sim.shifted[i] { "shifted".into() } else { "normal".into() });
-            out.write_record(&rec)?;
-        }
-        out.flush()
-    })?;
+    let mut header: Vec<&str> = sim.genes.iter().map(String::as_str).collect();
+    header.extend(["sample_id", "condition"]);
+    let rows = ids.iter().enumerate().map(|(i, id)| {
+        let mut rec: Vec<String> = (0..sim.x.ncols()).map(|j| format!("{}", sim.x[(i, j)])).collect();
+        rec.push(id.clone());
+        rec.push(if sim.shifted[i] { "shifted".into() } else { "normal".into() });
+        rec
+    });
+    recon_core::data::write_csv_records(&a.out, &header, rows)?;
     let truth = PathBuf::from(format!("{}.outliers.csv", a.out.with_extension("").display()));
-    recon_core::data::write_atomic_with(&truth, |w| {
-        let mut out = csv::Writer::from_writer(w);
-        out.write_record(["sample_id", "gene", "direction", "before", "after"])?;
-        for o in &sim.outliers {
-            out.write_record([
-                ids[o.sample].clone(),
-                sim.genes[o.gene].clone(),
-                o.direction.to_string(),
-                o.before.to_string(),
-                o.after.to_string(),
-            ])?;
-        }
-        out.flush()
-    })?;
+    let rows = sim.outliers.iter().map(|o| {
+        [
+            ids[o.sample].clone(),
+            sim.genes[o.gene].clone(),
+            o.direction.to_string(),
+            o.before.to_string(),
+            o.after.to_string(),
+        ]
+    });
+    recon_core::data::write_csv_records(&truth, &["sample_id", "gene", "direction", "before", "after"], rows)?;
     print_json(&serde_json::json!({
         "out": a.out.display().to_string(),
         "truth": truth.display().to_string(),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use recon_core::data::{ensure_dir, load_tensor, write_atomic, write_json, write_npy, write_npy_nd};
 use recon_core::report::{LinePlot, Marker, Series};
-use recon_tensor::{Decomposition, Fitted, RankReport, RankSearch};
+use recon_tensor::{Decomposition, Fitted, RankReport, RankSearch, SliceModel};
 
 use crate::output::{bar, print, print_json};
 use crate::UsageError;
@@ -158,6 +158,9 @@ pub fn run(args: TensorArgs) -> anyhow::Result<()> {
         ensure_dir(dir)?;
         let i = report.ranks.iter().position(|&r| r == report.recommended_rank).expect("searched rank");
         let model = &report.models[i];
+        // The model folder every command writes (loads through the registry; `recon score`
+        // scores mode-0 slices with it), plus the factors as .npy for other tools.
+        SliceModel::save_fitted(model, dir)?;
         for (m, f) in model.factors().iter().enumerate() {
             write_npy(&dir.join(format!("factor_{m}.npy")), f.as_ref())?;
         }

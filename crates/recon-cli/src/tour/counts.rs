@@ -7,7 +7,7 @@ use recon_core::report::{Block, LinePlot, Section, Series};
 use recon_core::synth::counts::{simulate, CountParams};
 use recon_core::{Dataset, Fit};
 use recon_neural::likelihood::Likelihood;
-use recon_neural::{AutoencoderParams, VaeParams};
+use recon_neural::{AutoencoderParams, TrainConfig, VaeParams};
 
 use super::{Chapter, Tour, KREMER_COUNTS};
 
@@ -40,7 +40,8 @@ fn pr_curve(scores: &[f64], truth: &[bool]) -> (Vec<f64>, Vec<f64>, f64) {
 
 /// Per-entry squared standardised residuals of an autoencoder of the VAE's width on `x`.
 fn squared_error(x: &Mat<f64>, seed: u64) -> anyhow::Result<Vec<f64>> {
-    let ae = AutoencoderParams::new(vec![64, 4]).epochs(60).batch_size(32).learning_rate(3e-3).seed(seed);
+    let ae = AutoencoderParams::new(vec![64, 4])
+        .training(TrainConfig::new().with_epochs(60).with_batch_size(32).with_learning_rate(3e-3).with_seed(seed));
     let ae = ae.fit(&Dataset::from_mat(x.clone()))?;
     let r = ae.evaluate(x.as_ref())?.residuals;
     let d = x.ncols();
@@ -63,8 +64,13 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
         truth[o.sample * g + o.gene] = true;
     }
     let data = Dataset { x: sim.x.clone(), columns: sim.genes.clone(), labels: None, groups: None };
-    let vae =
-        VaeParams::new(Likelihood::Nb, vec![64], 4).epochs(60).batch_size(32).learning_rate(3e-3).seed(tour.seed + 1);
+    let vae = VaeParams::new(Likelihood::Nb, vec![64], 4).training(
+        VaeParams::default_training()
+            .with_epochs(60)
+            .with_batch_size(32)
+            .with_learning_rate(3e-3)
+            .with_seed(tour.seed + 1),
+    );
     let vae = vae.fit(&data)?;
     let out = vae.evaluate(data.x.as_ref())?;
     let calls = vae.feature_calls(data.x.as_ref(), &out)?;

@@ -6,7 +6,7 @@ use recon_core::{Fit, Reconstruct};
 use recon_linear::{PcaParams, RandomizedParams, StreamingPca};
 
 use super::{Chapter, Tour, DIGITS_CSV};
-use crate::commands::curve::CurveReport;
+use recon::curve::CurveReport;
 
 pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
     let path = tour.embedded("digits.csv", DIGITS_CSV)?;

@@ -4,7 +4,7 @@ use recon_core::data::{load_table, LoadOptions};
 use recon_core::report::{Block, Section};
 use recon_core::Fit;
 use recon_linear::{Components, PcaMonitorParams};
-use recon_neural::AutoencoderParams;
+use recon_neural::{AutoencoderParams, TrainConfig};
 
 use super::{Chapter, Tour, TE_D00_TEST, TE_D00_TRAIN, TE_D01_TEST};
 
@@ -29,7 +29,9 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
     let pca = PcaMonitorParams::new(Components::Fixed(9)).fit(&train)?;
     let (sn, sf) = (pca.score(normal.x.as_ref())?, pca.score(fault1.x.as_ref())?);
     let l = pca.limits();
-    let ae = AutoencoderParams::new(vec![32, 8]).epochs(300).patience(30).seed(tour.seed).fit(&train)?;
+    let ae = AutoencoderParams::new(vec![32, 8])
+        .training(TrainConfig::new().with_epochs(300).with_patience(30).with_seed(tour.seed))
+        .fit(&train)?;
     let t = ae.threshold().value;
     let (an, af) = (ae.score(normal.x.as_ref())?, ae.score(fault1.x.as_ref())?);
 

@@ -115,3 +115,21 @@ impl CsvRows {
         Ok(Some(Row { values, label, group }))
     }
 }
+
+/// The columns of a CSV file whose every value is a finite number, minus `skip`.
+pub fn numeric_columns(path: &Path, skip: &[String]) -> Result<Vec<String>> {
+    if !path.is_file() {
+        return Err(Error::MissingFile { path: path.to_path_buf() });
+    }
+    let corrupt = |e: csv::Error| Error::Corrupt { path: path.to_path_buf(), reason: e.to_string() };
+    let mut r = csv::Reader::from_path(path).map_err(corrupt)?;
+    let header: Vec<String> = r.headers().map_err(corrupt)?.iter().map(String::from).collect();
+    let mut numeric = vec![true; header.len()];
+    for rec in r.records() {
+        let rec = rec.map_err(corrupt)?;
+        for (ok, v) in numeric.iter_mut().zip(rec.iter()) {
+            *ok = *ok && v.trim().parse::<f64>().is_ok_and(f64::is_finite);
+        }
+    }
+    Ok(header.into_iter().zip(numeric).filter(|(h, ok)| *ok && !skip.contains(h)).map(|(h, _)| h).collect())
+}

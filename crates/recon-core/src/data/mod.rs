@@ -16,11 +16,13 @@ use std::path::{Path, PathBuf};
 
 use faer::Mat;
 
+pub use csv_table::numeric_columns;
 pub use image_io::{load_image, png_bytes, write_png, Image};
 pub use tensor_io::{load_tensor, load_tns, write_tns, DenseTensor, SparseTensor, Tensor};
 pub use window::{ema_name, lag_name, Window, WindowStream};
 pub use write::{
-    ensure_dir, write_atomic, write_atomic_try, write_atomic_with, write_csv, write_json, write_npy, write_npy_nd,
+    ensure_dir, write_atomic, write_atomic_try, write_atomic_with, write_csv, write_csv_records, write_json, write_npy,
+    write_npy_nd, write_table_chunks,
 };
 
 use crate::{Dataset, Error, Result};

@@ -117,3 +117,71 @@ pub fn write_npy_nd(path: &Path, shape: &[usize], data: &[f64]) -> Result<()> {
         npy.finish()
     })
 }
+
+/// Writes a table chunk by chunk, atomically: `.npy` (f64, `n_rows × columns`, the row count
+/// known in advance) or CSV with a header (any other extension). `fill` is handed a sink and
+/// calls it with each chunk of rows in order; an error from `fill` or a row count that does not
+/// match `n_rows` leaves nothing behind.
+pub fn write_table_chunks<E: From<Error>>(
+    path: &Path,
+    columns: &[String],
+    n_rows: usize,
+    fill: impl FnOnce(&mut dyn FnMut(MatRef<'_, f64>) -> Result<()>) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let npy = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+    let io = |e: std::io::Error| Error::io(path, e);
+    write_atomic_try(path, |w| -> std::result::Result<(), E> {
+        let mut written = 0usize;
+        if npy {
+            let mut out = npyz::WriteOptions::<f64>::new()
+                .default_dtype()
+                .shape(&[n_rows as u64, columns.len() as u64])
+                .writer(w)
+                .begin_nd()
+                .map_err(io)?;
+            fill(&mut |m| {
+                for i in 0..m.nrows() {
+                    for j in 0..m.ncols() {
+                        out.push(&m[(i, j)]).map_err(io)?;
+                    }
+                }
+                written += m.nrows();
+                Ok(())
+            })?;
+            if written != n_rows {
+                return Err(Error::invalid("table", format!("{written} rows written, {n_rows} announced")).into());
+            }
+            out.finish().map_err(io)?;
+        } else {
+            let mut out = csv::Writer::from_writer(w);
+            let csv_err =
+                |e: csv::Error| Error::Io { path: path.to_path_buf(), err: std::io::Error::other(e.to_string()) };
+            out.write_record(columns).map_err(csv_err)?;
+            fill(&mut |m| {
+                for i in 0..m.nrows() {
+                    out.write_record((0..m.ncols()).map(|j| m[(i, j)].to_string())).map_err(csv_err)?;
+                }
+                Ok(())
+            })?;
+            out.flush().map_err(io)?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes a CSV table of text records (header first), atomically.
+pub fn write_csv_records<R, S>(path: &Path, header: &[&str], rows: impl IntoIterator<Item = R>) -> Result<()>
+where
+    R: IntoIterator<Item = S>,
+    S: AsRef<[u8]>,
+{
+    let csv_err = |e: csv::Error| Error::Io { path: path.to_path_buf(), err: std::io::Error::other(e.to_string()) };
+    write_atomic_try(path, |w| -> Result<()> {
+        let mut out = csv::Writer::from_writer(w);
+        out.write_record(header).map_err(csv_err)?;
+        for r in rows {
+            out.write_record(r).map_err(csv_err)?;
+        }
+        out.flush().map_err(|e| Error::io(path, e))
+    })
+}

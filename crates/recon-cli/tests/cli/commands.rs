@@ -1,33 +1,10 @@
 //! Drives the real `recon` binary in temp folders: stdout, stderr and exit codes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
-}
-
-fn recon() -> Command {
-    Command::cargo_bin("recon").unwrap()
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = recon().args(args).arg("--json").output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(text.trim().lines().count(), 1, "exactly one JSON object");
-    serde_json::from_str(&text).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
-}
-
-fn files_in(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir).map_or(Vec::new(), |rd| rd.map(|e| e.unwrap().file_name().into_string().unwrap()).collect())
-}
+use crate::util::{files_in, floats, json, recon, repo, run_json};
 
 #[test]
 fn help_teaches_each_command() {
@@ -358,16 +335,8 @@ fn pca_monitor_fit_and_score_on_tennessee_eastman() {
     let te = repo("data/tennessee_eastman");
     let model = d.path().join("pca");
     let m = model.to_str().unwrap();
-    let fit = json_plain(&[
-        "fit",
-        te.join("d00_train.csv").to_str().unwrap(),
-        "--model",
-        "pca",
-        "--energy",
-        "0.9",
-        "--out",
-        m,
-    ]);
+    let fit =
+        run_json(&["fit", te.join("d00_train.csv").to_str().unwrap(), "--model", "pca", "--energy", "0.9", "--out", m]);
     assert!(fit["t2_limit"].as_f64().unwrap() > 0.0 && fit["components"].as_u64().unwrap() >= 1);
     let j = json(&["score", m, te.join("d01_test.csv").to_str().unwrap()]);
     for k in ["scores", "alarms", "t2", "spe"] {
@@ -399,18 +368,11 @@ fn pca_monitor_fit_and_score_on_tennessee_eastman() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("corrupt or truncated"));
 }
 
-/// Runs a command that prints one JSON object without a --json flag.
-fn json_plain(args: &[&str]) -> Value {
-    let out = recon().args(args).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[test]
 fn simulators_write_data_with_their_truth() {
     let d = tempfile::tempdir().unwrap();
     let motor = d.path().join("motor.csv");
-    let j = json_plain(&[
+    let j = run_json(&[
         "simulate",
         "motor",
         "--duration",
@@ -431,7 +393,7 @@ fn simulators_write_data_with_their_truth() {
     assert_eq!(labels.iter().filter(|l| **l == "normal").count(), 500);
     assert_eq!(labels.iter().filter(|l| **l == "current-bias").count(), 501);
     let clicks = d.path().join("c.tns");
-    let j = json_plain(&[
+    let j = run_json(&[
         "simulate",
         "clickstream",
         "--users",
@@ -497,7 +459,7 @@ fn pearson(a: &[f64], b: &[f64]) -> f64 {
 fn count_simulator_plants_outliers_and_follows_a_real_table() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("counts.csv");
-    let j = json_plain(&[
+    let j = run_json(&[
         "simulate",
         "counts",
         "--samples",
@@ -537,7 +499,7 @@ fn count_simulator_plants_outliers_and_follows_a_real_table() {
     // the real one (rank correlation of the gene means).
     let real = repo("data/rnaseq/outrider_gtex_skin_small_counts.csv");
     let like = d.path().join("like.csv");
-    let j = json_plain(&[
+    let j = run_json(&[
         "simulate",
         "counts",
         "--like",
@@ -578,7 +540,7 @@ fn count_simulator_plants_outliers_and_follows_a_real_table() {
 fn vae_fit_and_score_contract_on_counts() {
     let d = tempfile::tempdir().unwrap();
     let counts = d.path().join("counts.csv");
-    json_plain(&[
+    run_json(&[
         "simulate",
         "counts",
         "--samples",
@@ -594,7 +556,7 @@ fn vae_fit_and_score_contract_on_counts() {
     ]);
     let model = d.path().join("vae");
     let c = counts.to_str().unwrap();
-    let fit = json_plain(&[
+    let fit = run_json(&[
         "fit",
         c,
         "--model",
@@ -747,9 +709,9 @@ fn nb_vae_beats_poisson_on_real_counts() {
 fn block_scoring_matches_the_stream_and_fails_cleanly() {
     let d = tempfile::tempdir().unwrap();
     let data = d.path().join("m.csv");
-    json_plain(&["simulate", "motor", "--duration", "800", "--seed", "3", "--out", data.to_str().unwrap()]);
+    run_json(&["simulate", "motor", "--duration", "800", "--seed", "3", "--out", data.to_str().unwrap()]);
     let model = d.path().join("pca");
-    json_plain(&[
+    run_json(&[
         "fit",
         data.to_str().unwrap(),
         "--model",

@@ -8,18 +8,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn recon() -> Command {
-    Command::cargo_bin("recon").unwrap()
-}
-
-fn run_json(args: &[&str]) -> Value {
-    let out = recon().args(args).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use crate::util::{recon, run_json};
 
 const SIZES: [(&str, &str); 6] = [
     ("load", "0.05"),

@@ -1,0 +1,8 @@
+//! The CLI integration tests: one test binary (ripgrep's `tests/` shape) whose modules share
+//! the helpers in `util`.
+
+mod baseline;
+mod commands;
+mod motor;
+mod registry;
+mod util;

@@ -1,0 +1,179 @@
+//! The one training loop of the neural families, and its settings.
+//!
+//! [`TrainConfig`] holds what every family trains with (epochs, batch size, learning rate,
+//! validation share, patience, seed, backend), in burn's `#[derive(Config)]` style: `new()` gives
+//! the defaults and `with_*` changes one. A family keeps its own defaults by starting from its own
+//! config (the autoencoder stops after 10 epochs without improvement, the VAE after 20).
+//!
+//! [`train`] runs epochs of shuffled minibatches over a [`Trainee`], checks every loss for
+//! divergence, validates after each epoch, keeps the best epoch's weights and stops early. The
+//! trainee owns its networks and optimisers and does one optimisation step per batch, so a model
+//! made of two networks with two optimisers and alternating steps (a GAN: discriminator step on
+//! detached fakes, then generator step, each `GradientsParams::from_grads` per module) is a
+//! trainee like any other.
+//!
+//! # Example
+//!
+//! ```
+//! use recon_neural::TrainConfig;
+//! let cfg = TrainConfig::new().with_epochs(50).with_seed(7);
+//! assert_eq!((cfg.epochs, cfg.batch_size, cfg.seed), (50, 64, 7));
+//! assert!(cfg.check().is_ok());
+//! assert!(TrainConfig::new().with_validation(1.0).check().is_err());
+//! ```
+
+use burn::config::Config;
+use burn::tensor::Device;
+use rand::{rngs::StdRng, seq::SliceRandom};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{invalid, Error, Result};
+
+/// Where training runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// burn's pure-Rust `flex` CPU backend (f32).
+    #[default]
+    Flex,
+}
+
+impl Backend {
+    /// The autodiff device of this backend.
+    pub fn autodiff_device(self) -> Device {
+        match self {
+            Backend::Flex => Device::flex().autodiff(),
+        }
+    }
+}
+
+/// Training settings shared by every neural family.
+#[derive(Config, Debug, PartialEq)]
+pub struct TrainConfig {
+    /// Maximum number of epochs.
+    #[config(default = 100)]
+    pub epochs: usize,
+    /// Minibatch size.
+    #[config(default = 64)]
+    pub batch_size: usize,
+    /// Adam's learning rate.
+    #[config(default = 1e-3)]
+    pub learning_rate: f64,
+    /// Fraction of rows held out, in (0, 0.9].
+    #[config(default = 0.2)]
+    pub validation: f64,
+    /// Epochs without validation improvement before stopping.
+    #[config(default = 10)]
+    pub patience: usize,
+    /// Seed of every random choice (split, initial weights, shuffling, dropout, noise).
+    #[config(default = 0)]
+    pub seed: u64,
+    /// Where training runs.
+    #[config(default = "Backend::Flex")]
+    pub backend: Backend,
+}
+
+impl TrainConfig {
+    /// Checks the settings (not the data).
+    pub fn check(&self) -> Result<()> {
+        if self.epochs == 0 || self.batch_size == 0 {
+            return Err(invalid("epochs / batch size", "must be positive"));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return Err(invalid("learning rate", format!("{} must be positive", self.learning_rate)));
+        }
+        if !(self.validation > 0.0 && self.validation <= 0.9) {
+            return Err(invalid("validation", format!("{} is not in (0, 0.9]", self.validation)));
+        }
+        Ok(())
+    }
+
+    /// Shuffles the row indices `0..n` with `rng` and splits off the held-out share (at least
+    /// `min_held` rows, and at least `min_held` left to train on): `(held_out, train)`.
+    pub(crate) fn split(&self, n: usize, min_held: usize, rng: &mut StdRng) -> (Vec<usize>, Vec<usize>) {
+        let mut order: Vec<usize> = (0..n).collect();
+        order.shuffle(rng);
+        let n_val = ((n as f64 * self.validation).round() as usize).clamp(min_held, n - min_held);
+        let train = order.split_off(n_val);
+        (order, train)
+    }
+}
+
+/// What training did, epoch by epoch.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingLog {
+    /// Mean training loss of each epoch.
+    pub train_loss: Vec<f64>,
+    /// Validation loss after each epoch.
+    pub val_loss: Vec<f64>,
+    /// The epoch (1-based) whose weights were kept.
+    pub best_epoch: usize,
+    /// True when early stopping ended training before the last epoch.
+    pub stopped_early: bool,
+    /// Rows used for training.
+    pub n_train: usize,
+    /// Rows held out.
+    pub n_val: usize,
+}
+
+/// A model being trained, as [`train`] sees it.
+pub(crate) trait Trainee {
+    /// What is kept of the best epoch (the fitted weights).
+    type Snapshot;
+    /// One optimisation step on the training rows `batch`; returns the batch's mean loss.
+    fn step(&mut self, batch: &[usize], epoch: usize, rng: &mut StdRng) -> Result<f64>;
+    /// The validation loss of the current weights (called once after every epoch).
+    fn validate(&mut self) -> Result<f64>;
+    /// The current weights, called after [`Trainee::validate`] when the epoch is the best so far.
+    fn snapshot(&mut self) -> Self::Snapshot;
+}
+
+/// Runs the epochs: shuffled minibatches of `train_rows`, a divergence check on every loss,
+/// validation after every epoch, early stopping after `cfg.patience` epochs without improvement.
+/// During the first `warmup` epochs every epoch counts as the best (their losses are not
+/// comparable, e.g. while a KL weight rises). Returns the best epoch's snapshot and the log.
+pub(crate) fn train<T: Trainee>(
+    cfg: &TrainConfig,
+    trainee: &mut T,
+    mut train_rows: Vec<usize>,
+    n_val: usize,
+    warmup: usize,
+    rng: &mut StdRng,
+    on_epoch: &mut dyn FnMut(usize, f64, f64),
+) -> Result<(T::Snapshot, TrainingLog)> {
+    let mut log = TrainingLog { n_train: train_rows.len(), n_val, ..Default::default() };
+    let mut best: Option<(f64, T::Snapshot)> = None;
+    let mut since_best = 0;
+    for epoch in 1..=cfg.epochs {
+        train_rows.shuffle(rng);
+        let (mut sum, mut count) = (0.0, 0usize);
+        for batch in train_rows.chunks(cfg.batch_size) {
+            let value = trainee.step(batch, epoch, rng)?;
+            if !value.is_finite() {
+                return Err(Error::Diverged { epoch, loss: value });
+            }
+            sum += value * batch.len() as f64;
+            count += batch.len();
+        }
+        let val = trainee.validate()?;
+        if !val.is_finite() {
+            return Err(Error::Diverged { epoch, loss: val });
+        }
+        log.train_loss.push(sum / count as f64);
+        log.val_loss.push(val);
+        on_epoch(epoch, sum / count as f64, val);
+        if best.as_ref().is_none_or(|b| val < b.0) || epoch <= warmup {
+            best = Some((val, trainee.snapshot()));
+            log.best_epoch = epoch;
+            since_best = 0;
+        } else {
+            since_best += 1;
+            if since_best >= cfg.patience && epoch < cfg.epochs {
+                log.stopped_early = true;
+                break;
+            }
+        }
+    }
+    let (_, snapshot) = best.expect("at least one epoch");
+    Ok((snapshot, log))
+}

@@ -1,0 +1,215 @@
+//! Exact f64 scoring of a fitted VAE from its plain f32 weights: per-sample NLL and ELBO,
+//! importance-weighted log p(x), per-entry NLL and count p-values.
+
+use faer::{Mat, MatRef};
+use rand::{rngs::StdRng, SeedableRng};
+use rand_distr::{Distribution, StandardNormal};
+use recon_core::ruler::empirical_p_value;
+
+use super::{FeatureCalls, Vae, VaeOutput};
+use crate::error::{invalid, Result};
+use crate::likelihood::{
+    bernoulli_log_prob, check_counts, gaussian_log_prob, nb_log_prob, nb_p_value, poisson_log_prob, poisson_p_value,
+    zinb_log_prob, zinb_p_value, Likelihood,
+};
+
+fn kl_row(m: &[f64], lv: &[f64]) -> f64 {
+    -0.5 * m.iter().zip(lv).map(|(m, lv)| 1.0 + lv - m * m - lv.exp()).sum::<f64>()
+}
+
+impl Vae {
+    pub(super) fn encoder_input(&self, x: MatRef<'_, f64>) -> Vec<f32> {
+        let d = x.ncols();
+        (0..x.nrows())
+            .flat_map(|i| (0..d).map(move |j| (i, j)))
+            .map(|(i, j)| match self.likelihood {
+                Likelihood::Gaussian => self.scaler.apply(x[(i, j)], j) as f32,
+                Likelihood::Bernoulli => x[(i, j)] as f32,
+                _ => x[(i, j)].ln_1p() as f32,
+            })
+            .collect()
+    }
+
+    pub(super) fn target(&self, x: MatRef<'_, f64>, i: usize, j: usize) -> f32 {
+        if self.likelihood == Likelihood::Gaussian {
+            self.scaler.apply(x[(i, j)], j) as f32
+        } else {
+            x[(i, j)] as f32
+        }
+    }
+
+    pub(super) fn check_input(&self, x: MatRef<'_, f64>) -> Result<()> {
+        if x.ncols() != self.n_features() {
+            return Err(invalid("data", format!("{} columns, the model has {}", x.ncols(), self.n_features())));
+        }
+        if self.likelihood.is_count() {
+            check_counts(x, &(0..x.ncols()).map(|j| format!("x{j}")).collect::<Vec<_>>())?;
+        }
+        Ok(())
+    }
+
+    /// Encoder output for each row: latent means and log-variances.
+    pub(super) fn latent_moments(&self, x: MatRef<'_, f64>) -> (Mat<f64>, Mat<f64>) {
+        let (n, d, k) = (x.nrows(), x.ncols(), self.latent);
+        let input = self.encoder_input(x);
+        let h = self.encoder.forward(Mat::from_fn(n, d, |i, j| input[i * d + j]).as_ref());
+        (
+            Mat::from_fn(n, k, |i, c| f64::from(h[(i, c)])),
+            Mat::from_fn(n, k, |i, c| f64::from(h[(i, k + c)]).clamp(-15.0, 15.0)),
+        )
+    }
+
+    /// Per-entry log-likelihoods of `x` given latent codes `z` (rows × features), the decoded
+    /// means, and for ZINB the extra-zero logits.
+    pub(super) fn decode_log_lik(
+        &self,
+        x: MatRef<'_, f64>,
+        z: MatRef<'_, f64>,
+    ) -> (Mat<f64>, Mat<f64>, Option<Mat<f64>>) {
+        let (n, d) = (x.nrows(), x.ncols());
+        let out = self.decoder.forward(Mat::from_fn(n, z.ncols(), |i, c| z[(i, c)] as f32).as_ref());
+        let dropout =
+            (self.likelihood == Likelihood::Zinb).then(|| Mat::from_fn(n, d, |i, j| f64::from(out[(i, d + j)])));
+        let mut ll = Mat::zeros(n, d);
+        let mut mean = Mat::zeros(n, d);
+        for i in 0..n {
+            match self.likelihood {
+                Likelihood::Gaussian => {
+                    for j in 0..d {
+                        let lv = f64::from(self.extra[j]);
+                        let t = self.scaler.apply(x[(i, j)], j);
+                        // Density of x in its own units: divide by the scale.
+                        ll[(i, j)] = gaussian_log_prob(t, f64::from(out[(i, j)]), lv) - self.scaler.scale[j].ln();
+                        mean[(i, j)] = self.scaler.invert(f64::from(out[(i, j)]), j);
+                    }
+                }
+                Likelihood::Bernoulli => {
+                    for j in 0..d {
+                        let l = f64::from(out[(i, j)]);
+                        ll[(i, j)] = bernoulli_log_prob(x[(i, j)], l);
+                        mean[(i, j)] = 1.0 / (1.0 + (-l).exp());
+                    }
+                }
+                lik => {
+                    let lib: f64 = x.row(i).iter().sum();
+                    let logits: Vec<f64> = (0..d).map(|j| f64::from(out[(i, j)])).collect();
+                    let top = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let norm: f64 = logits.iter().map(|l| (l - top).exp()).sum();
+                    for j in 0..d {
+                        let mu = (lib * (logits[j] - top).exp() / norm).max(1e-8);
+                        let k = x[(i, j)];
+                        let theta = f64::from(self.extra[j]).exp();
+                        ll[(i, j)] = match lik {
+                            Likelihood::Poisson => poisson_log_prob(k, mu),
+                            Likelihood::Nb => nb_log_prob(k, mu, theta),
+                            _ => zinb_log_prob(k, mu, theta, f64::from(out[(i, d + j)])),
+                        };
+                        mean[(i, j)] = mu;
+                    }
+                }
+            }
+        }
+        (ll, mean, dropout)
+    }
+
+    /// Scores samples (rows of `x`, the model's features in order).
+    pub fn evaluate(&self, x: MatRef<'_, f64>) -> Result<VaeOutput> {
+        self.check_input(x)?;
+        Ok(self.evaluate_checked(x))
+    }
+
+    /// [`Vae::evaluate`] on rows already checked (the training loop's validation rows).
+    pub(super) fn evaluate_checked(&self, x: MatRef<'_, f64>) -> VaeOutput {
+        let (m, lv) = self.latent_moments(x);
+        let (ll, mean, dropout_logit) = self.decode_log_lik(x, m.as_ref());
+        let (n, d, k) = (x.nrows(), x.ncols(), self.latent);
+        let nll = (0..n).map(|i| -(0..d).map(|j| ll[(i, j)]).sum::<f64>()).collect();
+        let kl = (0..n)
+            .map(|i| {
+                let mi: Vec<f64> = (0..k).map(|c| m[(i, c)]).collect();
+                let li: Vec<f64> = (0..k).map(|c| lv[(i, c)]).collect();
+                kl_row(&mi, &li)
+            })
+            .collect();
+        VaeOutput { nll, kl, feature_nll: Mat::from_fn(n, d, |i, j| -ll[(i, j)]), mean, dropout_logit }
+    }
+
+    /// Importance-weighted estimate of `log p(x)` per sample with `k` samples from `q(z|x)`
+    /// (Burda et al. 2016): `log (1/k) Σ p(x|zₛ) p(zₛ) / q(zₛ|x)`; a lower bound that tightens
+    /// as `k` grows (`k = 1` is a one-sample ELBO).
+    pub fn iw_log_likelihood(&self, x: MatRef<'_, f64>, k: usize, seed: u64) -> Result<Vec<f64>> {
+        self.check_input(x)?;
+        if k == 0 {
+            return Err(invalid("importance samples", "must be at least 1"));
+        }
+        let (m, lv) = self.latent_moments(x);
+        let (n, d, l) = (x.nrows(), x.ncols(), self.latent);
+        let mut rng = StdRng::seed_from_u64(seed);
+        let ln2pi = std::f64::consts::TAU.ln();
+        let mut terms = vec![Vec::with_capacity(k); n];
+        for _ in 0..k {
+            let eps: Mat<f64> = Mat::from_fn(n, l, |_, _| StandardNormal.sample(&mut rng));
+            let z = Mat::from_fn(n, l, |i, c| m[(i, c)] + (0.5 * lv[(i, c)]).exp() * eps[(i, c)]);
+            let (ll, _, _) = self.decode_log_lik(x, z.as_ref());
+            for (i, t) in terms.iter_mut().enumerate() {
+                let log_px_z: f64 = (0..d).map(|j| ll[(i, j)]).sum();
+                let log_pz: f64 = (0..l).map(|c| -0.5 * (ln2pi + z[(i, c)].powi(2))).sum();
+                let log_qz: f64 = (0..l).map(|c| -0.5 * (ln2pi + lv[(i, c)] + eps[(i, c)].powi(2))).sum();
+                t.push(log_px_z + log_pz - log_qz);
+            }
+        }
+        Ok(terms
+            .iter()
+            .map(|t| {
+                let top = t.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                top + (t.iter().map(|v| (v - top).exp()).sum::<f64>() / k as f64).ln()
+            })
+            .collect())
+    }
+
+    /// Empirical p-value of each sample's NLL against the held-out healthy reference.
+    pub fn sample_p_values(&self, nll: &[f64]) -> Vec<f64> {
+        nll.iter().map(|&s| empirical_p_value(&self.reference, s)).collect()
+    }
+
+    /// Per-entry count outlier calls under the decoded Poisson, NB or zero-inflated NB.
+    pub fn feature_calls(&self, x: MatRef<'_, f64>, out: &VaeOutput) -> Result<FeatureCalls> {
+        if !self.likelihood.is_count() {
+            return Err(invalid("per-feature p-values", "need a count likelihood (poisson, nb or zinb)"));
+        }
+        let (n, d) = (x.nrows(), x.ncols());
+        if (out.mean.nrows(), out.mean.ncols()) != (n, d) {
+            return Err(invalid("per-feature p-values", "the scores were computed on other rows than these"));
+        }
+        let theta = self.theta();
+        let mut p = Mat::zeros(n, d);
+        for i in 0..n {
+            for j in 0..d {
+                let (k, mu) = (x[(i, j)] as u64, out.mean[(i, j)]);
+                p[(i, j)] = match (&theta, &out.dropout_logit) {
+                    (Some(t), Some(l)) => zinb_p_value(k, mu, t[j], l[(i, j)])?,
+                    (Some(t), None) => nb_p_value(k, mu, t[j])?,
+                    _ => poisson_p_value(k, mu)?,
+                };
+            }
+        }
+        let mut fdr = Mat::zeros(n, d);
+        for i in 0..n {
+            let row: Vec<f64> = (0..d).map(|j| p[(i, j)]).collect();
+            for (j, v) in recon_core::ruler::benjamini_hochberg(&row)?.into_iter().enumerate() {
+                fdr[(i, j)] = v;
+            }
+        }
+        let lfc = Mat::from_fn(n, d, |i, j| ((x[(i, j)] + 1.0) / (out.mean[(i, j)] + 1.0)).log2());
+        let mut z = Mat::zeros(n, d);
+        for j in 0..d {
+            let col: Vec<f64> = (0..n).map(|i| lfc[(i, j)]).collect();
+            let m = col.iter().sum::<f64>() / n as f64;
+            let sd = (col.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n as f64 - 1.0).max(1.0)).sqrt();
+            for i in 0..n {
+                z[(i, j)] = if sd > 0.0 { (lfc[(i, j)] - m) / sd } else { 0.0 };
+            }
+        }
+        Ok(FeatureCalls { p_value: p, fdr, z })
+    }
+}
