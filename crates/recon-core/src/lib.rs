@@ -30,5 +30,5 @@ pub use dataset::Dataset;
 pub use error::{Error, Result};
 pub use residuals::{squared_norm, Residuals};
 pub use scaler::{is_constant, Scaler};
-pub use scorer::{check_width, ErrorMeasure, ScoreBlock, Scorer};
+pub use scorer::{check_width, ErrorMeasure, Named, RowScorer, ScoreBlock, Scorer};
 pub use traits::{Fit, Reconstruct};

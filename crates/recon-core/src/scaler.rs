@@ -74,6 +74,26 @@ impl Scaler {
         self.mean.is_empty()
     }
 
+    /// The arrays `mean` and `scale` of a model file.
+    pub fn arrays(&self) -> Vec<(String, crate::model::Array)> {
+        let d = self.len();
+        vec![
+            ("mean".to_string(), crate::model::Array { shape: vec![d], data: self.mean.clone() }),
+            ("scale".to_string(), crate::model::Array { shape: vec![d], data: self.scale.clone() }),
+        ]
+    }
+
+    /// Reads back the arrays written by [`Scaler::arrays`] for `d` columns (every divisor must
+    /// be positive); `constant` comes from the header.
+    pub fn take_from(file: &mut crate::model::ModelFile, d: usize, constant: Vec<usize>) -> crate::Result<Scaler> {
+        let mean = file.take("mean", &[d])?;
+        let scale = file.take("scale", &[d])?;
+        if scale.iter().any(|s| !(*s > 0.0)) {
+            return Err(file.bad("array 'scale' holds a non-positive divisor"));
+        }
+        Ok(Scaler { mean, scale, constant })
+    }
+
     /// `(v − μⱼ) / sⱼ`.
     #[inline]
     pub fn apply(&self, v: f64, j: usize) -> f64 {

@@ -110,6 +110,60 @@ pub trait Scorer: Send + Sync {
     fn as_any(&self) -> &dyn std::any::Any;
 }
 
+/// What a model family implements to become a [`Scorer`] once paired with its column names
+/// ([`Named`]): the family's name and error measure, and how it scores a block.
+pub trait RowScorer: Send + Sync + 'static {
+    /// Short family name used in reports.
+    const NAME: &'static str;
+    /// What the per-row errors measure.
+    const MEASURE: ErrorMeasure;
+    /// Scores the rows of `x` (see [`Scorer::score`]).
+    fn score_rows(&self, x: MatRef<'_, f64>, want_residuals: bool) -> Result<ScoreBlock>;
+    /// The alarm threshold, when the model was calibrated for one.
+    fn threshold(&self) -> Option<f64> {
+        None
+    }
+    /// Model-level constants worth reporting beside the scores.
+    fn constants(&self) -> Vec<(&'static str, f64)> {
+        Vec::new()
+    }
+}
+
+/// A fitted model with the feature columns it was fitted on: the [`Scorer`] of any
+/// [`RowScorer`].
+#[derive(Debug, Clone)]
+pub struct Named<M> {
+    /// The model.
+    pub model: M,
+    /// Its feature columns, in order.
+    pub columns: Vec<String>,
+}
+
+impl<M: RowScorer> Scorer for Named<M> {
+    fn name(&self) -> &'static str {
+        M::NAME
+    }
+    fn columns(&self) -> &[String] {
+        &self.columns
+    }
+    fn measure(&self) -> ErrorMeasure {
+        M::MEASURE
+    }
+    fn score(&self, x: MatRef<'_, f64>, want_residuals: bool) -> Result<ScoreBlock> {
+        check_width(self, x)?;
+        self.model.score_rows(x, want_residuals)
+    }
+    fn threshold(&self) -> Option<f64> {
+        self.model.threshold()
+    }
+    fn constants(&self) -> Vec<(&'static str, f64)> {
+        self.model.constants()
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 /// Checks that a block has the scorer's width (a clear error instead of a shape panic).
 pub fn check_width(scorer: &dyn Scorer, x: MatRef<'_, f64>) -> Result<()> {
     let d = scorer.columns().len();

@@ -20,7 +20,7 @@
 use std::path::Path;
 
 use faer::{Mat, MatRef};
-use recon_core::{Dataset, ErrorMeasure, Fit, Reconstruct, Residuals, ScoreBlock, Scorer};
+use recon_core::{Dataset, ErrorMeasure, Fit, Named, Reconstruct, Residuals, RowScorer, ScoreBlock};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, FisherSnedecor, Normal};
 
@@ -254,26 +254,13 @@ impl Reconstruct for PcaMonitor {
 /// A PCA monitor with the feature columns it was fitted on, as the rulers see it: the score is
 /// `max(T²/T²_α, SPE/Q_α)` with threshold 1, the per-row error is SPE (the squared residual in
 /// standardised units), and `t2`, `spe` come along as statistics.
-#[derive(Debug, Clone)]
-pub struct MonitorScorer {
-    /// The monitor.
-    pub monitor: PcaMonitor,
-    /// Its feature columns.
-    pub columns: Vec<String>,
-}
+pub type MonitorScorer = Named<PcaMonitor>;
 
-impl Scorer for MonitorScorer {
-    fn name(&self) -> &'static str {
-        "pca"
-    }
-    fn columns(&self) -> &[String] {
-        &self.columns
-    }
-    fn measure(&self) -> ErrorMeasure {
-        ErrorMeasure::SquaredError
-    }
-    fn score(&self, x: MatRef<'_, f64>, want_residuals: bool) -> Result<ScoreBlock> {
-        let (s, r) = self.monitor.score_with_residuals(x)?;
+impl RowScorer for PcaMonitor {
+    const NAME: &'static str = "pca";
+    const MEASURE: ErrorMeasure = ErrorMeasure::SquaredError;
+    fn score_rows(&self, x: MatRef<'_, f64>, want_residuals: bool) -> Result<ScoreBlock> {
+        let (s, r) = self.score_with_residuals(x)?;
         Ok(ScoreBlock::new(s.spe.clone(), s.score)
             .with_residuals(want_residuals.then(|| Residuals::from_matrix(r)))
             .with_stat("t2", s.t2)
@@ -283,9 +270,6 @@ impl Scorer for MonitorScorer {
         Some(1.0)
     }
     fn constants(&self) -> Vec<(&'static str, f64)> {
-        vec![("t2_limit", self.monitor.limits.t2), ("spe_limit", self.monitor.limits.spe)]
-    }
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
+        vec![("t2_limit", self.limits.t2), ("spe_limit", self.limits.spe)]
     }
 }

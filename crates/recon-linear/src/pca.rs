@@ -26,7 +26,7 @@ use std::path::Path;
 use faer::{Mat, MatRef};
 use recon_core::model::{save_model, Array, ModelFile, ModelKind};
 use recon_core::ruler::{rank_for_energy, ErrorCurve};
-use recon_core::{Dataset, ErrorMeasure, Fit, Reconstruct, Residuals, Scaler, ScoreBlock, Scorer};
+use recon_core::{Dataset, ErrorMeasure, Fit, Named, Reconstruct, Residuals, RowScorer, Scaler, ScoreBlock};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, Error, Result};
@@ -491,32 +491,16 @@ impl Pca {
     }
 }
 
-/// A PCA model and the column names it was fitted on: what a `recon compress` folder loads as,
+/// A PCA model with the column names it was fitted on: what a `recon compress` folder loads as,
 /// scored by the squared reconstruction error of each row (no threshold).
-#[derive(Debug, Clone)]
-pub struct PcaScorer {
-    /// The model.
-    pub pca: Pca,
-    /// Its feature columns.
-    pub columns: Vec<String>,
-}
+pub type PcaScorer = Named<Pca>;
 
-impl Scorer for PcaScorer {
-    fn name(&self) -> &'static str {
-        "pca"
-    }
-    fn columns(&self) -> &[String] {
-        &self.columns
-    }
-    fn measure(&self) -> ErrorMeasure {
-        ErrorMeasure::SquaredError
-    }
-    fn score(&self, x: MatRef<'_, f64>, want_residuals: bool) -> Result<ScoreBlock> {
-        let (errors, r) = self.pca.scaled_row_errors(x, want_residuals)?;
+impl RowScorer for Pca {
+    const NAME: &'static str = "pca";
+    const MEASURE: ErrorMeasure = ErrorMeasure::SquaredError;
+    fn score_rows(&self, x: MatRef<'_, f64>, want_residuals: bool) -> Result<ScoreBlock> {
+        let (errors, r) = self.scaled_row_errors(x, want_residuals)?;
         Ok(ScoreBlock::new(errors.clone(), errors).with_residuals(r.map(Residuals::from_matrix)))
-    }
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }
 

@@ -6,7 +6,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use faer::Mat;
 use recon_core::{Dataset, Fit};
-use recon_neural::AutoencoderParams;
+use recon_neural::{AutoencoderParams, Trainable};
 
 fn data(n: usize) -> Mat<f64> {
     Mat::from_fn(n, 15, |i, j| ((i as f64) * 0.001 + j as f64).sin() + 0.01 * (((i * 31 + j * 7) % 13) as f64))

@@ -10,20 +10,19 @@
 
 use std::path::Path;
 
-use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Tensor;
 use faer::{Mat, MatRef};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use recon_core::model::{save_model, Array, ModelFile, ModelKind};
 use recon_core::ruler::{pot_threshold, quantile_threshold, Threshold};
 use recon_core::Scaler;
-use recon_core::{Dataset, ErrorMeasure, Fit, Reconstruct, Residuals, ScoreBlock, Scorer};
+use recon_core::{Dataset, ErrorMeasure, Fit, Named, Reconstruct, Residuals, RowScorer, ScoreBlock};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, Result};
 pub use crate::mlp::Activation;
 use crate::mlp::{Mlp, Net};
-use crate::train::{train, TrainConfig, Trainee, TrainingLog};
+use crate::train::{train, Optimised, TrainConfig, Trainable, Trainee, TrainingLog};
 
 /// Unfitted autoencoder settings.
 #[derive(Debug, Clone)]
@@ -59,6 +58,15 @@ pub struct Autoencoder {
     seed: u64,
 }
 
+impl Trainable for AutoencoderParams {
+    fn train_config(&self) -> &TrainConfig {
+        &self.train
+    }
+    fn train_config_mut(&mut self) -> &mut TrainConfig {
+        &mut self.train
+    }
+}
+
 impl AutoencoderParams {
     /// An autoencoder whose encoder has these hidden widths (the last is the bottleneck); the
     /// decoder mirrors it. Defaults: tanh, no dropout, [`AutoencoderParams::default_training`]
@@ -85,30 +93,6 @@ impl AutoencoderParams {
     /// Dropout probability after each hidden layer during training, in [0, 1).
     pub fn dropout(mut self, p: f64) -> Self {
         self.dropout = p;
-        self
-    }
-    /// All training settings at once.
-    pub fn training(mut self, train: TrainConfig) -> Self {
-        self.train = train;
-        self
-    }
-    /// The training settings.
-    pub fn train_config(&self) -> &TrainConfig {
-        &self.train
-    }
-    /// Maximum number of epochs.
-    pub fn epochs(mut self, n: usize) -> Self {
-        self.train.epochs = n;
-        self
-    }
-    /// Seed of every random choice.
-    pub fn seed(mut self, s: u64) -> Self {
-        self.train.seed = s;
-        self
-    }
-    /// Fraction of rows held out for early stopping and threshold calibration, in (0, 0.9].
-    pub fn validation(mut self, f: f64) -> Self {
-        self.train.validation = f;
         self
     }
     /// False-alarm rate the threshold is calibrated for, in (0, 0.5).
@@ -176,15 +160,12 @@ impl AutoencoderParams {
         let init = Mlp::init(&sizes, self.activation, &mut rng);
         let device = self.train.backend.autodiff_device();
         let mut trainee = AeTrainee {
-            net: Some(Net::from_mlp(&init, &device)),
-            optim: AdamConfig::new().with_epsilon(1e-8).init(),
+            net: Optimised::adam(Net::from_mlp(&init, &device), self.train.learning_rate, device),
             z: &z,
             d,
             widths: sizes[1..sizes.len() - 1].to_vec(),
             activation: self.activation,
             keep: 1.0 - self.dropout,
-            learning_rate: self.train.learning_rate,
-            device,
             val_x: &val_x,
             current: init,
         };
@@ -198,8 +179,7 @@ impl AutoencoderParams {
 /// The autoencoder as the training loop sees it: one network, one Adam optimiser, the mean
 /// squared error of a (dropout-masked) forward pass.
 struct AeTrainee<'a> {
-    net: Option<Net>,
-    optim: burn::optim::module_optimizer::ModuleOptimizer,
+    net: Optimised<Net>,
     /// Standardised training rows, row-major.
     z: &'a [f32],
     d: usize,
@@ -207,8 +187,6 @@ struct AeTrainee<'a> {
     widths: Vec<usize>,
     activation: Activation,
     keep: f64,
-    learning_rate: f64,
-    device: Device,
     val_x: &'a Mat<f32>,
     /// The weights after the last validation.
     current: Mlp,
@@ -219,8 +197,7 @@ impl Trainee for AeTrainee<'_> {
 
     fn step(&mut self, batch: &[usize], _epoch: usize, rng: &mut StdRng) -> Result<f64> {
         let (b, d) = (batch.len(), self.d);
-        let data: Vec<f32> = batch.iter().flat_map(|&i| self.z[i * d..(i + 1) * d].iter().copied()).collect();
-        let input: Tensor<2> = Tensor::from_data(TensorData::new(data, [b, d]), &self.device);
+        let input = self.net.rows(self.z, d, batch);
         let keep = self.keep;
         let masks: Option<Vec<Tensor<2>>> = (keep < 1.0).then(|| {
             self.widths
@@ -229,25 +206,19 @@ impl Trainee for AeTrainee<'_> {
                     let m: Vec<f32> = (0..b * w)
                         .map(|_| if rng.random::<f64>() < keep { (1.0 / keep) as f32 } else { 0.0 })
                         .collect();
-                    Tensor::from_data(TensorData::new(m, [b, w]), &self.device)
+                    self.net.tensor(m, [b, w])
                 })
                 .collect()
         });
-        let net = self.net.take().expect("the network is put back after every step");
-        let out = net.forward(input.clone(), self.activation, masks.as_deref());
-        let loss = (out - input).square().mean();
-        let value = f64::from(loss.clone().into_scalar::<f32>());
-        if !value.is_finite() {
-            self.net = Some(net);
-            return Ok(value);
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &net);
-        self.net = Some(self.optim.step(self.learning_rate, net, grads));
-        Ok(value)
+        let activation = self.activation;
+        Ok(self.net.descend(|net| {
+            let out = net.forward(input.clone(), activation, masks.as_deref());
+            (out - input).square().mean()
+        }))
     }
 
     fn validate(&mut self) -> Result<f64> {
-        self.current = self.net.as_ref().expect("network present").to_mlp(self.activation);
+        self.current = self.net.module().to_mlp(self.activation);
         Ok(mean_squared(&self.current, self.val_x))
     }
 
@@ -400,11 +371,7 @@ impl Autoencoder {
             seed: self.seed,
             training: self.log.clone(),
         };
-        let d = self.n_features();
-        let mut arrays = vec![
-            ("mean".to_string(), Array { shape: vec![d], data: self.scaler.mean.clone() }),
-            ("scale".to_string(), Array { shape: vec![d], data: self.scaler.scale.clone() }),
-        ];
+        let mut arrays = self.scaler.arrays();
         self.mlp.push_arrays("layer", &mut arrays);
         let named: Vec<(&str, Array)> = arrays.iter().map(|(n, a)| (n.as_str(), a.clone())).collect();
         save_model(dir, &header, &named)
@@ -423,14 +390,6 @@ impl Autoencoder {
         if d == 0 || h.hidden.is_empty() || h.hidden.contains(&0) || !(h.threshold.value >= 0.0) {
             return Err(file.bad("inconsistent header"));
         }
-        let mean = file.take("mean", &[d])?;
-        let scale = file.take("scale", &[d])?;
-        if scale.iter().any(|s| !(*s > 0.0)) {
-            return Err(file.bad("array 'scale' holds a non-positive divisor"));
-        }
-        let sizes = AutoencoderParams::sizes(&h.hidden, d);
-        let mlp = Mlp::take_arrays(file, "layer", &sizes, h.activation)?;
-        file.finish()?;
         let constant = h
             .constant_columns
             .iter()
@@ -438,14 +397,11 @@ impl Autoencoder {
                 h.columns.iter().position(|x| x == c).ok_or_else(|| file.bad(format!("unknown constant column '{c}'")))
             })
             .collect::<Result<Vec<_>>>()?;
-        let ae = Autoencoder {
-            mlp,
-            hidden: h.hidden,
-            scaler: Scaler { mean, scale, constant },
-            threshold: h.threshold,
-            log: h.training,
-            seed: h.seed,
-        };
+        let scaler = Scaler::take_from(file, d, constant)?;
+        let sizes = AutoencoderParams::sizes(&h.hidden, d);
+        let mlp = Mlp::take_arrays(file, "layer", &sizes, h.activation)?;
+        file.finish()?;
+        let ae = Autoencoder { mlp, hidden: h.hidden, scaler, threshold: h.threshold, log: h.training, seed: h.seed };
         Ok((ae, h.columns))
     }
 }
@@ -484,39 +440,23 @@ impl Reconstruct for Autoencoder {
 /// An autoencoder with the feature columns it was fitted on, as the rulers see it: the score is
 /// the mean squared standardised residual against the calibrated threshold, the per-row error
 /// the sum of squared standardised residuals.
-#[derive(Debug, Clone)]
-pub struct AeScorer {
-    /// The model.
-    pub model: Autoencoder,
-    /// Its feature columns.
-    pub columns: Vec<String>,
-}
+pub type AeScorer = Named<Autoencoder>;
 
-impl Scorer for AeScorer {
-    fn name(&self) -> &'static str {
-        "ae"
-    }
-    fn columns(&self) -> &[String] {
-        &self.columns
-    }
-    fn measure(&self) -> ErrorMeasure {
-        ErrorMeasure::SquaredError
-    }
-    fn score(&self, x: MatRef<'_, f64>, want_residuals: bool) -> Result<ScoreBlock> {
+impl RowScorer for Autoencoder {
+    const NAME: &'static str = "ae";
+    const MEASURE: ErrorMeasure = ErrorMeasure::SquaredError;
+    fn score_rows(&self, x: MatRef<'_, f64>, want_residuals: bool) -> Result<ScoreBlock> {
         let d = x.ncols() as f64;
         if want_residuals {
-            let out = self.model.evaluate(x)?;
+            let out = self.evaluate(x)?;
             let errors = out.score.iter().map(|s| s * d).collect();
             return Ok(ScoreBlock::new(errors, out.score).with_residuals(Some(Residuals::from_matrix(out.residuals))));
         }
-        let scores = self.model.score(x)?;
+        let scores = self.score(x)?;
         Ok(ScoreBlock::new(scores.iter().map(|s| s * d).collect(), scores))
     }
     fn threshold(&self) -> Option<f64> {
-        Some(self.model.threshold.value)
-    }
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
+        Some(self.threshold.value)
     }
 }
 

@@ -11,7 +11,7 @@
 //!
 //! ```no_run
 //! use recon_core::{Dataset, Fit};
-//! use recon_neural::AutoencoderParams;
+//! use recon_neural::{AutoencoderParams, Trainable};
 //! # fn main() -> Result<(), recon_neural::Error> {
 //! let data = Dataset::from_mat(faer::Mat::from_fn(500, 4, |i, j| ((i * (j + 1)) % 17) as f64));
 //! let ae = AutoencoderParams::new(vec![8, 2]).epochs(50).seed(7).fit(&data)?;
@@ -30,5 +30,5 @@ mod vae;
 
 pub use autoencoder::{Activation, AeOutput, AeScorer, AeThreshold, Autoencoder, AutoencoderParams};
 pub use error::{Error, Result};
-pub use train::{Backend, TrainConfig, TrainingLog};
+pub use train::{Backend, TrainConfig, Trainable, TrainingLog};
 pub use vae::{FeatureCalls, Vae, VaeOutput, VaeParams, VaeScorer};

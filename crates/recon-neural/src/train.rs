@@ -23,7 +23,10 @@
 //! ```
 
 use burn::config::Config;
-use burn::tensor::Device;
+use burn::module::Module;
+use burn::optim::module_optimizer::ModuleOptimizer;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Tensor, TensorData};
 use rand::{rngs::StdRng, seq::SliceRandom};
 use serde::{Deserialize, Serialize};
 
@@ -99,6 +102,35 @@ impl TrainConfig {
     }
 }
 
+/// The training settings of a neural family's parameters: the family holds one
+/// [`TrainConfig`] and gets these setters from it.
+pub trait Trainable: Sized {
+    /// The training settings.
+    fn train_config(&self) -> &TrainConfig;
+    /// The training settings, to change.
+    fn train_config_mut(&mut self) -> &mut TrainConfig;
+    /// All training settings at once.
+    fn training(mut self, train: TrainConfig) -> Self {
+        *self.train_config_mut() = train;
+        self
+    }
+    /// Maximum number of epochs.
+    fn epochs(mut self, n: usize) -> Self {
+        self.train_config_mut().epochs = n;
+        self
+    }
+    /// Fraction of rows held out, in (0, 0.9].
+    fn validation(mut self, f: f64) -> Self {
+        self.train_config_mut().validation = f;
+        self
+    }
+    /// Seed of every random choice.
+    fn seed(mut self, s: u64) -> Self {
+        self.train_config_mut().seed = s;
+        self
+    }
+}
+
 /// What training did, epoch by epoch.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainingLog {
@@ -126,6 +158,56 @@ pub(crate) trait Trainee {
     fn validate(&mut self) -> Result<f64>;
     /// The current weights, called after [`Trainee::validate`] when the epoch is the best so far.
     fn snapshot(&mut self) -> Self::Snapshot;
+}
+
+/// A module being trained with its own Adam optimiser on one device. A model of two modules
+/// (a GAN's generator and discriminator) holds two and steps them in turn.
+pub(crate) struct Optimised<M> {
+    /// The module; taken out and put back by every step.
+    module: Option<M>,
+    optim: ModuleOptimizer,
+    learning_rate: f64,
+    /// The autodiff device the module lives on.
+    pub device: Device,
+}
+
+impl<M: Module> Optimised<M> {
+    /// `module` with a fresh Adam (ε = 1e-8) at `learning_rate`.
+    pub fn adam(module: M, learning_rate: f64, device: Device) -> Self {
+        Optimised { module: Some(module), optim: AdamConfig::new().with_epsilon(1e-8).init(), learning_rate, device }
+    }
+
+    /// The module.
+    pub fn module(&self) -> &M {
+        self.module.as_ref().expect("the module is put back after every step")
+    }
+
+    /// A row-major f32 block as a tensor on the module's device.
+    pub fn tensor(&self, data: Vec<f32>, shape: [usize; 2]) -> Tensor<2> {
+        Tensor::from_data(TensorData::new(data, shape), &self.device)
+    }
+
+    /// The rows `batch` of `table` (row-major, rows of width `width`) as a `batch × width` tensor.
+    pub fn rows(&self, table: &[f32], width: usize, batch: &[usize]) -> Tensor<2> {
+        let data = batch.iter().flat_map(|&i| table[i * width..(i + 1) * width].iter().copied()).collect();
+        self.tensor(data, [batch.len(), width])
+    }
+
+    /// One optimisation step on the scalar loss `loss_of` builds from the module: returns the
+    /// loss, and leaves the module unchanged when the loss is not finite (the loop then reports
+    /// divergence).
+    pub fn descend(&mut self, loss_of: impl FnOnce(&M) -> Tensor<1>) -> f64 {
+        let net = self.module.take().expect("the module is put back after every step");
+        let loss = loss_of(&net);
+        let value = f64::from(loss.clone().into_scalar::<f32>());
+        if !value.is_finite() {
+            self.module = Some(net);
+            return value;
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        self.module = Some(self.optim.step(self.learning_rate, net, grads));
+        value
+    }
 }
 
 /// Runs the epochs: shuffled minibatches of `train_rows`, a divergence check on every loss,

@@ -6,7 +6,7 @@ use faer::Mat;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use recon_core::{Dataset, Fit};
-use recon_neural::{Autoencoder, AutoencoderParams, TrainConfig};
+use recon_neural::{Autoencoder, AutoencoderParams, TrainConfig, Trainable};
 
 /// n rows on one fixed random 2-D plane in 6-D plus noise of standard deviation `noise`.
 fn plane(n: usize, noise: f64, seed: u64) -> (Mat<f64>, Mat<f64>) {

@@ -5,7 +5,7 @@ use faer::Mat;
 use recon_core::synth::counts::{simulate, CountParams};
 use recon_core::{Dataset, Fit};
 use recon_neural::likelihood::Likelihood;
-use recon_neural::{AutoencoderParams, TrainConfig, Vae, VaeParams};
+use recon_neural::{AutoencoderParams, TrainConfig, Trainable, Vae, VaeParams};
 
 /// The VAE defaults with `epochs`, batch 32, learning rate 3e-3 and `seed`.
 fn training(epochs: usize, seed: u64) -> TrainConfig {

@@ -22,7 +22,7 @@ pub use recon_linear::{
     RandomizedParams, StreamingPca,
 };
 pub use recon_neural::{
-    likelihood, Activation, AeScorer, Autoencoder, AutoencoderParams, TrainConfig, Vae, VaeParams, VaeScorer,
+    likelihood, Activation, AeScorer, Autoencoder, AutoencoderParams, TrainConfig, Trainable, Vae, VaeParams, VaeScorer,
 };
 pub use recon_tensor::{CpParams, Kruskal, RankSearch, SliceModel, TuckerParams};
 pub use registry::{load_model, load_scorer, Model};

@@ -73,8 +73,8 @@ const REGISTRY: &[(ModelKind, Loader)] = &[
 fn load_pca(f: &mut ModelFile) -> Result<Box<dyn Scorer>> {
     let (pca, columns, limits) = Pca::from_file(f)?;
     Ok(match limits {
-        Some(limits) => Box::new(MonitorScorer { monitor: PcaMonitor::from_parts(pca, limits, &f.dir)?, columns }),
-        None => Box::new(PcaScorer { pca, columns }),
+        Some(limits) => Box::new(MonitorScorer { model: PcaMonitor::from_parts(pca, limits, &f.dir)?, columns }),
+        None => Box::new(PcaScorer { model: pca, columns }),
     })
 }
 

@@ -6,7 +6,7 @@ use faer::Mat;
 use recon::model::ModelKind;
 use recon::{
     likelihood::Likelihood, load_model, load_scorer, AutoencoderParams, Components, CpParams, Dataset, Fit,
-    PcaMonitorParams, PcaParams, Reconstruct, SliceModel, TrainConfig, VaeParams,
+    PcaMonitorParams, PcaParams, Reconstruct, SliceModel, TrainConfig, Trainable, VaeParams,
 };
 use recon_tensor::Fitted;
 

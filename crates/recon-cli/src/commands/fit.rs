@@ -7,7 +7,7 @@ use recon_core::data::Window;
 use recon_core::{Dataset, Fit};
 use recon_linear::{Components, LimitMethod, PcaMonitorParams};
 use recon_neural::likelihood::Likelihood;
-use recon_neural::{Activation, AutoencoderParams, TrainConfig, VaeParams};
+use recon_neural::{Activation, AutoencoderParams, TrainConfig, Trainable, VaeParams};
 
 use crate::input::TableArgs;
 use crate::output::{bar, print_json};

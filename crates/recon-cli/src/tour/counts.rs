@@ -7,7 +7,7 @@ use recon_core::report::{Block, LinePlot, Section, Series};
 use recon_core::synth::counts::{simulate, CountParams};
 use recon_core::{Dataset, Fit};
 use recon_neural::likelihood::Likelihood;
-use recon_neural::{AutoencoderParams, TrainConfig, VaeParams};
+use recon_neural::{AutoencoderParams, TrainConfig, Trainable, VaeParams};
 
 use super::{Chapter, Tour, KREMER_COUNTS};
 

@@ -4,7 +4,7 @@ use recon_core::data::{load_table, LoadOptions};
 use recon_core::report::{Block, Section};
 use recon_core::Fit;
 use recon_linear::{Components, PcaMonitorParams};
-use recon_neural::{AutoencoderParams, TrainConfig};
+use recon_neural::{AutoencoderParams, TrainConfig, Trainable};
 
 use super::{Chapter, Tour, TE_D00_TEST, TE_D00_TRAIN, TE_D01_TEST};
 

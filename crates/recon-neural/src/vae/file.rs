@@ -43,12 +43,10 @@ impl Vae {
         };
         let d = self.n_features();
         let f = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
-        let mut arrays = vec![
-            ("mean".to_string(), Array { shape: vec![d], data: self.scaler.mean.clone() }),
-            ("scale".to_string(), Array { shape: vec![d], data: self.scaler.scale.clone() }),
-            ("extra".to_string(), Array { shape: vec![d], data: f(&self.extra) }),
-            ("reference".to_string(), Array { shape: vec![self.reference.len()], data: self.reference.clone() }),
-        ];
+        let mut arrays = self.scaler.arrays();
+        arrays.push(("extra".to_string(), Array { shape: vec![d], data: f(&self.extra) }));
+        arrays
+            .push(("reference".to_string(), Array { shape: vec![self.reference.len()], data: self.reference.clone() }));
         self.encoder.push_arrays("encoder", &mut arrays);
         self.decoder.push_arrays("decoder", &mut arrays);
         let named: Vec<(&str, Array)> = arrays.iter().map(|(n, a)| (n.as_str(), a.clone())).collect();
@@ -68,11 +66,7 @@ impl Vae {
         if d < 2 || h.latent == 0 || h.latent >= d || h.hidden.contains(&0) {
             return Err(file.bad("inconsistent header"));
         }
-        let mean = file.take("mean", &[d])?;
-        let scale = file.take("scale", &[d])?;
-        if scale.iter().any(|s| !(*s > 0.0)) {
-            return Err(file.bad("array 'scale' holds a non-positive divisor"));
-        }
+        let scaler = recon_core::Scaler::take_from(file, d, Vec::new())?;
         let extra: Vec<f32> = file.take("extra", &[d])?.iter().map(|&v| v as f32).collect();
         let n_ref = file.shape("reference").and_then(|s| s.first().copied()).unwrap_or(0);
         let reference = file.take("reference", &[n_ref])?;
@@ -90,7 +84,7 @@ impl Vae {
             encoder,
             decoder,
             extra,
-            scaler: recon_core::Scaler { mean, scale, constant: Vec::new() },
+            scaler,
             reference,
             log: h.training,
             seed: h.seed,

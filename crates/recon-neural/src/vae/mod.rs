@@ -36,12 +36,12 @@ mod net;
 mod score;
 
 use faer::{Mat, MatRef};
-use recon_core::{ErrorMeasure, Reconstruct, ScoreBlock, Scorer};
+use recon_core::{ErrorMeasure, Named, Reconstruct, RowScorer, ScoreBlock};
 
 use crate::error::{invalid, Result};
 use crate::likelihood::Likelihood;
 use crate::mlp::{Activation, Mlp};
-use crate::train::{TrainConfig, TrainingLog};
+use crate::train::{TrainConfig, Trainable, TrainingLog};
 
 /// Unfitted VAE settings.
 #[derive(Debug, Clone)]
@@ -52,6 +52,15 @@ pub struct VaeParams {
     activation: Activation,
     train: TrainConfig,
     kl_warmup: usize,
+}
+
+impl Trainable for VaeParams {
+    fn train_config(&self) -> &TrainConfig {
+        &self.train
+    }
+    fn train_config_mut(&mut self) -> &mut TrainConfig {
+        &mut self.train
+    }
 }
 
 impl VaeParams {
@@ -77,37 +86,11 @@ impl VaeParams {
         self.activation = a;
         self
     }
-    /// All training settings at once.
-    pub fn training(mut self, train: TrainConfig) -> Self {
-        self.train = train;
-        self
-    }
-    /// The training settings.
-    pub fn train_config(&self) -> &TrainConfig {
-        &self.train
-    }
-    /// Maximum number of epochs.
-    pub fn epochs(mut self, n: usize) -> Self {
-        self.train.epochs = n;
-        self
-    }
-    /// Fraction of samples held out: half for early stopping, half as the healthy reference of
-    /// the sample p-values.
-    pub fn validation(mut self, f: f64) -> Self {
-        self.train.validation = f;
-        self
-    }
     /// Epochs over which the KL weight rises linearly from 0 to 1 (0: no warm-up).
     pub fn kl_warmup(mut self, n: usize) -> Self {
         self.kl_warmup = n;
         self
     }
-    /// Seed of every random choice.
-    pub fn seed(mut self, s: u64) -> Self {
-        self.train.seed = s;
-        self
-    }
-
     fn check(&self, n: usize, d: usize) -> Result<()> {
         if n < 4 {
             return Err(recon_core::Error::invalid_data("data", format!("{n} samples; a VAE needs at least 4")));
@@ -278,34 +261,18 @@ impl Reconstruct for Vae {
 /// the score are the reconstruction negative log-likelihood (decoding the latent mean); the
 /// per-feature residuals are the entries' NLLs; `elbo` and the empirical `p_value` against the
 /// held-out reference come along as statistics. No threshold: a VAE reports p-values.
-#[derive(Debug, Clone)]
-pub struct VaeScorer {
-    /// The model.
-    pub model: Vae,
-    /// Its feature columns.
-    pub columns: Vec<String>,
-}
+pub type VaeScorer = Named<Vae>;
 
-impl Scorer for VaeScorer {
-    fn name(&self) -> &'static str {
-        "vae"
-    }
-    fn columns(&self) -> &[String] {
-        &self.columns
-    }
-    fn measure(&self) -> ErrorMeasure {
-        ErrorMeasure::NegLogLikelihood
-    }
-    fn score(&self, x: MatRef<'_, f64>, want_residuals: bool) -> Result<ScoreBlock> {
-        let out = self.model.evaluate(x)?;
-        let p = self.model.sample_p_values(&out.nll);
+impl RowScorer for Vae {
+    const NAME: &'static str = "vae";
+    const MEASURE: ErrorMeasure = ErrorMeasure::NegLogLikelihood;
+    fn score_rows(&self, x: MatRef<'_, f64>, want_residuals: bool) -> Result<ScoreBlock> {
+        let out = self.evaluate(x)?;
+        let p = self.sample_p_values(&out.nll);
         let elbo: Vec<f64> = out.neg_elbo().iter().map(|v| -v).collect();
         Ok(ScoreBlock::new(out.nll.clone(), out.nll)
             .with_residuals(want_residuals.then(|| recon_core::Residuals::from_matrix(out.feature_nll)))
             .with_stat("elbo", elbo)
             .with_stat("p_value", p))
-    }
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }

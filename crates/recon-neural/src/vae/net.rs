@@ -2,9 +2,8 @@
 //! log-gamma so autodiff gives digamma gradients), and the trainee the shared loop drives.
 
 use burn::module::{Module, Param};
-use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::activation::{softmax, softplus};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 use faer::Mat;
 use rand::{rngs::StdRng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
@@ -15,7 +14,7 @@ use super::{layer_sizes, Vae, VaeParams};
 use crate::error::Result;
 use crate::likelihood::{check_counts, Likelihood};
 use crate::mlp::{Activation, Mlp, Net};
-use crate::train::{train, Trainee, TrainingLog};
+use crate::train::{train, Optimised, Trainee, TrainingLog};
 
 /// The burn module trained: encoder, decoder and the per-feature parameter.
 #[derive(Module, Debug)]
@@ -180,16 +179,13 @@ impl VaeParams {
             extra: Param::from_tensor(Tensor::from_data(TensorData::new(vae.extra.clone(), [d]), &device)),
         };
         let mut trainee = VaeTrainee {
-            net: Some(net),
-            optim: AdamConfig::new().with_epsilon(1e-8).init(),
+            net: Optimised::adam(net, self.train.learning_rate, device),
             input: &input,
             target: &target,
             lib: &lib,
             d,
             activation: self.activation,
             kl_warmup: self.kl_warmup,
-            learning_rate: self.train.learning_rate,
-            device,
             val_x: &val_x,
             current: vae,
         };
@@ -204,16 +200,13 @@ impl VaeParams {
 /// The VAE as the training loop sees it: encoder and decoder in one module, one Adam optimiser,
 /// the negative ELBO with a reparameterised sample and a linearly warmed-up KL weight.
 struct VaeTrainee<'a> {
-    net: Option<VaeNet>,
-    optim: burn::optim::module_optimizer::ModuleOptimizer,
+    net: Optimised<VaeNet>,
     input: &'a [f32],
     target: &'a [f32],
     lib: &'a [f32],
     d: usize,
     activation: Activation,
     kl_warmup: usize,
-    learning_rate: f64,
-    device: Device,
     val_x: &'a Mat<f64>,
     /// The model with the weights of the last validation.
     current: Vae,
@@ -226,34 +219,24 @@ impl Trainee for VaeTrainee<'_> {
         let (b, d, k) = (batch.len(), self.d, self.current.latent);
         let lik = self.current.likelihood;
         let beta = if self.kl_warmup == 0 { 1.0 } else { (epoch as f32 / self.kl_warmup as f32).min(1.0) };
-        let rows = |v: &[f32], w: usize| -> Vec<f32> {
-            batch.iter().flat_map(|&i| v[i * w..(i + 1) * w].iter().copied()).collect()
-        };
-        let device = &self.device;
-        let xin: Tensor<2> = Tensor::from_data(TensorData::new(rows(self.input, d), [b, d]), device);
-        let xt: Tensor<2> = Tensor::from_data(TensorData::new(rows(self.target, d), [b, d]), device);
-        let lt: Tensor<2> = Tensor::from_data(TensorData::new(rows(self.lib, 1), [b, 1]), device);
+        let xin = self.net.rows(self.input, d, batch);
+        let xt = self.net.rows(self.target, d, batch);
+        let lt = self.net.rows(self.lib, 1, batch);
         let eps: Vec<f32> = (0..b * k).map(|_| StandardNormal.sample(rng)).collect();
-        let eps: Tensor<2> = Tensor::from_data(TensorData::new(eps, [b, k]), device);
-        let net = self.net.take().expect("the network is put back after every step");
-        let h = net.enc.forward(xin, self.activation, None);
-        let (m, lv) = (h.clone().narrow(1, 0, k), h.narrow(1, k, k).clamp(-15.0, 15.0));
-        let z = m.clone() + (lv.clone().mul_scalar(0.5)).exp() * eps;
-        let out = net.dec.forward(z, self.activation, None);
-        let ll = log_lik_t(lik, xt, out, net.extra.val(), lt, d);
-        let loss = (ll.sum_dim(1).neg() + kl_t(m, lv).mul_scalar(beta)).mean();
-        let value = f64::from(loss.clone().into_scalar::<f32>());
-        if !value.is_finite() {
-            self.net = Some(net);
-            return Ok(value);
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &net);
-        self.net = Some(self.optim.step(self.learning_rate, net, grads));
-        Ok(value)
+        let eps = self.net.tensor(eps, [b, k]);
+        let (activation, d) = (self.activation, self.d);
+        Ok(self.net.descend(|net| {
+            let h = net.enc.forward(xin, activation, None);
+            let (m, lv) = (h.clone().narrow(1, 0, k), h.narrow(1, k, k).clamp(-15.0, 15.0));
+            let z = m.clone() + (lv.clone().mul_scalar(0.5)).exp() * eps;
+            let out = net.dec.forward(z, activation, None);
+            let ll = log_lik_t(lik, xt, out, net.extra.val(), lt, d);
+            (ll.sum_dim(1).neg() + kl_t(m, lv).mul_scalar(beta)).mean()
+        }))
     }
 
     fn validate(&mut self) -> Result<f64> {
-        let net = self.net.as_ref().expect("network present");
+        let net = self.net.module();
         self.current.encoder = net.enc.to_mlp(self.activation);
         self.current.decoder = net.dec.to_mlp(self.activation);
         self.current.extra = net.extra.val().into_data().try_into_vec::<f32>().expect("f32 parameters");
@@ -270,6 +253,7 @@ impl Trainee for VaeTrainee<'_> {
 mod tests {
     use super::*;
     use crate::likelihood::{bernoulli_log_prob, gaussian_log_prob, nb_log_prob, poisson_log_prob, zinb_log_prob};
+    use burn::tensor::Device;
 
     /// The f64 log-likelihood of a whole table from raw decoder outputs (what the tensor loss
     /// computes, constants included), for finite differences.
