@@ -111,8 +111,9 @@ impl Floats {
     }
 }
 
-/// Scores `path` block by block with `model`. With `table`, the per-row CSV table
-/// `row,score[,threshold,alarm][,stats…],error` is written there and the report's arrays stay
+/// Scores `path` block by block with `model`. With `table`, the per-row CSV table is written
+/// there — `row,score,threshold,alarm[,stats…]` for a model with a threshold (a monitor, whose
+/// error is SPE or score × features), `row,error,score[,stats…]` otherwise — and the report's arrays stay
 /// empty (memory does not grow with the file); without, the report keeps every row.
 pub fn score_file(
     model: &Model,
@@ -134,21 +135,19 @@ pub fn score_file(
     let mut stats: Vec<(&'static str, Vec<f64>)> = Vec::new();
     let (mut n, mut n_alarms) = (0usize, 0usize);
     let mut fmt = Floats(ryu::Buffer::new());
+    let threshold_text = threshold.map_or(String::new(), |t| format!(",{}", ryu::Buffer::new().format(t)));
     let io = |e: std::io::Error| Error::Io { path: "output".into(), err: e };
     while let Some(raw) = reader.next_chunk(BLOCK)? {
         let x = window.push_block(raw.as_ref());
         let block = scorer.score(x.as_ref(), false)?;
         if let Some(w) = table.as_deref_mut() {
             if n == 0 {
-                let mut head = String::from("row,score");
-                if threshold.is_some() {
-                    head += ",threshold,alarm";
-                }
+                let mut head = String::from(if threshold.is_some() { "row,score,threshold,alarm" } else { "row,error,score" });
                 for (name, _) in &block.stats {
                     head += ",";
                     head += name;
                 }
-                head += ",error\n";
+                head += "\n";
                 w.write_all(head.as_bytes()).map_err(io)?;
             }
         }
@@ -158,18 +157,23 @@ pub fn score_file(
             if let Some(w) = table.as_deref_mut() {
                 (|| -> std::io::Result<()> {
                     write!(w, "{},", n + i)?;
-                    fmt.put(w, block.scores[i])?;
-                    if let (Some(t), Some(a)) = (threshold, alarm) {
-                        w.write_all(b",")?;
-                        fmt.put(w, t)?;
-                        write!(w, ",{}", u8::from(a))?;
+                    match alarm {
+                        // Monitors: score, threshold, alarm (the error is SPE, or score × features).
+                        Some(a) => {
+                            fmt.put(w, block.scores[i])?;
+                            w.write_all(threshold_text.as_bytes())?;
+                            w.write_all(if a { b",1" } else { b",0" })?;
+                        }
+                        None => {
+                            fmt.put(w, block.errors[i])?;
+                            w.write_all(b",")?;
+                            fmt.put(w, block.scores[i])?;
+                        }
                     }
                     for (_, v) in &block.stats {
                         w.write_all(b",")?;
                         fmt.put(w, v[i])?;
                     }
-                    w.write_all(b",")?;
-                    fmt.put(w, block.errors[i])?;
                     w.write_all(b"\n")
                 })()
                 .map_err(io)?;

@@ -34,8 +34,8 @@ use crate::UsageError;
 /// --persistence K/M raises an alarm only when at least K of the last M rows exceed the
 /// threshold, so alarms do not flap on isolated noisy rows.
 ///
-/// Output: a CSV table `row,score[,threshold,alarm][,t2,spe],error` on stdout (or in --out
-/// FILE) and a summary on stderr; with --json one object with arrays `errors`, `scores`, and for
+/// Output: a CSV table on stdout (or in --out FILE) — `row,score,threshold,alarm[,t2,spe]` for
+/// a monitor, `row,error,score` for a model without a threshold — and a summary on stderr; with --json one object with arrays `errors`, `scores`, and for
 /// monitors `alarms` (and `t2`, `spe` for PCA), `threshold`, `alarm_rate`.
 ///
 /// Streaming: with DATA = `-` and --stream, CSV rows (header first) are read from stdin and one
