@@ -124,7 +124,7 @@ pub struct Array {
 }
 
 /// Writes `header` and `arrays` into `dir` (each file atomically).
-pub fn save_model<H: serde::Serialize>(dir: &Path, header: &H, arrays: &[(&str, Array)]) -> Result<()> {
+pub fn save_model<H: serde::Serialize, N: AsRef<str>>(dir: &Path, header: &H, arrays: &[(N, Array)]) -> Result<()> {
     ensure_dir(dir)?;
     let bytes: Vec<Vec<u8>> =
         arrays.iter().map(|(_, a)| a.data.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
@@ -133,8 +133,8 @@ pub fn save_model<H: serde::Serialize>(dir: &Path, header: &H, arrays: &[(&str, 
         .zip(&bytes)
         .map(|((name, a), b)| {
             let view = safetensors::tensor::TensorView::new(Dtype::F64, a.shape.clone(), b)
-                .map_err(|e| Error::invalid("model array", format!("{name}: {e}")))?;
-            Ok((name.to_string(), view))
+                .map_err(|e| Error::invalid("model array", format!("{}: {e}", name.as_ref())))?;
+            Ok((name.as_ref().to_string(), view))
         })
         .collect::<Result<Vec<_>>>()?;
     let buf = safetensors::serialize(views, None).map_err(|e| Error::invalid("model arrays", e.to_string()))?;

@@ -29,3 +29,38 @@ pub trait Reconstruct {
         self.decode(z.as_ref())
     }
 }
+
+/// Builder setters for an unfitted parameter type, one per line, `name: Type;` (the field of
+/// the same name) or `name.field: Type;`, each with its doc comment:
+///
+/// ```
+/// struct Params { tol: f64, nonneg: bool }
+/// impl Params {
+///     recon_core::setters! {
+///         /// Stop when the error changes by less than this.
+///         tol: f64;
+///         /// Non-negative factors.
+///         nonnegative.nonneg: bool;
+///     }
+/// }
+/// let p = Params { tol: 1.0, nonneg: false }.tol(1e-8).nonnegative(true);
+/// assert!(p.nonneg && p.tol == 1e-8);
+/// ```
+#[macro_export]
+macro_rules! setters {
+    ($($(#[$m:meta])* $name:ident $(. $field:ident)? : $ty:ty;)*) => {
+        $( $crate::setters!(@one [$(#[$m])*] $name [$($field)?] $ty); )*
+    };
+    (@one [$($m:tt)*] $name:ident [] $ty:ty) => {
+        $($m)* pub fn $name(mut self, value: $ty) -> Self {
+            self.$name = value;
+            self
+        }
+    };
+    (@one [$($m:tt)*] $name:ident [$field:ident] $ty:ty) => {
+        $($m)* pub fn $name(mut self, value: $ty) -> Self {
+            self.$field = value;
+            self
+        }
+    };
+}

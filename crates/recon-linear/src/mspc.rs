@@ -93,20 +93,13 @@ impl PcaMonitorParams {
     pub fn new(components: Components) -> Self {
         PcaMonitorParams { components, scale: true, alpha: 0.01, method: LimitMethod::Analytical }
     }
-    /// Analytical (default) or empirical control limits.
-    pub fn limits(mut self, method: LimitMethod) -> Self {
-        self.method = method;
-        self
-    }
-    /// Standardise each variable (default) or keep units.
-    pub fn scale(mut self, scale: bool) -> Self {
-        self.scale = scale;
-        self
-    }
-    /// Target false-alarm rate of each limit, in (0, 0.5).
-    pub fn alpha(mut self, alpha: f64) -> Self {
-        self.alpha = alpha;
-        self
+    recon_core::setters! {
+        /// Analytical (default) or empirical control limits.
+        limits.method: LimitMethod;
+        /// Standardise each variable (default) or keep units.
+        scale: bool;
+        /// Target false-alarm rate of each limit, in (0, 0.5).
+        alpha: f64;
     }
 }
 

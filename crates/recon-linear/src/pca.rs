@@ -70,17 +70,13 @@ impl PcaParams {
         self.n_components = Some(k);
         self
     }
-    /// Subtract the column means first (PCA) or not (truncated SVD).
-    pub fn center(mut self, center: bool) -> Self {
-        self.center = center;
-        self
-    }
-    /// Divide each column by its standard deviation (denominator n as scikit-learn's
-    /// `StandardScaler`; constant columns by 1) after
-    /// centring, so that features in different units weigh the same (a correlation-matrix PCA).
-    pub fn scale(mut self, scale: bool) -> Self {
-        self.scale = scale;
-        self
+    recon_core::setters! {
+        /// Subtract the column means first (PCA) or not (truncated SVD).
+        center: bool;
+        /// Divide each column by its standard deviation after centring ([`recon_core::Scaler`]:
+        /// denominator n as scikit-learn's `StandardScaler`, constant columns by 1), so that
+        /// features in different units weigh the same (a correlation-matrix PCA).
+        scale: bool;
     }
     /// Use the randomized solver (needs `n_components`).
     pub fn randomized(mut self, params: RandomizedParams) -> Self {

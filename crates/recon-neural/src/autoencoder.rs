@@ -13,7 +13,7 @@ use std::path::Path;
 use burn::tensor::Tensor;
 use faer::{Mat, MatRef};
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use recon_core::model::{save_model, Array, ModelFile, ModelKind};
+use recon_core::model::{save_model, ModelFile, ModelKind};
 use recon_core::ruler::{pot_threshold, quantile_threshold, Threshold};
 use recon_core::Scaler;
 use recon_core::{Dataset, ErrorMeasure, Fit, Named, Reconstruct, Residuals, RowScorer, ScoreBlock};
@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{invalid, Result};
 pub use crate::mlp::Activation;
 use crate::mlp::{Mlp, Net};
-use crate::train::{train, Optimised, TrainConfig, Trainable, Trainee, TrainingLog};
+use crate::train::{train, Optimised, TrainConfig, Trainee, TrainingLog};
 
 /// Unfitted autoencoder settings.
 #[derive(Debug, Clone)]
@@ -58,14 +58,7 @@ pub struct Autoencoder {
     seed: u64,
 }
 
-impl Trainable for AutoencoderParams {
-    fn train_config(&self) -> &TrainConfig {
-        &self.train
-    }
-    fn train_config_mut(&mut self) -> &mut TrainConfig {
-        &mut self.train
-    }
-}
+crate::train::trainable!(AutoencoderParams);
 
 impl AutoencoderParams {
     /// An autoencoder whose encoder has these hidden widths (the last is the bottleneck); the
@@ -85,20 +78,13 @@ impl AutoencoderParams {
     pub fn default_training() -> TrainConfig {
         TrainConfig::new()
     }
-    /// Nonlinearity of the hidden layers.
-    pub fn activation(mut self, a: Activation) -> Self {
-        self.activation = a;
-        self
-    }
-    /// Dropout probability after each hidden layer during training, in [0, 1).
-    pub fn dropout(mut self, p: f64) -> Self {
-        self.dropout = p;
-        self
-    }
-    /// False-alarm rate the threshold is calibrated for, in (0, 0.5).
-    pub fn target_far(mut self, q: f64) -> Self {
-        self.target_far = q;
-        self
+    recon_core::setters! {
+        /// Nonlinearity of the hidden layers.
+        activation: Activation;
+        /// Dropout probability after each hidden layer during training, in [0, 1).
+        dropout: f64;
+        /// False-alarm rate the threshold is calibrated for, in (0, 0.5).
+        target_far: f64;
     }
 
     fn check(&self, n: usize, d: usize) -> Result<()> {
@@ -373,8 +359,7 @@ impl Autoencoder {
         };
         let mut arrays = self.scaler.arrays();
         self.mlp.push_arrays("layer", &mut arrays);
-        let named: Vec<(&str, Array)> = arrays.iter().map(|(n, a)| (n.as_str(), a.clone())).collect();
-        save_model(dir, &header, &named)
+        save_model(dir, &header, &arrays)
     }
 
     /// Loads a model written by [`Autoencoder::save`]; returns it with its column names.

@@ -131,6 +131,21 @@ pub trait Trainable: Sized {
     }
 }
 
+/// Implements [`Trainable`] for parameter types whose `train` field is their [`TrainConfig`].
+macro_rules! trainable {
+    ($($t:ty),*) => {$(
+        impl $crate::train::Trainable for $t {
+            fn train_config(&self) -> &$crate::train::TrainConfig {
+                &self.train
+            }
+            fn train_config_mut(&mut self) -> &mut $crate::train::TrainConfig {
+                &mut self.train
+            }
+        }
+    )*};
+}
+pub(crate) use trainable;
+
 /// What training did, epoch by epoch.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainingLog {
@@ -146,6 +161,23 @@ pub struct TrainingLog {
     pub n_train: usize,
     /// Rows held out.
     pub n_val: usize,
+}
+
+impl TrainingLog {
+    /// The validation loss of the kept epoch.
+    pub fn best_val_loss(&self) -> f64 {
+        self.val_loss.get(self.best_epoch.wrapping_sub(1)).copied().unwrap_or(f64::NAN)
+    }
+
+    /// `trained N epochs (best B, stopped early | ran to the limit)`.
+    pub fn summary(&self) -> String {
+        format!(
+            "trained {} epochs (best {}, {})",
+            self.train_loss.len(),
+            self.best_epoch,
+            if self.stopped_early { "stopped early" } else { "ran to the limit" }
+        )
+    }
 }
 
 /// A model being trained, as [`train`] sees it.

@@ -60,31 +60,18 @@ impl CpParams {
     pub fn new(rank: usize) -> Self {
         CpParams { rank, nonneg: false, init: Init::Random, max_iter: 500, tol: 1e-8, seed: 0 }
     }
-    /// Non-negative CP: every factor entry ≥ 0, fitted by HALS (Cichocki & Phan 2009): each
-    /// column is updated in turn by `a_r ← max(0, a_r + (M_r − A V_r) / V_rr)`.
-    pub fn nonnegative(mut self, nonneg: bool) -> Self {
-        self.nonneg = nonneg;
-        self
-    }
-    /// Initialisation.
-    pub fn init(mut self, init: Init) -> Self {
-        self.init = init;
-        self
-    }
-    /// Maximum number of sweeps.
-    pub fn max_iter(mut self, n: usize) -> Self {
-        self.max_iter = n;
-        self
-    }
-    /// Stop when the relative error changes by less than this.
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.tol = tol;
-        self
-    }
-    /// Seed of the random initialisation.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
+    recon_core::setters! {
+        /// Non-negative CP: every factor entry ≥ 0, fitted by HALS (Cichocki & Phan 2009): each
+        /// column is updated in turn by `a_r ← max(0, a_r + (M_r − A V_r) / V_rr)`.
+        nonnegative.nonneg: bool;
+        /// Initialisation.
+        init: Init;
+        /// Maximum number of sweeps.
+        max_iter: usize;
+        /// Stop when the relative error changes by less than this.
+        tol: f64;
+        /// Seed of the random initialisation.
+        seed: u64;
     }
 
     fn check(&self, t: &Tensor) -> Result<()> {

@@ -160,8 +160,7 @@ impl SliceModel {
             shape,
             ranks,
         };
-        let named: Vec<(&str, Array)> = arrays.iter().map(|(n, a)| (n.as_str(), a.clone())).collect();
-        save_model(dir, &header, &named)
+        save_model(dir, &header, &arrays)
     }
 
     /// Loads a model folder written by [`SliceModel::save_fitted`] (the registry's entry point).

@@ -126,20 +126,13 @@ impl TuckerParams {
     pub fn new(ranks: Vec<usize>) -> Self {
         TuckerParams { ranks, max_iter: 100, tol: 1e-8, seed: 0 }
     }
-    /// Maximum HOOI sweeps (0: HOSVD only).
-    pub fn max_iter(mut self, n: usize) -> Self {
-        self.max_iter = n;
-        self
-    }
-    /// Stop when the relative error changes by less than this.
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.tol = tol;
-        self
-    }
-    /// Seed of the random orthonormal start used for sparse tensors.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
+    recon_core::setters! {
+        /// Maximum HOOI sweeps (0: HOSVD only).
+        max_iter: usize;
+        /// Stop when the relative error changes by less than this.
+        tol: f64;
+        /// Seed of the random orthonormal start used for sparse tensors.
+        seed: u64;
     }
 
     /// Fits: HOSVD (dense) or a random orthonormal start (sparse), then HOOI.

@@ -142,7 +142,8 @@ pub fn score_file(
         let block = scorer.score(x.as_ref(), false)?;
         if let Some(w) = table.as_deref_mut() {
             if n == 0 {
-                let mut head = String::from(if threshold.is_some() { "row,score,threshold,alarm" } else { "row,error,score" });
+                let mut head =
+                    String::from(if threshold.is_some() { "row,score,threshold,alarm" } else { "row,error,score" });
                 for (name, _) in &block.stats {
                     head += ",";
                     head += name;

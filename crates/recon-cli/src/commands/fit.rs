@@ -301,11 +301,9 @@ fn fit_ae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
     let log = ae.log();
     let t = ae.threshold();
     eprintln!(
-        "trained {} epochs (best {}, {}); validation loss {:.4}; threshold {:.4} ({}, target false-alarm rate {})",
-        log.train_loss.len(),
-        log.best_epoch,
-        if log.stopped_early { "stopped early" } else { "ran to the limit" },
-        log.val_loss[log.best_epoch - 1],
+        "{}; validation loss {:.4}; threshold {:.4} ({}, target false-alarm rate {})",
+        log.summary(),
+        log.best_val_loss(),
         t.value,
         t.method,
         t.target_far
@@ -319,7 +317,7 @@ fn fit_ae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
         "hidden": hidden,
         "epochs_run": log.train_loss.len(),
         "best_epoch": log.best_epoch,
-        "validation_loss": log.val_loss[log.best_epoch - 1],
+        "validation_loss": log.best_val_loss(),
         "threshold": t.value,
         "threshold_method": t.method,
         "target_far": t.target_far,
@@ -372,11 +370,9 @@ fn fit_vae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
     vae.save(&args.out, &data.columns)?;
     let log = vae.log();
     eprintln!(
-        "trained {} epochs (best {}, {}); validation −ELBO per sample {:.2}; {} held-out samples are the p-value reference",
-        log.train_loss.len(),
-        log.best_epoch,
-        if log.stopped_early { "stopped early" } else { "ran to the limit" },
-        log.val_loss[log.best_epoch - 1],
+        "{}; validation −ELBO per sample {:.2}; {} held-out samples are the p-value reference",
+        log.summary(),
+        log.best_val_loss(),
         vae.reference().len()
     );
     let m = vae.reference().len();
@@ -396,7 +392,7 @@ fn fit_vae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
         "latent": latent,
         "epochs_run": log.train_loss.len(),
         "best_epoch": log.best_epoch,
-        "validation_neg_elbo": log.val_loss[log.best_epoch - 1],
+        "validation_neg_elbo": log.best_val_loss(),
         "reference_samples": vae.reference().len(),
         "seed": args.seed,
     }))

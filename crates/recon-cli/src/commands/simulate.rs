@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use recon_core::data::{write_npy, write_tns};
 use recon_core::synth::clickstream::{simulate, ClickstreamParams};
+use recon_core::synth::dc_motor::MotorFault;
 
 use crate::output::print_json;
 
@@ -137,22 +138,11 @@ fn simulate_counts(a: CountsArgs) -> anyhow::Result<()> {
     }))
 }
 
-/// Fault types for `recon simulate motor`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum FaultArg {
-    None,
-    /// Load-torque step of SIZE N·m.
-    Load,
-    /// Friction b → b·(1 + SIZE).
-    Friction,
-    /// Speed-sensor bias growing at SIZE rad/s per second.
-    SpeedDrift,
-    /// Speed sensor frozen at onset.
-    SpeedStuck,
-    /// Current-sensor bias of SIZE A.
-    CurrentBias,
-    /// Current-sensor gain × (1 + SIZE).
-    CurrentGain,
+/// Parses a fault type by its name.
+fn fault_type() -> impl clap::builder::TypedValueParser<Value = MotorFault> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(MotorFault::ALL.map(MotorFault::name))
+        .map(|s: String| MotorFault::parse(&s).expect("one of the possible values"))
 }
 
 /// A DC motor (armature L di/dt = V − R i − K ω, mechanics J dω/dt = K i − b ω − T_load, RK4)
@@ -177,8 +167,12 @@ pub struct MotorArgs {
     /// RK4 step (s).
     #[arg(long, default_value_t = 0.001)]
     pub dt: f64,
-    #[arg(long, value_enum, default_value_t = FaultArg::None)]
-    pub fault: FaultArg,
+    /// The fault injected at --fault-start: load (a load-torque step of SIZE N·m), friction
+    /// (b → b·(1 + SIZE)), speed-drift (a speed-sensor bias growing at SIZE rad/s per second),
+    /// speed-stuck (the speed sensor frozen at onset), current-bias (a current-sensor bias of
+    /// SIZE A), current-gain (the current reading × (1 + SIZE)).
+    #[arg(long, default_value = "none", value_parser = fault_type())]
+    pub fault: MotorFault,
     /// Fault onset (s).
     #[arg(long, default_value_t = 30.0)]
     pub fault_start: f64,
@@ -250,16 +244,8 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     match args.what {
         Simulation::Counts(a) => simulate_counts(a),
         Simulation::Motor(a) => {
-            use recon_core::synth::dc_motor::{self, MotorFault, MotorParams};
-            let fault = match a.fault {
-                FaultArg::None => MotorFault::None,
-                FaultArg::Load => MotorFault::Load,
-                FaultArg::Friction => MotorFault::Friction,
-                FaultArg::SpeedDrift => MotorFault::SpeedDrift,
-                FaultArg::SpeedStuck => MotorFault::SpeedStuck,
-                FaultArg::CurrentBias => MotorFault::CurrentBias,
-                FaultArg::CurrentGain => MotorFault::CurrentGain,
-            };
+            use recon_core::synth::dc_motor::{self, MotorParams};
+            let fault = a.fault;
             let d = MotorParams::default();
             let p = MotorParams {
                 r: a.r,

@@ -61,28 +61,23 @@ fn alarm_rate_after_onset(s: &Value) -> f64 {
     alarms[ONSET..].iter().sum::<u64>() as f64 / (alarms.len() - ONSET) as f64
 }
 
+/// Fits a `kind` monitor on the filter-bank features of the normal training runs; returns the
+/// model folder and what `fit` printed.
+fn fit_on_normal_runs(dir: &Path, kind: &str, extra: &[&str]) -> (String, Value) {
+    let train = training_file(dir);
+    let model = dir.join(kind).display().to_string();
+    let mut args = vec!["fit", &train, "--model", kind, "--columns", "voltage,speed,current", "--ema", EMA];
+    args.extend(extra);
+    args.extend(["--out", &model]);
+    let fit = run_json(&args);
+    (model, fit)
+}
+
 #[test]
 fn motor_faults_are_detected_by_an_autoencoder() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let train = training_file(dir);
-    let model = dir.join("ae").display().to_string();
-    let fit = run_json(&[
-        "fit",
-        &train,
-        "--model",
-        "ae",
-        "--columns",
-        "voltage,speed,current",
-        "--ema",
-        EMA,
-        "--hidden",
-        "24,5",
-        "--seed",
-        "0",
-        "--out",
-        &model,
-    ]);
+    let (model, fit) = fit_on_normal_runs(dir, "ae", &["--hidden", "24,5", "--seed", "0"]);
     assert_eq!(fit["n_cols"], 15);
     for seed in [100u64, 101] {
         let path = simulate(dir, &format!("test-normal{seed}"), seed, None, "60");
@@ -113,24 +108,7 @@ fn calls(d: &Value) -> BTreeMap<String, usize> {
 fn motor_faults_are_named_by_the_direction_of_the_residual() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let train = training_file(dir);
-    let model = dir.join("pca").display().to_string();
-    let fit = run_json(&[
-        "fit",
-        &train,
-        "--model",
-        "pca",
-        "--columns",
-        "voltage,speed,current",
-        "--ema",
-        EMA,
-        "--components",
-        "5",
-        "--limits",
-        "empirical",
-        "--out",
-        &model,
-    ]);
+    let (model, fit) = fit_on_normal_runs(dir, "pca", &["--components", "5", "--limits", "empirical"]);
     assert_eq!(fit["limits"], "empirical");
 
     // Signatures from one labelled episode of each of three fault types (seed 10), whitened; and

@@ -37,6 +37,30 @@ pub enum MotorFault {
 }
 
 impl MotorFault {
+    /// Every fault type, `None` first.
+    pub const ALL: [MotorFault; 7] = [
+        MotorFault::None,
+        MotorFault::Load,
+        MotorFault::Friction,
+        MotorFault::SpeedDrift,
+        MotorFault::SpeedStuck,
+        MotorFault::CurrentBias,
+        MotorFault::CurrentGain,
+    ];
+
+    /// The name a user types (`none`, `load`, `speed-drift`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            MotorFault::None => "none",
+            f => f.label(),
+        }
+    }
+
+    /// The fault named `s` (see [`MotorFault::name`]).
+    pub fn parse(s: &str) -> Option<MotorFault> {
+        MotorFault::ALL.into_iter().find(|f| f.name() == s)
+    }
+
     /// The label written in the `fault` column after onset.
     pub fn label(self) -> &'static str {
         match self {

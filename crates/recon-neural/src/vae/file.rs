@@ -49,8 +49,7 @@ impl Vae {
             .push(("reference".to_string(), Array { shape: vec![self.reference.len()], data: self.reference.clone() }));
         self.encoder.push_arrays("encoder", &mut arrays);
         self.decoder.push_arrays("decoder", &mut arrays);
-        let named: Vec<(&str, Array)> = arrays.iter().map(|(n, a)| (n.as_str(), a.clone())).collect();
-        save_model(dir, &header, &named)
+        save_model(dir, &header, &arrays)
     }
 
     /// Loads a model written by [`Vae::save`]; returns it with its column names.

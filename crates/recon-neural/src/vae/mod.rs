@@ -41,7 +41,7 @@ use recon_core::{ErrorMeasure, Named, Reconstruct, RowScorer, ScoreBlock};
 use crate::error::{invalid, Result};
 use crate::likelihood::Likelihood;
 use crate::mlp::{Activation, Mlp};
-use crate::train::{TrainConfig, Trainable, TrainingLog};
+use crate::train::{TrainConfig, TrainingLog};
 
 /// Unfitted VAE settings.
 #[derive(Debug, Clone)]
@@ -54,14 +54,7 @@ pub struct VaeParams {
     kl_warmup: usize,
 }
 
-impl Trainable for VaeParams {
-    fn train_config(&self) -> &TrainConfig {
-        &self.train
-    }
-    fn train_config_mut(&mut self) -> &mut TrainConfig {
-        &mut self.train
-    }
-}
+crate::train::trainable!(VaeParams);
 
 impl VaeParams {
     /// A VAE with `likelihood`, encoder widths `hidden` and `latent` dimensions; ReLU, KL warm-up
@@ -81,15 +74,11 @@ impl VaeParams {
     pub fn default_training() -> TrainConfig {
         TrainConfig::new().with_epochs(200).with_patience(20)
     }
-    /// Hidden-layer nonlinearity.
-    pub fn activation(mut self, a: Activation) -> Self {
-        self.activation = a;
-        self
-    }
-    /// Epochs over which the KL weight rises linearly from 0 to 1 (0: no warm-up).
-    pub fn kl_warmup(mut self, n: usize) -> Self {
-        self.kl_warmup = n;
-        self
+    recon_core::setters! {
+        /// Hidden-layer nonlinearity.
+        activation: Activation;
+        /// Epochs over which the KL weight rises linearly from 0 to 1 (0: no warm-up).
+        kl_warmup: usize;
     }
     fn check(&self, n: usize, d: usize) -> Result<()> {
         if n < 4 {
