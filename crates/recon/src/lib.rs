@@ -9,6 +9,7 @@
 
 pub mod curve;
 pub mod diagnose;
+pub mod fit;
 mod registry;
 pub mod score;
 

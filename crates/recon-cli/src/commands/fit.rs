@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, ValueEnum};
+use recon::fit::{drop_zero_genes, window_features, AeFitReport, PcaFitReport, VaeFitReport};
 use recon_core::data::Window;
 use recon_core::{Dataset, Fit};
 use recon_linear::{Components, LimitMethod, PcaMonitorParams};
@@ -232,8 +233,7 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
     }
     let lags = args.lags.clone().unwrap_or_else(|| (0..args.window).collect());
     let window = Window::new(lags, args.ema.clone().unwrap_or_default())?;
-    let (x, columns) = window.features(raw.x.as_ref(), &raw.columns)?;
-    let data = Dataset { x, columns, labels: None, groups: None };
+    let data = window_features(raw, &window)?;
     match args.model {
         ModelKind::Pca => fit_pca(&args, &data),
         ModelKind::Ae => fit_ae(&args, &data),
@@ -257,23 +257,18 @@ fn fit_pca(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
     let monitor =
         PcaMonitorParams::new(components).scale(!args.no_scale).alpha(args.target_far).limits(method).fit(data)?;
     monitor.save(&args.out, &data.columns)?;
-    let pca = monitor.pca();
-    let captured: f64 = pca.explained_variance_ratio().iter().sum();
-    let l = monitor.limits();
-    print_json(&serde_json::json!({
-        "model": "pca",
-        "out": args.out.display().to_string(),
-        "n_rows": data.n_rows(),
-        "n_cols": data.n_cols(),
-        "features": data.columns,
-        "components": pca.n_components(),
-        "captured_variance": captured,
-        "standardised": !args.no_scale,
-        "target_far": l.alpha,
-        "limits": l.method,
-        "t2_limit": l.t2,
-        "spe_limit": l.spe,
-    }))
+    print_json(&WithOut {
+        out: args.out.display().to_string(),
+        report: PcaFitReport::new(&monitor, data, !args.no_scale),
+    })
+}
+
+/// A fit report with the model folder it wrote.
+#[derive(serde::Serialize)]
+struct WithOut<R> {
+    out: String,
+    #[serde(flatten)]
+    report: R,
 }
 
 fn fit_ae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
@@ -308,22 +303,7 @@ fn fit_ae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
         t.method,
         t.target_far
     );
-    print_json(&serde_json::json!({
-        "model": "ae",
-        "out": args.out.display().to_string(),
-        "n_rows": data.n_rows(),
-        "n_cols": data.n_cols(),
-        "features": data.columns,
-        "hidden": hidden,
-        "epochs_run": log.train_loss.len(),
-        "best_epoch": log.best_epoch,
-        "validation_loss": log.best_val_loss(),
-        "threshold": t.value,
-        "threshold_method": t.method,
-        "target_far": t.target_far,
-        "calibration_far": t.calibration_far,
-        "seed": args.seed,
-    }))
+    print_json(&WithOut { out: args.out.display().to_string(), report: AeFitReport::new(&ae, data, args.seed) })
 }
 
 fn fit_vae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
@@ -338,20 +318,15 @@ fn fit_vae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
     let Some(likelihood) = args.likelihood.map(Likelihood::from) else {
         return Err(UsageError("--model vae needs --likelihood gaussian|bernoulli|poisson|nb|zinb".into()).into());
     };
-    // All-zero genes carry no information and break a count likelihood's softmax: drop them.
-    let zero = if likelihood.is_count() { data.zero_column_indices() } else { Vec::new() };
-    let data = if zero.is_empty() {
-        data.clone()
-    } else {
-        let names: Vec<&str> = zero.iter().take(5).map(|&j| data.columns[j].as_str()).collect();
+    let (data, zero) = if likelihood.is_count() { drop_zero_genes(data) } else { (data.clone(), Vec::new()) };
+    if !zero.is_empty() {
         eprintln!(
             "{} all-zero feature(s) dropped ({}{})",
             zero.len(),
-            names.join(", "),
+            zero.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
             if zero.len() > 5 { ", …" } else { "" }
         );
-        data.select_columns(&(0..data.n_cols()).filter(|j| !zero.contains(j)).collect::<Vec<_>>())
-    };
+    }
     let d = data.n_cols();
     let latent = args.latent.unwrap_or_else(|| 10.min(d.saturating_sub(1)).max(1));
     let hidden = args.hidden.clone().unwrap_or_else(|| vec![128]);
@@ -382,18 +357,8 @@ fn fit_vae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
             1.0 / (m as f64 + 1.0)
         );
     }
-    print_json(&serde_json::json!({
-        "model": "vae",
-        "likelihood": likelihood,
-        "out": args.out.display().to_string(),
-        "n_rows": data.n_rows(),
-        "n_cols": d,
-        "hidden": hidden,
-        "latent": latent,
-        "epochs_run": log.train_loss.len(),
-        "best_epoch": log.best_epoch,
-        "validation_neg_elbo": log.best_val_loss(),
-        "reference_samples": vae.reference().len(),
-        "seed": args.seed,
-    }))
+    print_json(&WithOut {
+        out: args.out.display().to_string(),
+        report: VaeFitReport::new(&vae, &hidden, &data, args.seed),
+    })
 }

@@ -1,0 +1,152 @@
+//! Fitting pipelines: the window features a monitor is trained on, the count table a VAE is
+//! trained on, and the serde reports `recon fit` prints for each family.
+//!
+//! # Example
+//!
+//! ```
+//! use recon::data::Window;
+//! use recon::fit::window_features;
+//! # fn main() -> recon::Result<()> {
+//! let raw = recon::Dataset::from_mat(faer::Mat::from_fn(10, 2, |i, j| (i + j) as f64));
+//! let data = window_features(&raw, &Window::new(vec![0, 1], vec![])?)?;
+//! assert_eq!(data.columns, ["x0", "x0[t-1]", "x1", "x1[t-1]"]);
+//! # Ok(())
+//! # }
+//! ```
+
+use recon_core::data::Window;
+use recon_core::{Dataset, Result};
+use recon_linear::PcaMonitor;
+use recon_neural::likelihood::Likelihood;
+use recon_neural::{Autoencoder, Vae};
+use serde::Serialize;
+
+/// The rows of `raw` (in time order) as the window features of `window` (a monitor's input).
+pub fn window_features(raw: &Dataset, window: &Window) -> Result<Dataset> {
+    let (x, columns) = window.features(raw.x.as_ref(), &raw.columns)?;
+    Ok(Dataset { x, columns, labels: None, groups: None })
+}
+
+/// A count table without its all-zero genes (they carry no information and break a count
+/// likelihood's softmax), and the names of the genes dropped.
+pub fn drop_zero_genes(data: &Dataset) -> (Dataset, Vec<String>) {
+    let zero = data.zero_column_indices();
+    if zero.is_empty() {
+        return (data.clone(), Vec::new());
+    }
+    let keep: Vec<usize> = (0..data.n_cols()).filter(|j| !zero.contains(j)).collect();
+    (data.select_columns(&keep), zero.iter().map(|&j| data.columns[j].clone()).collect())
+}
+
+/// What fitting a PCA monitor reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct PcaFitReport {
+    pub model: &'static str,
+    pub n_rows: usize,
+    pub n_cols: usize,
+    pub features: Vec<String>,
+    pub components: usize,
+    pub captured_variance: f64,
+    pub standardised: bool,
+    pub target_far: f64,
+    pub limits: recon_linear::LimitMethod,
+    pub t2_limit: f64,
+    pub spe_limit: f64,
+}
+
+impl PcaFitReport {
+    /// The report of `monitor` fitted on `data`.
+    pub fn new(monitor: &PcaMonitor, data: &Dataset, standardised: bool) -> Self {
+        let pca = monitor.pca();
+        let l = monitor.limits();
+        PcaFitReport {
+            model: "pca",
+            n_rows: data.n_rows(),
+            n_cols: data.n_cols(),
+            features: data.columns.clone(),
+            components: pca.n_components(),
+            captured_variance: pca.explained_variance_ratio().iter().sum(),
+            standardised,
+            target_far: l.alpha,
+            limits: l.method,
+            t2_limit: l.t2,
+            spe_limit: l.spe,
+        }
+    }
+}
+
+/// What fitting an autoencoder reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct AeFitReport {
+    pub model: &'static str,
+    pub n_rows: usize,
+    pub n_cols: usize,
+    pub features: Vec<String>,
+    pub hidden: Vec<usize>,
+    pub epochs_run: usize,
+    pub best_epoch: usize,
+    pub validation_loss: f64,
+    pub threshold: f64,
+    pub threshold_method: String,
+    pub target_far: f64,
+    pub calibration_far: f64,
+    pub seed: u64,
+}
+
+impl AeFitReport {
+    /// The report of `ae` fitted on `data` with `seed`.
+    pub fn new(ae: &Autoencoder, data: &Dataset, seed: u64) -> Self {
+        let (log, t) = (ae.log(), ae.threshold());
+        AeFitReport {
+            model: "ae",
+            n_rows: data.n_rows(),
+            n_cols: data.n_cols(),
+            features: data.columns.clone(),
+            hidden: ae.hidden().to_vec(),
+            epochs_run: log.train_loss.len(),
+            best_epoch: log.best_epoch,
+            validation_loss: log.best_val_loss(),
+            threshold: t.value,
+            threshold_method: t.method.clone(),
+            target_far: t.target_far,
+            calibration_far: t.calibration_far,
+            seed,
+        }
+    }
+}
+
+/// What fitting a VAE reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct VaeFitReport {
+    pub model: &'static str,
+    pub likelihood: Likelihood,
+    pub n_rows: usize,
+    pub n_cols: usize,
+    pub hidden: Vec<usize>,
+    pub latent: usize,
+    pub epochs_run: usize,
+    pub best_epoch: usize,
+    pub validation_neg_elbo: f64,
+    pub reference_samples: usize,
+    pub seed: u64,
+}
+
+impl VaeFitReport {
+    /// The report of `vae` (encoder widths `hidden`) fitted on `data` with `seed`.
+    pub fn new(vae: &Vae, hidden: &[usize], data: &Dataset, seed: u64) -> Self {
+        let log = vae.log();
+        VaeFitReport {
+            model: "vae",
+            likelihood: vae.likelihood(),
+            n_rows: data.n_rows(),
+            n_cols: data.n_cols(),
+            hidden: hidden.to_vec(),
+            latent: vae.latent(),
+            epochs_run: log.train_loss.len(),
+            best_epoch: log.best_epoch,
+            validation_neg_elbo: log.best_val_loss(),
+            reference_samples: vae.reference().len(),
+            seed,
+        }
+    }
+}
