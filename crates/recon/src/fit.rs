@@ -38,12 +38,38 @@ pub fn drop_zero_genes(data: &Dataset) -> (Dataset, Vec<String>) {
     (data.select_columns(&keep), zero.iter().map(|&j| data.columns[j].clone()).collect())
 }
 
-/// What fitting a PCA monitor reports.
+/// What every fit report starts with: the family and the shape of the training data.
 #[derive(Debug, Clone, Serialize)]
-pub struct PcaFitReport {
+pub struct Fitted {
     pub model: &'static str,
     pub n_rows: usize,
     pub n_cols: usize,
+}
+
+impl Fitted {
+    fn of(model: &'static str, data: &Dataset) -> Self {
+        Fitted { model, n_rows: data.n_rows(), n_cols: data.n_cols() }
+    }
+}
+
+/// How long a neural model trained.
+#[derive(Debug, Clone, Serialize)]
+pub struct Epochs {
+    pub epochs_run: usize,
+    pub best_epoch: usize,
+}
+
+impl Epochs {
+    fn of(log: &recon_neural::TrainingLog) -> Self {
+        Epochs { epochs_run: log.train_loss.len(), best_epoch: log.best_epoch }
+    }
+}
+
+/// What fitting a PCA monitor reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct PcaFitReport {
+    #[serde(flatten)]
+    pub fitted: Fitted,
     pub features: Vec<String>,
     pub components: usize,
     pub captured_variance: f64,
@@ -60,9 +86,7 @@ impl PcaFitReport {
         let pca = monitor.pca();
         let l = monitor.limits();
         PcaFitReport {
-            model: "pca",
-            n_rows: data.n_rows(),
-            n_cols: data.n_cols(),
+            fitted: Fitted::of("pca", data),
             features: data.columns.clone(),
             components: pca.n_components(),
             captured_variance: pca.explained_variance_ratio().iter().sum(),
@@ -78,13 +102,12 @@ impl PcaFitReport {
 /// What fitting an autoencoder reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct AeFitReport {
-    pub model: &'static str,
-    pub n_rows: usize,
-    pub n_cols: usize,
+    #[serde(flatten)]
+    pub fitted: Fitted,
     pub features: Vec<String>,
     pub hidden: Vec<usize>,
-    pub epochs_run: usize,
-    pub best_epoch: usize,
+    #[serde(flatten)]
+    pub epochs: Epochs,
     pub validation_loss: f64,
     pub threshold: f64,
     pub threshold_method: String,
@@ -98,13 +121,10 @@ impl AeFitReport {
     pub fn new(ae: &Autoencoder, data: &Dataset, seed: u64) -> Self {
         let (log, t) = (ae.log(), ae.threshold());
         AeFitReport {
-            model: "ae",
-            n_rows: data.n_rows(),
-            n_cols: data.n_cols(),
+            fitted: Fitted::of("ae", data),
             features: data.columns.clone(),
             hidden: ae.hidden().to_vec(),
-            epochs_run: log.train_loss.len(),
-            best_epoch: log.best_epoch,
+            epochs: Epochs::of(log),
             validation_loss: log.best_val_loss(),
             threshold: t.value,
             threshold_method: t.method.clone(),
@@ -118,14 +138,13 @@ impl AeFitReport {
 /// What fitting a VAE reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct VaeFitReport {
-    pub model: &'static str,
+    #[serde(flatten)]
+    pub fitted: Fitted,
     pub likelihood: Likelihood,
-    pub n_rows: usize,
-    pub n_cols: usize,
     pub hidden: Vec<usize>,
     pub latent: usize,
-    pub epochs_run: usize,
-    pub best_epoch: usize,
+    #[serde(flatten)]
+    pub epochs: Epochs,
     pub validation_neg_elbo: f64,
     pub reference_samples: usize,
     pub seed: u64,
@@ -136,14 +155,11 @@ impl VaeFitReport {
     pub fn new(vae: &Vae, hidden: &[usize], data: &Dataset, seed: u64) -> Self {
         let log = vae.log();
         VaeFitReport {
-            model: "vae",
+            fitted: Fitted::of("vae", data),
             likelihood: vae.likelihood(),
-            n_rows: data.n_rows(),
-            n_cols: data.n_cols(),
             hidden: hidden.to_vec(),
             latent: vae.latent(),
-            epochs_run: log.train_loss.len(),
-            best_epoch: log.best_epoch,
+            epochs: Epochs::of(log),
             validation_neg_elbo: log.best_val_loss(),
             reference_samples: vae.reference().len(),
             seed,
