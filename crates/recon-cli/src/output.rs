@@ -12,9 +12,14 @@ pub fn print(s: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes a value as one JSON object on one line of stdout.
+/// Writes a value as one JSON object on one line of stdout, streamed (no copy of the whole
+/// text in memory).
 pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
-    print(&(serde_json::to_string(v)? + "\n"))
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    serde_json::to_writer(&mut out, v)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
+    Ok(())
 }
 
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {

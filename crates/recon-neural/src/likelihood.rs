@@ -16,6 +16,10 @@
 //! Count p-values are two-sided, as in OUTRIDER: `min(1, 2 min(P(X ≤ k), P(X ≥ k)))`, the upper
 //! tail taken from the survival function (no `1 − F` cancellation for far outliers).
 
+use burn::tensor::activation::{softmax, softplus as softplus_t};
+use burn::tensor::Tensor;
+use faer::MatRef;
+use recon_core::Scaler;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{Discrete, DiscreteCDF, NegativeBinomial, Poisson};
 use statrs::function::gamma::ln_gamma;
@@ -42,6 +46,126 @@ impl Likelihood {
     /// True for the count likelihoods (the data must be non-negative integers).
     pub fn is_count(self) -> bool {
         matches!(self, Likelihood::Poisson | Likelihood::Nb | Likelihood::Zinb)
+    }
+
+    /// True when each feature has a learned dispersion θ (NB, ZINB).
+    pub fn has_dispersion(self) -> bool {
+        matches!(self, Likelihood::Nb | Likelihood::Zinb)
+    }
+
+    /// True when the decoder also gives a dropout logit per entry (ZINB).
+    pub fn has_dropout(self) -> bool {
+        self == Likelihood::Zinb
+    }
+
+    /// Decoder heads for `d` features: a mean (share) per feature, and a dropout logit for ZINB.
+    pub fn heads(self, d: usize) -> usize {
+        if self.has_dropout() {
+            2 * d
+        } else {
+            d
+        }
+    }
+
+    /// True when the model standardises its input (Gaussian).
+    pub fn standardises(self) -> bool {
+        self == Likelihood::Gaussian
+    }
+
+    /// What the encoder sees of entry `x` of column `j`: standardised (Gaussian), as it is
+    /// (Bernoulli), `log1p` (counts, scVI).
+    pub fn encoder_input(self, x: f64, scaler: &Scaler, j: usize) -> f32 {
+        match self {
+            Likelihood::Gaussian => scaler.apply(x, j) as f32,
+            Likelihood::Bernoulli => x as f32,
+            _ => x.ln_1p() as f32,
+        }
+    }
+
+    /// What the training loss compares the decoder with: standardised (Gaussian), as it is otherwise.
+    pub fn target(self, x: f64, scaler: &Scaler, j: usize) -> f32 {
+        if self.standardises() {
+            scaler.apply(x, j) as f32
+        } else {
+            x as f32
+        }
+    }
+
+    /// Checks that the data fit the likelihood: non-negative integer counts with no all-zero
+    /// gene or sample, values in [0, 1] for Bernoulli.
+    pub fn check_data(self, x: MatRef<'_, f64>, columns: &[String]) -> Result<()> {
+        let (n, d) = (x.nrows(), x.ncols());
+        if self.is_count() {
+            check_counts(x, columns)?;
+            if let Some(j) = (0..d).find(|&j| x.col(j).iter().all(|&v| v == 0.0)) {
+                return Err(recon_core::Error::invalid_data(
+                    "counts",
+                    format!("gene '{}' is zero in every sample; drop all-zero genes first", columns[j]),
+                ));
+            }
+            if let Some(i) = (0..n).find(|&i| x.row(i).iter().all(|&v| v == 0.0)) {
+                return Err(recon_core::Error::invalid_data(
+                    "counts",
+                    format!("sample {} has no counts at all", i + 1),
+                ));
+            }
+        }
+        if self == Likelihood::Bernoulli {
+            if let Some((i, j)) =
+                (0..n).flat_map(|i| (0..d).map(move |j| (i, j))).find(|&(i, j)| !(0.0..=1.0).contains(&x[(i, j)]))
+            {
+                return Err(recon_core::Error::invalid_data(
+                    "data",
+                    format!(
+                        "row {}, column '{}' holds {}: a Bernoulli likelihood needs values in [0, 1]",
+                        i + 1,
+                        columns[j],
+                        x[(i, j)]
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The decoded parameter of each entry of one row from the decoder's heads `out` (at least
+    /// `d` of them): for counts the mean `μⱼ = ℓ·softmax(out)ⱼ` (ℓ the row's library size, scVI's
+    /// offset, floored at 1e-8), otherwise the head itself (a standardised mean, a logit).
+    pub fn decoded(self, out: &[f64], library: f64) -> Vec<f64> {
+        let d = out.len();
+        if !self.is_count() {
+            return out.to_vec();
+        }
+        let top = out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let norm: f64 = out.iter().map(|l| (l - top).exp()).sum();
+        (0..d).map(|j| (library * (out[j] - top).exp() / norm).max(1e-8)).collect()
+    }
+
+    /// The exact log-likelihood of entry `x` (column `j`) and its decoded mean, given the decoded
+    /// parameter `p` (see [`Likelihood::decoded`]), the per-feature parameter `extra` (log σ² or
+    /// log θ) and the dropout logit (ZINB). A Gaussian density is of `x` in its own units.
+    pub fn entry(self, x: f64, p: f64, extra: f64, dropout: f64, scaler: &Scaler, j: usize) -> (f64, f64) {
+        match self {
+            Likelihood::Gaussian => {
+                let t = scaler.apply(x, j);
+                (gaussian_log_prob(t, p, extra) - scaler.scale[j].ln(), scaler.invert(p, j))
+            }
+            Likelihood::Bernoulli => (bernoulli_log_prob(x, p), 1.0 / (1.0 + (-p).exp())),
+            Likelihood::Poisson => (poisson_log_prob(x, p), p),
+            Likelihood::Nb => (nb_log_prob(x, p, extra.exp()), p),
+            Likelihood::Zinb => (zinb_log_prob(x, p, extra.exp(), dropout), p),
+        }
+    }
+
+    /// Two-sided p-value of count `k` under the decoded mean `mu`, dispersion `theta` (NB, ZINB)
+    /// and dropout logit (ZINB).
+    pub fn count_p_value(self, k: u64, mu: f64, theta: f64, dropout: f64) -> Result<f64> {
+        match self {
+            Likelihood::Poisson => poisson_p_value(k, mu),
+            Likelihood::Nb => nb_p_value(k, mu, theta),
+            Likelihood::Zinb => zinb_p_value(k, mu, theta, dropout),
+            _ => Err(invalid("per-feature p-values", "need a count likelihood (poisson, nb or zinb)")),
+        }
     }
 
     /// The name used on the command line and in model files.
@@ -163,4 +287,80 @@ pub fn check_counts(x: faer::MatRef<'_, f64>, columns: &[String]) -> Result<()> 
         }
     }
     Ok(())
+}
+
+// ---- Training losses (burn tensors): the same likelihoods, differentiable. ----
+
+/// Differentiable `log Γ(x)` for `x > 0`: `log Γ(x) = log Γ(x + 6) − Σₖ₌₀⁵ log(x + k)`, then
+/// Stirling's series to `z⁻⁵` at `z = x + 6` (error below 1e-10, far under f32 rounding).
+pub(crate) fn lgamma_t(x: Tensor<2>) -> Tensor<2> {
+    let mut shift = x.clone().log();
+    for k in 1..6 {
+        shift = shift + x.clone().add_scalar(k as f32).log();
+    }
+    let z = x.add_scalar(6.0);
+    let r = z.clone().recip();
+    let r2 = r.clone() * r.clone();
+    let inner = r2.clone() * r2.mul_scalar(1.0 / 1260.0).sub_scalar(1.0 / 360.0);
+    let series = r * inner.add_scalar(1.0 / 12.0);
+    let stirling = z.clone().sub_scalar(0.5) * z.clone().log() - z
+        + series.add_scalar((2.0 * std::f64::consts::PI).ln() as f32 * 0.5);
+    stirling - shift
+}
+
+/// Per-entry log-likelihood tensors for training (up to terms constant in the parameters), rows
+/// × features, from the decoder's heads `out`, the per-feature parameter `extra` and the
+/// samples' library sizes `lib` (rows × 1).
+pub(crate) fn log_lik_t(
+    lik: Likelihood,
+    x: Tensor<2>,
+    out: Tensor<2>,
+    extra: Tensor<1>,
+    lib: Tensor<2>,
+    d: usize,
+) -> Tensor<2> {
+    if lik == Likelihood::Zinb {
+        return zinb_log_lik_t(x, out, extra, lib, d);
+    }
+    let extra = extra.unsqueeze::<2>(); // [1, d]
+    match lik {
+        Likelihood::Gaussian => {
+            let diff = x - out;
+            (diff.square() * extra.clone().neg().exp() + extra).mul_scalar(-0.5)
+        }
+        Likelihood::Bernoulli => x * out.clone() - softplus_t(out, 1.0),
+        _ => {
+            let mu = (softmax(out, 1) * lib).add_scalar(1e-8);
+            if lik == Likelihood::Poisson {
+                return x * mu.clone().log() - mu;
+            }
+            let theta = extra.exp();
+            let log_theta_mu = (theta.clone() + mu.clone()).log();
+            theta.clone() * (theta.clone().log() - log_theta_mu.clone())
+                + x.clone() * (mu.log() - log_theta_mu)
+                + lgamma_t(x + theta.clone())
+                - lgamma_t(theta)
+        }
+    }
+}
+
+/// ZINB per-entry log-likelihood tensor, scVI's form.
+fn zinb_log_lik_t(x: Tensor<2>, out: Tensor<2>, extra: Tensor<1>, lib: Tensor<2>, d: usize) -> Tensor<2> {
+    let theta = extra.unsqueeze::<2>().exp();
+    let logits = out.clone().narrow(1, 0, d);
+    let pi = out.narrow(1, d, d);
+    let mu = (softmax(logits, 1) * lib).add_scalar(1e-8);
+    let log_theta_mu = (theta.clone() + mu.clone()).log();
+    let pi_theta_log = theta.clone() * (theta.clone().log() - log_theta_mu.clone());
+    let softplus_neg_pi = softplus_t(pi.clone().neg(), 1.0);
+    // k = 0: log(π + (1 − π)(θ/(θ+μ))^θ) = softplus_t(−l + θ log(θ/(θ+μ))) − softplus_t(−l)
+    let case_zero = softplus_t(pi_theta_log.clone() - pi.clone(), 1.0) - softplus_neg_pi.clone();
+    // k > 0: log(1 − π) + log NB(k)
+    let case_nonzero = pi.neg() - softplus_neg_pi
+        + pi_theta_log
+        + x.clone() * (mu.log() - log_theta_mu)
+        + lgamma_t(x.clone() + theta.clone())
+        - lgamma_t(theta);
+    let zero = x.equal_elem(0.0);
+    case_nonzero.mask_where(zero, case_zero)
 }

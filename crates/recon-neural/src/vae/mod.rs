@@ -173,7 +173,7 @@ impl FeatureCalls {
 /// `latent → hidden reversed → heads` (one per feature, two for ZINB: mean share and dropout).
 fn layer_sizes(lik: Likelihood, d: usize, hidden: &[usize], latent: usize) -> (Vec<usize>, Vec<usize>) {
     let enc = [&[d][..], hidden, &[2 * latent]].concat();
-    let heads = if lik == Likelihood::Zinb { 2 * d } else { d };
+    let heads = lik.heads(d);
     let dec: Vec<usize> = std::iter::once(latent).chain(hidden.iter().rev().copied()).chain([heads]).collect();
     (enc, dec)
 }
@@ -205,8 +205,7 @@ impl Vae {
     }
     /// Per-feature inverse dispersion θ (NB, ZINB).
     pub fn theta(&self) -> Option<Vec<f64>> {
-        matches!(self.likelihood, Likelihood::Nb | Likelihood::Zinb)
-            .then(|| self.extra.iter().map(|&v| f64::from(v).exp()).collect())
+        self.likelihood.has_dispersion().then(|| self.extra.iter().map(|&v| f64::from(v).exp()).collect())
     }
     /// The sorted held-out per-sample NLLs that sample p-values are computed against.
     pub fn reference(&self) -> &[f64] {

@@ -2,7 +2,6 @@
 //! log-gamma so autodiff gives digamma gradients), and the trainee the shared loop drives.
 
 use burn::module::{Module, Param};
-use burn::tensor::activation::{softmax, softplus};
 use burn::tensor::{Tensor, TensorData};
 use faer::Mat;
 use rand::{rngs::StdRng, SeedableRng};
@@ -12,7 +11,7 @@ use recon_core::{Dataset, Scaler};
 
 use super::{layer_sizes, Vae, VaeParams};
 use crate::error::Result;
-use crate::likelihood::{check_counts, Likelihood};
+use crate::likelihood::log_lik_t;
 use crate::mlp::{Activation, Mlp, Net};
 use crate::train::{train, Optimised, Trainee, TrainingLog};
 
@@ -22,71 +21,6 @@ struct VaeNet {
     enc: Net,
     dec: Net,
     extra: Param<Tensor<1>>,
-}
-
-/// Differentiable `log Γ(x)` for `x > 0`: `log Γ(x) = log Γ(x + 6) − Σₖ₌₀⁵ log(x + k)`, then
-/// Stirling's series to `z⁻⁵` at `z = x + 6` (error below 1e-10, far under f32 rounding).
-fn lgamma_t(x: Tensor<2>) -> Tensor<2> {
-    let mut shift = x.clone().log();
-    for k in 1..6 {
-        shift = shift + x.clone().add_scalar(k as f32).log();
-    }
-    let z = x.add_scalar(6.0);
-    let r = z.clone().recip();
-    let r2 = r.clone() * r.clone();
-    let inner = r2.clone() * r2.mul_scalar(1.0 / 1260.0).sub_scalar(1.0 / 360.0);
-    let series = r * inner.add_scalar(1.0 / 12.0);
-    let stirling = z.clone().sub_scalar(0.5) * z.clone().log() - z
-        + series.add_scalar((2.0 * std::f64::consts::PI).ln() as f32 * 0.5);
-    stirling - shift
-}
-
-/// Per-entry log-likelihood tensors (up to terms constant in the parameters), rows × features.
-fn log_lik_t(lik: Likelihood, x: Tensor<2>, out: Tensor<2>, extra: Tensor<1>, lib: Tensor<2>, d: usize) -> Tensor<2> {
-    if lik == Likelihood::Zinb {
-        return zinb_log_lik_t(x, out, extra, lib, d);
-    }
-    let extra = extra.unsqueeze::<2>(); // [1, d]
-    match lik {
-        Likelihood::Gaussian => {
-            let diff = x - out;
-            (diff.square() * extra.clone().neg().exp() + extra).mul_scalar(-0.5)
-        }
-        Likelihood::Bernoulli => x * out.clone() - softplus(out, 1.0),
-        _ => {
-            let mu = (softmax(out, 1) * lib).add_scalar(1e-8);
-            if lik == Likelihood::Poisson {
-                return x * mu.clone().log() - mu;
-            }
-            let theta = extra.exp();
-            let log_theta_mu = (theta.clone() + mu.clone()).log();
-            theta.clone() * (theta.clone().log() - log_theta_mu.clone())
-                + x.clone() * (mu.log() - log_theta_mu)
-                + lgamma_t(x + theta.clone())
-                - lgamma_t(theta)
-        }
-    }
-}
-
-/// ZINB per-entry log-likelihood tensor, scVI's form.
-fn zinb_log_lik_t(x: Tensor<2>, out: Tensor<2>, extra: Tensor<1>, lib: Tensor<2>, d: usize) -> Tensor<2> {
-    let theta = extra.unsqueeze::<2>().exp();
-    let logits = out.clone().narrow(1, 0, d);
-    let pi = out.narrow(1, d, d);
-    let mu = (softmax(logits, 1) * lib).add_scalar(1e-8);
-    let log_theta_mu = (theta.clone() + mu.clone()).log();
-    let pi_theta_log = theta.clone() * (theta.clone().log() - log_theta_mu.clone());
-    let softplus_neg_pi = softplus(pi.clone().neg(), 1.0);
-    // k = 0: log(π + (1 − π)(θ/(θ+μ))^θ) = softplus(−l + θ log(θ/(θ+μ))) − softplus(−l)
-    let case_zero = softplus(pi_theta_log.clone() - pi.clone(), 1.0) - softplus_neg_pi.clone();
-    // k > 0: log(1 − π) + log NB(k)
-    let case_nonzero = pi.neg() - softplus_neg_pi
-        + pi_theta_log
-        + x.clone() * (mu.log() - log_theta_mu)
-        + lgamma_t(x.clone() + theta.clone())
-        - lgamma_t(theta);
-    let zero = x.equal_elem(0.0);
-    case_nonzero.mask_where(zero, case_zero)
 }
 
 /// Gaussian KL of each row: `−½ Σ (1 + log s² − m² − s²)`, rows × 1.
@@ -102,37 +36,8 @@ impl VaeParams {
         let (n, d) = (x.nrows(), x.ncols());
         self.check(n, d)?;
         let lik = self.likelihood;
-        if lik.is_count() {
-            check_counts(x, &data.columns)?;
-            if let Some(&j) = data.zero_column_indices().first() {
-                return Err(recon_core::Error::invalid_data(
-                    "counts",
-                    format!("gene '{}' is zero in every sample; drop all-zero genes first", data.columns[j]),
-                ));
-            }
-            if let Some(i) = (0..n).find(|&i| x.row(i).iter().all(|&v| v == 0.0)) {
-                return Err(recon_core::Error::invalid_data(
-                    "counts",
-                    format!("sample {} has no counts at all", i + 1),
-                ));
-            }
-        }
-        if lik == Likelihood::Bernoulli {
-            if let Some((i, j)) =
-                (0..n).flat_map(|i| (0..d).map(move |j| (i, j))).find(|&(i, j)| !(0.0..=1.0).contains(&x[(i, j)]))
-            {
-                return Err(recon_core::Error::invalid_data(
-                    "data",
-                    format!(
-                        "row {}, column '{}' holds {}: a Bernoulli likelihood needs values in [0, 1]",
-                        i + 1,
-                        data.columns[j],
-                        x[(i, j)]
-                    ),
-                ));
-            }
-        }
-        let scaler = if lik == Likelihood::Gaussian {
+        lik.check_data(x, &data.columns)?;
+        let scaler = if lik.standardises() {
             let s = Scaler::standardise(x);
             if s.constant.len() == d {
                 return Err(recon_core::Error::ZeroVariance);
@@ -252,7 +157,9 @@ impl Trainee for VaeTrainee<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::likelihood::{bernoulli_log_prob, gaussian_log_prob, nb_log_prob, poisson_log_prob, zinb_log_prob};
+    use crate::likelihood::{
+        bernoulli_log_prob, gaussian_log_prob, lgamma_t, nb_log_prob, poisson_log_prob, zinb_log_prob, Likelihood,
+    };
     use burn::tensor::Device;
 
     /// The f64 log-likelihood of a whole table from raw decoder outputs (what the tensor loss

@@ -8,10 +8,7 @@ use recon_core::ruler::empirical_p_value;
 
 use super::{FeatureCalls, Vae, VaeOutput};
 use crate::error::{invalid, Result};
-use crate::likelihood::{
-    bernoulli_log_prob, check_counts, gaussian_log_prob, nb_log_prob, nb_p_value, poisson_log_prob, poisson_p_value,
-    zinb_log_prob, zinb_p_value, Likelihood,
-};
+use crate::likelihood::check_counts;
 
 fn kl_row(m: &[f64], lv: &[f64]) -> f64 {
     -0.5 * m.iter().zip(lv).map(|(m, lv)| 1.0 + lv - m * m - lv.exp()).sum::<f64>()
@@ -22,20 +19,12 @@ impl Vae {
         let d = x.ncols();
         (0..x.nrows())
             .flat_map(|i| (0..d).map(move |j| (i, j)))
-            .map(|(i, j)| match self.likelihood {
-                Likelihood::Gaussian => self.scaler.apply(x[(i, j)], j) as f32,
-                Likelihood::Bernoulli => x[(i, j)] as f32,
-                _ => x[(i, j)].ln_1p() as f32,
-            })
+            .map(|(i, j)| self.likelihood.encoder_input(x[(i, j)], &self.scaler, j))
             .collect()
     }
 
     pub(super) fn target(&self, x: MatRef<'_, f64>, i: usize, j: usize) -> f32 {
-        if self.likelihood == Likelihood::Gaussian {
-            self.scaler.apply(x[(i, j)], j) as f32
-        } else {
-            x[(i, j)] as f32
-        }
+        self.likelihood.target(x[(i, j)], &self.scaler, j)
     }
 
     pub(super) fn check_input(&self, x: MatRef<'_, f64>) -> Result<()> {
@@ -68,45 +57,18 @@ impl Vae {
     ) -> (Mat<f64>, Mat<f64>, Option<Mat<f64>>) {
         let (n, d) = (x.nrows(), x.ncols());
         let out = self.decoder.forward(Mat::from_fn(n, z.ncols(), |i, c| z[(i, c)] as f32).as_ref());
-        let dropout =
-            (self.likelihood == Likelihood::Zinb).then(|| Mat::from_fn(n, d, |i, j| f64::from(out[(i, d + j)])));
+        let lik = self.likelihood;
+        let dropout = lik.has_dropout().then(|| Mat::from_fn(n, d, |i, j| f64::from(out[(i, d + j)])));
         let mut ll = Mat::zeros(n, d);
         let mut mean = Mat::zeros(n, d);
         for i in 0..n {
-            match self.likelihood {
-                Likelihood::Gaussian => {
-                    for j in 0..d {
-                        let lv = f64::from(self.extra[j]);
-                        let t = self.scaler.apply(x[(i, j)], j);
-                        // Density of x in its own units: divide by the scale.
-                        ll[(i, j)] = gaussian_log_prob(t, f64::from(out[(i, j)]), lv) - self.scaler.scale[j].ln();
-                        mean[(i, j)] = self.scaler.invert(f64::from(out[(i, j)]), j);
-                    }
-                }
-                Likelihood::Bernoulli => {
-                    for j in 0..d {
-                        let l = f64::from(out[(i, j)]);
-                        ll[(i, j)] = bernoulli_log_prob(x[(i, j)], l);
-                        mean[(i, j)] = 1.0 / (1.0 + (-l).exp());
-                    }
-                }
-                lik => {
-                    let lib: f64 = x.row(i).iter().sum();
-                    let logits: Vec<f64> = (0..d).map(|j| f64::from(out[(i, j)])).collect();
-                    let top = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                    let norm: f64 = logits.iter().map(|l| (l - top).exp()).sum();
-                    for j in 0..d {
-                        let mu = (lib * (logits[j] - top).exp() / norm).max(1e-8);
-                        let k = x[(i, j)];
-                        let theta = f64::from(self.extra[j]).exp();
-                        ll[(i, j)] = match lik {
-                            Likelihood::Poisson => poisson_log_prob(k, mu),
-                            Likelihood::Nb => nb_log_prob(k, mu, theta),
-                            _ => zinb_log_prob(k, mu, theta, f64::from(out[(i, d + j)])),
-                        };
-                        mean[(i, j)] = mu;
-                    }
-                }
+            let heads: Vec<f64> = (0..d).map(|j| f64::from(out[(i, j)])).collect();
+            let p = lik.decoded(&heads, x.row(i).iter().sum());
+            for j in 0..d {
+                let drop = dropout.as_ref().map_or(0.0, |m| m[(i, j)]);
+                let (l, m) = lik.entry(x[(i, j)], p[j], f64::from(self.extra[j]), drop, &self.scaler, j);
+                ll[(i, j)] = l;
+                mean[(i, j)] = m;
             }
         }
         (ll, mean, dropout)
@@ -186,11 +148,9 @@ impl Vae {
         for i in 0..n {
             for j in 0..d {
                 let (k, mu) = (x[(i, j)] as u64, out.mean[(i, j)]);
-                p[(i, j)] = match (&theta, &out.dropout_logit) {
-                    (Some(t), Some(l)) => zinb_p_value(k, mu, t[j], l[(i, j)])?,
-                    (Some(t), None) => nb_p_value(k, mu, t[j])?,
-                    _ => poisson_p_value(k, mu)?,
-                };
+                let theta = theta.as_ref().map_or(0.0, |t| t[j]);
+                let drop = out.dropout_logit.as_ref().map_or(0.0, |l| l[(i, j)]);
+                p[(i, j)] = self.likelihood.count_p_value(k, mu, theta, drop)?;
             }
         }
         let mut fdr = Mat::zeros(n, d);
