@@ -14,17 +14,7 @@ fn training(epochs: usize, seed: u64) -> TrainConfig {
 
 /// Area under the precision–recall curve (average precision) of `scores` for `truth`.
 fn average_precision(scores: &[f64], truth: &[bool]) -> f64 {
-    let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let positives = truth.iter().filter(|&&t| t).count() as f64;
-    let (mut hits, mut ap) = (0.0, 0.0);
-    for (rank, &i) in idx.iter().enumerate() {
-        if truth[i] {
-            hits += 1.0;
-            ap += hits / (rank + 1) as f64;
-        }
-    }
-    ap / positives
+    recon_core::ruler::precision_recall(scores, truth).average_precision
 }
 
 fn counts(samples: usize, genes: usize, rate: f64, seed: u64) -> (Dataset, Vec<bool>) {

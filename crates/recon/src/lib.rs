@@ -12,6 +12,7 @@ pub mod diagnose;
 pub mod fit;
 mod registry;
 pub mod score;
+pub mod simulate;
 
 pub use recon_core::model::{ModelFile, ModelHeader, ModelKind};
 pub use recon_core::{

@@ -3,8 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use recon_core::data::{write_npy, write_tns};
-use recon_core::synth::clickstream::{simulate, ClickstreamParams};
+use recon_core::synth::clickstream::ClickstreamParams;
 use recon_core::synth::dc_motor::MotorFault;
 
 use crate::output::print_json;
@@ -79,7 +78,7 @@ pub struct CountsArgs {
 }
 
 fn simulate_counts(a: CountsArgs) -> anyhow::Result<()> {
-    use recon_core::synth::counts::{simulate, CountModel, CountParams};
+    use recon_core::synth::counts::CountParams;
     let p = CountParams {
         samples: a.samples,
         genes: a.genes,
@@ -90,52 +89,12 @@ fn simulate_counts(a: CountsArgs) -> anyhow::Result<()> {
         shift_fold: a.shift_fold,
         seed: a.seed,
     };
-    let model = match &a.like {
-        Some(path) => {
-            let columns = recon_core::data::numeric_columns(path, &a.like_skip)?;
-            let opts = recon_core::data::LoadOptions { columns: Some(columns), ..Default::default() };
-            let table = recon_core::data::load_table(path, &opts)?.dataset;
-            recon_neural::likelihood::check_counts(table.x.as_ref(), &table.columns)?;
-            let (m, dropped) = CountModel::like(&table.x, &table.columns)?;
-            if !dropped.is_empty() {
-                eprintln!("{} all-zero gene(s) dropped", dropped.len());
-            }
-            Some(m)
-        }
-        None => None,
-    };
-    let sim = simulate(&p, model.as_ref())?;
-    let ids: Vec<String> = (0..a.samples).map(|i| format!("sample{:04}", i + 1)).collect();
-    let mut header: Vec<&str> = sim.genes.iter().map(String::as_str).collect();
-    header.extend(["sample_id", "condition"]);
-    let rows = ids.iter().enumerate().map(|(i, id)| {
-        let mut rec: Vec<String> = (0..sim.x.ncols()).map(|j| format!("{}", sim.x[(i, j)])).collect();
-        rec.push(id.clone());
-        rec.push(if sim.shifted[i] { "shifted".into() } else { "normal".into() });
-        rec
-    });
-    recon_core::data::write_csv_records(&a.out, &header, rows)?;
-    let truth = PathBuf::from(format!("{}.outliers.csv", a.out.with_extension("").display()));
-    let rows = sim.outliers.iter().map(|o| {
-        [
-            ids[o.sample].clone(),
-            sim.genes[o.gene].clone(),
-            o.direction.to_string(),
-            o.before.to_string(),
-            o.after.to_string(),
-        ]
-    });
-    recon_core::data::write_csv_records(&truth, &["sample_id", "gene", "direction", "before", "after"], rows)?;
-    print_json(&serde_json::json!({
-        "out": a.out.display().to_string(),
-        "truth": truth.display().to_string(),
-        "samples": a.samples,
-        "genes": sim.genes.len(),
-        "outliers": sim.outliers.len(),
-        "shifted_samples": sim.shifted.iter().filter(|&&s| s).count(),
-        "like": a.like.as_ref().map(|p| p.display().to_string()),
-        "seed": a.seed,
-    }))
+    let (report, dropped) =
+        recon::simulate::counts(&p, a.like.as_deref().map(|path| (path, a.like_skip.as_slice())), &a.out)?;
+    if dropped > 0 {
+        eprintln!("{dropped} all-zero gene(s) dropped");
+    }
+    print_json(&report)
 }
 
 /// Parses a fault type by its name.
@@ -244,7 +203,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     match args.what {
         Simulation::Counts(a) => simulate_counts(a),
         Simulation::Motor(a) => {
-            use recon_core::synth::dc_motor::{self, MotorParams};
+            use recon_core::synth::dc_motor::MotorParams;
             let fault = a.fault;
             let d = MotorParams::default();
             let p = MotorParams {
@@ -264,15 +223,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
                 from_rest: a.from_rest,
                 ..d
             };
-            let run = dc_motor::simulate(&p)?;
-            dc_motor::write_csv(&a.out, &run)?;
-            print_json(&serde_json::json!({
-                "out": a.out.display().to_string(),
-                "rows": run.len(),
-                "fault": fault.label(),
-                "fault_start": a.fault_start,
-                "seed": a.seed,
-            }))
+            print_json(&recon::simulate::motor(&p, &a.out)?)
         }
         Simulation::Clickstream(a) => {
             let p = ClickstreamParams {
@@ -283,20 +234,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
                 density: a.density,
                 seed: a.seed,
             };
-            let sim = simulate(&p)?;
-            write_tns(&a.out, &sim.tensor)?;
-            let stem = a.out.with_extension("");
-            for (name, f) in ["users", "items", "days"].iter().zip(&sim.factors) {
-                write_npy(&PathBuf::from(format!("{}.{name}.npy", stem.display())), f.as_ref())?;
-            }
-            print_json(&serde_json::json!({
-                "out": a.out.display().to_string(),
-                "shape": sim.tensor.shape,
-                "nnz": sim.tensor.nnz(),
-                "events": sim.events,
-                "patterns": a.patterns,
-                "seed": a.seed,
-            }))
+            print_json(&recon::simulate::clickstream(&p, &a.out)?)
         }
     }
 }

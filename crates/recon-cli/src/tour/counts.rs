@@ -4,6 +4,7 @@
 use faer::Mat;
 use recon_core::data::{load_table, LoadOptions};
 use recon_core::report::{Block, LinePlot, Section, Series};
+use recon_core::ruler::{precision_recall, PrCurve};
 use recon_core::synth::counts::{simulate, CountParams};
 use recon_core::{Dataset, Fit};
 use recon_neural::likelihood::Likelihood;
@@ -18,24 +19,6 @@ fn sci(p: f64) -> String {
     } else {
         "< 1e-300".into()
     }
-}
-
-/// Precision and recall at every cut of `scores` (descending), and the average precision.
-fn pr_curve(scores: &[f64], truth: &[bool]) -> (Vec<f64>, Vec<f64>, f64) {
-    let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let positives = truth.iter().filter(|&&t| t).count().max(1) as f64;
-    let (mut hits, mut ap) = (0.0, 0.0);
-    let (mut recall, mut precision) = (Vec::new(), Vec::new());
-    for (rank, &i) in idx.iter().enumerate() {
-        if truth[i] {
-            hits += 1.0;
-            ap += hits / (rank + 1) as f64;
-            recall.push(hits / positives);
-            precision.push(hits / (rank + 1) as f64);
-        }
-    }
-    (recall, precision, ap / positives)
 }
 
 /// Per-entry squared standardised residuals of an autoencoder of the VAE's width on `x`.
@@ -84,7 +67,7 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
     for (name, scores) in
         [("NB VAE: −log p-value", &nb), ("squared error, log counts", &log), ("squared error, raw counts", &raw)]
     {
-        let (r, pr, ap) = pr_curve(scores, &truth);
+        let PrCurve { recall: r, precision: pr, average_precision: ap } = precision_recall(scores, &truth);
         let at_half = r.iter().zip(&pr).filter(|(r, _)| **r <= 0.5).map(|(_, p)| *p).fold(0.0, f64::max);
         rows.push(vec![name.to_string(), format!("{ap:.3}"), format!("{at_half:.3}")]);
         series.push(Series { name: format!("{name} (AP {ap:.2})"), x: r, y: pr });

@@ -2,20 +2,12 @@
 
 use recon_core::data::{load_table, LoadOptions};
 use recon_core::report::{Block, Section};
+use recon_core::ruler::alarm_rate;
 use recon_core::Fit;
 use recon_linear::{Components, PcaMonitorParams};
 use recon_neural::{AutoencoderParams, TrainConfig, Trainable};
 
 use super::{Chapter, Tour, TE_D00_TEST, TE_D00_TRAIN, TE_D01_TEST};
-
-fn rate(flags: impl Iterator<Item = bool>) -> f64 {
-    let (mut n, mut k) = (0usize, 0usize);
-    for f in flags {
-        n += 1;
-        k += usize::from(f);
-    }
-    k as f64 / n.max(1) as f64
-}
 
 pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
     let load = |name: &str, bytes: &[u8]| -> anyhow::Result<recon_core::Dataset> {
@@ -38,18 +30,18 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
     let rows = vec![
         vec![
             format!("PCA T² ({} components)", pca.pca().n_components()),
-            format!("{:.1}%", 100.0 * rate(sn.t2.iter().map(|&v| v > l.t2))),
-            format!("{:.1}%", 100.0 * rate(sf.t2[onset..].iter().map(|&v| v > l.t2))),
+            format!("{:.1}%", 100.0 * alarm_rate(sn.t2.iter().map(|&v| v > l.t2))),
+            format!("{:.1}%", 100.0 * alarm_rate(sf.t2[onset..].iter().map(|&v| v > l.t2))),
         ],
         vec![
             "PCA SPE".into(),
-            format!("{:.1}%", 100.0 * rate(sn.spe.iter().map(|&v| v > l.spe))),
-            format!("{:.1}%", 100.0 * rate(sf.spe[onset..].iter().map(|&v| v > l.spe))),
+            format!("{:.1}%", 100.0 * alarm_rate(sn.spe.iter().map(|&v| v > l.spe))),
+            format!("{:.1}%", 100.0 * alarm_rate(sf.spe[onset..].iter().map(|&v| v > l.spe))),
         ],
         vec![
             "autoencoder 52 → 32 → 8".into(),
-            format!("{:.1}%", 100.0 * rate(an.iter().map(|&v| v > t))),
-            format!("{:.1}%", 100.0 * rate(af[onset..].iter().map(|&v| v > t))),
+            format!("{:.1}%", 100.0 * alarm_rate(an.iter().map(|&v| v > t))),
+            format!("{:.1}%", 100.0 * alarm_rate(af[onset..].iter().map(|&v| v > t))),
         ],
     ];
     let mut s = Section::new("Detect: the Tennessee Eastman process (real benchmark)");
