@@ -4,6 +4,19 @@
 //! fitted by EM) and sparse (COO, never densified) tensors ([`CpParams`] → [`CpFit`]), the
 //! diagnostics that judge a rank ([`corcondia_dense`], [`factor_match_score`]) and a rank search
 //! that weighs the error curve's elbow, core consistency and split-half stability ([`RankSearch`]).
+//!
+//! ```
+//! use recon_core::data::{DenseTensor, Tensor};
+//! use recon_tensor::CpParams;
+//! # fn main() -> recon_core::Result<()> {
+//! // A rank-1 3 × 4 × 2 tensor a ∘ b ∘ c is fitted exactly at rank 1.
+//! let data = (0..24).map(|t| (1 + t / 8) as f64 * (1 + (t / 2) % 4) as f64 * (1 + t % 2) as f64).collect();
+//! let t = Tensor::Dense(DenseTensor { shape: vec![3, 4, 2], data });
+//! let fit = CpParams::new(1).fit(&t)?;
+//! assert!(fit.relative_error() < 1e-8);
+//! # Ok(())
+//! # }
+//! ```
 
 mod cp;
 mod diagnostics;

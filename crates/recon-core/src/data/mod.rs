@@ -4,6 +4,21 @@
 //!
 //! Tables can be read whole ([`load_table`]) or in chunks of rows ([`TableReader`]) so that
 //! streaming models run in memory that does not grow with the number of rows.
+//!
+//! # Example
+//!
+//! ```
+//! use recon_core::data::{load_table, write_csv, LoadOptions};
+//! # fn main() -> recon_core::Result<()> {
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("t.csv");
+//! let x = faer::Mat::from_fn(3, 2, |i, j| (i * 2 + j) as f64);
+//! write_csv(&path, &["a".into(), "b".into()], x.as_ref())?; // atomically
+//! let back = load_table(&path, &LoadOptions::default())?.dataset;
+//! assert_eq!((back.n_rows(), back.columns.clone()), (3, vec!["a".to_string(), "b".to_string()]));
+//! # Ok(())
+//! # }
+//! ```
 
 mod csv_table;
 mod image_io;

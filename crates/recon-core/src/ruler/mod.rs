@@ -1,4 +1,15 @@
 //! Rulers read residuals and curves; they never know which model made them.
+//!
+//! # Example
+//!
+//! ```
+//! use recon_core::ruler::{kneedle, persistent_alarms};
+//! // The elbow of a decreasing convex curve, and alarms that need 2 of the last 3 raw alarms.
+//! let x = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+//! let y = [1.0, 0.3, 0.12, 0.08, 0.05, 0.03];
+//! assert_eq!(x[kneedle(&x, &y, 1.0).chosen], 1.0);
+//! assert_eq!(persistent_alarms(&[true, false, true, true], 2, 3).unwrap(), [false, false, true, true]);
+//! ```
 
 pub mod curve;
 pub mod detection;
