@@ -142,11 +142,6 @@ pub fn save_model<H: serde::Serialize, N: AsRef<str>>(dir: &Path, header: &H, ar
     write_json(&dir.join(HEADER_FILE), header)
 }
 
-/// Reads only the header of a model folder (kind, version, columns), validated.
-pub fn read_header(dir: &Path) -> Result<ModelHeader> {
-    parse_header(dir, &read_json(dir)?)
-}
-
 fn read_json(dir: &Path) -> Result<serde_json::Value> {
     let bad = |reason: String| Error::BadModel { path: dir.to_path_buf(), reason };
     if !dir.is_dir() {
@@ -251,11 +246,4 @@ impl ModelFile {
             None => Ok(()),
         }
     }
-}
-
-/// Reads a model folder: the parsed header and every array by name.
-pub fn load_model<H: serde::de::DeserializeOwned>(dir: &Path) -> Result<(H, BTreeMap<String, Array>)> {
-    let file = ModelFile::open(dir)?;
-    let header = file.fields()?;
-    Ok((header, file.arrays))
 }

@@ -42,11 +42,6 @@ impl Residuals {
         (0..self.r.ncols()).map(|j| self.r.col_as_slice(j).iter().map(|v| v * v).sum()).collect()
     }
 
-    /// Takes the residual matrix out.
-    pub fn into_matrix(self) -> Mat<f64> {
-        self.r
-    }
-
     /// The residual vector of row `i`.
     pub fn row(&self, i: usize) -> Vec<f64> {
         (0..self.r.ncols()).map(|j| self.r[(i, j)]).collect()

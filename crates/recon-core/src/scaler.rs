@@ -53,12 +53,6 @@ impl Scaler {
         Scaler { mean, scale, constant }
     }
 
-    /// Centring only (divisors 1).
-    pub fn centre(mean: Vec<f64>) -> Scaler {
-        let d = mean.len();
-        Scaler { mean, scale: vec![1.0; d], constant: Vec::new() }
-    }
-
     /// Neither centring nor scaling.
     pub fn identity(d: usize) -> Scaler {
         Scaler { mean: vec![0.0; d], scale: vec![1.0; d], constant: Vec::new() }
