@@ -94,6 +94,8 @@ pub struct ScoreReport {
     pub alarm_rate: Option<f64>,
     /// The `[K, M]` of the persistence rule.
     pub persistence: [usize; 2],
+    /// Mean per-row reconstruction error (kept also when the rows went to a table).
+    pub mean_error: f64,
     /// Rows dropped for non-finite values.
     pub dropped_rows: usize,
     /// The model's further per-row statistics (a PCA monitor's `t2`, `spe`) and constants
@@ -133,13 +135,14 @@ pub fn score_file(
     let keep = table.is_none();
     let (mut errors, mut scores, mut alarms) = (Vec::new(), Vec::new(), Vec::new());
     let mut stats: Vec<(&'static str, Vec<f64>)> = Vec::new();
-    let (mut n, mut n_alarms) = (0usize, 0usize);
+    let (mut n, mut n_alarms, mut error_sum) = (0usize, 0usize, 0.0f64);
     let mut fmt = Floats(ryu::Buffer::new());
     let threshold_text = threshold.map_or(String::new(), |t| format!(",{}", ryu::Buffer::new().format(t)));
     let io = |e: std::io::Error| Error::Io { path: "output".into(), err: e };
     while let Some(raw) = reader.next_chunk(BLOCK)? {
         let x = window.push_block(raw.as_ref());
         let block = scorer.score(x.as_ref(), false)?;
+        error_sum += block.errors.iter().sum::<f64>();
         if let Some(w) = table.as_deref_mut() {
             if n == 0 {
                 let mut head =
@@ -221,6 +224,7 @@ pub fn score_file(
         n_alarms: threshold.map(|_| n_alarms),
         alarm_rate: threshold.map(|_| n_alarms as f64 / n as f64),
         persistence: [k, m],
+        mean_error: error_sum / n as f64,
         dropped_rows: reader.dropped_rows(),
         extra,
     })
@@ -283,10 +287,13 @@ pub fn score_stream(
                 .ok_or_else(|| Error::UnknownColumn { column: c.clone(), available: names.join(", ") })
         })
         .collect::<Result<_>>()?;
+    let threshold = scorer.threshold();
+    if signatures.is_some() && threshold.is_none() {
+        return Err(Error::invalid("signatures", format!("a {} model raises no alarms to diagnose", scorer.name())));
+    }
     let mut window = header.window.stream(header.inputs.len());
     let (k, m) = persistence;
     let mut persistence = Persistence::new(k, m)?;
-    let threshold = scorer.threshold();
     let mut sum = StreamSummary::default();
     let mut record = csv::StringRecord::new();
     loop {

@@ -134,9 +134,7 @@ fn batch(model: &Model, args: &ScoreArgs, persistence: (usize, usize)) -> anyhow
         ),
         _ => eprintln!(
             "{} rows scored with the {} model: mean reconstruction error {:.6e} (no alarm threshold)",
-            report.n_rows,
-            report.model,
-            report.errors.iter().sum::<f64>() / report.errors.len().max(1) as f64
+            report.n_rows, report.model, report.mean_error
         ),
     }
     if args.json {
@@ -156,14 +154,14 @@ fn stream(model: &Model, args: &ScoreArgs, persistence: (usize, usize)) -> anyho
     };
     let out = std::io::stdout();
     let mut out = out.lock();
-    let mut head = String::from("row,score,threshold,alarm");
+    let threshold = model.scorer.threshold();
+    // Monitors answer score, threshold, alarm (and the diagnosis); other models error and score.
+    let mut head = String::from(if threshold.is_some() { "row,score,threshold,alarm" } else { "row,error,score" });
     if lib.is_some() {
         head += ",fault,similarity,contributors";
     }
     writeln!(out, "{head}")?;
     out.flush()?;
-    let threshold = model.scorer.threshold();
-    let threshold_text = threshold.map_or(String::new(), |t| t.to_string());
     let start = Instant::now();
     let sum = score_stream(
         model,
@@ -171,7 +169,10 @@ fn stream(model: &Model, args: &ScoreArgs, persistence: (usize, usize)) -> anyho
         persistence,
         lib.as_ref(),
         |r| {
-            let mut text = format!("{},{},{threshold_text},{}", r.row, r.score, u8::from(r.alarm));
+            let mut text = match threshold {
+                Some(t) => format!("{},{},{t},{}", r.row, r.score, u8::from(r.alarm)),
+                None => format!("{},{},{}", r.row, r.error, r.score),
+            };
             if lib.is_some() {
                 text += &match &r.diagnosis {
                     Some((fault, sim, top)) => format!(",{fault},{sim:.4},{}", top.join(";")),

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::util::{floats, input_error, json, repo, run_json};
+use crate::util::{floats, input_error, json, recon, repo, run_json};
 
 fn close(a: &[f64], b: &[f64], tol: f64) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tol * x.abs().max(y.abs()).max(1.0))
@@ -32,6 +32,15 @@ fn score_on_a_compress_model_matches_an_explicit_numpy_reconstruction() {
         let (got, want) = (floats(&s["errors"]), floats(&fixture[key]));
         assert!(close(&got, &want, 1e-9), "{key}: {:?} vs {:?}", &got[..3], &want[..3]);
         assert_eq!(floats(&s["scores"]), got);
+        let mean = want.iter().sum::<f64>() / want.len() as f64;
+        assert!((s["mean_error"].as_f64().unwrap() - mean).abs() <= 1e-9 * mean);
+        // The table path keeps no rows in memory, yet reports the same mean on stderr.
+        let out = recon().args(["score", model.to_str().unwrap(), wine.to_str().unwrap()]).output().unwrap();
+        let table = String::from_utf8_lossy(&out.stdout);
+        assert!(table.starts_with("row,error,score\n") && table.lines().count() == 179, "{key}");
+        let first: Vec<f64> = table.lines().nth(1).unwrap().split(',').map(|v| v.parse().unwrap()).collect();
+        assert!((first[1] - want[0]).abs() <= 1e-9 * want[0].max(1.0));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("{:.6e}", s["mean_error"].as_f64().unwrap())));
     }
 }
 
