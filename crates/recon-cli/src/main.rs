@@ -56,6 +56,12 @@ fn exit_code(err: &anyhow::Error) -> u8 {
 }
 
 fn main() -> ExitCode {
+    // SIGINT / SIGTERM: remove the temporary files and staging folders of writes under way, so
+    // an interrupted run leaves the previous outputs as they were and nothing half-written.
+    let _ = ctrlc::set_handler(|| {
+        recon::data::remove_pending();
+        std::process::exit(130);
+    });
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Curve(a) => commands::curve::run(a),

@@ -22,8 +22,27 @@ pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// True when the error is a closed pipe downstream (`recon … | head -1`): not an error.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(io_broken)
+            || matches!(c.downcast_ref::<recon::Error>(), Some(recon::Error::Io { err, .. }) if io_broken(err))
+    })
+}
+
+/// An I/O error that is, or wraps (a CSV writer's error inside `io::Error::other`), a broken pipe.
+fn io_broken(e: &std::io::Error) -> bool {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return true;
+    }
+    let mut inner: Option<&(dyn std::error::Error + 'static)> = e.get_ref().map(|r| r as _);
+    while let Some(c) = inner {
+        if c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
+            return true;
+        }
+        inner = c.source();
+    }
+    false
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal. `len = None` gives a spinner.

@@ -29,7 +29,9 @@ pub enum Error {
     #[error("no column named '{column}' (columns are: {available})")]
     UnknownColumn { column: String, available: String },
     /// Every feature is constant: there is nothing to reconstruct.
-    #[error("the data have zero variance: every column is constant, so no reconstruction error can be measured")]
+    #[error(
+        "the data have zero variance (every value is the same, or zero), so no reconstruction error can be measured"
+    )]
     ZeroVariance,
     /// A parameter that cannot be used with this data (a rank larger than the matrix, a budget outside (0, 1], ...).
     #[error("invalid {name}: {reason}")]
@@ -52,6 +54,10 @@ pub enum Error {
     /// Training diverged: the loss became NaN or infinite (a failure of the job).
     #[error("training diverged at epoch {epoch} (loss {loss}); try a smaller --learning-rate")]
     Diverged { epoch: usize, loss: f64 },
+    /// A fit whose result would be useless (a control limit of zero, fewer rows than the model
+    /// needs): refused rather than saved (a failure of the job).
+    #[error("{what}: {reason}")]
+    Degenerate { what: String, reason: String },
     /// An operating-system I/O failure.
     #[error("{}: {err}", path.display())]
     Io { path: PathBuf, err: std::io::Error },
@@ -73,6 +79,7 @@ impl Error {
                 | Error::Json(_)
                 | Error::NoConvergence { .. }
                 | Error::Diverged { .. }
+                | Error::Degenerate { .. }
         )
     }
 

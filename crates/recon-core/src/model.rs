@@ -123,8 +123,36 @@ pub struct Array {
     pub data: Vec<f64>,
 }
 
-/// Writes `header` and `arrays` into `dir` (each file atomically).
+/// The field of `model.json` that holds the checksum.
+pub const CHECKSUM_FIELD: &str = "sha256";
+
+/// SHA-256 of the weights followed by the compact JSON of the header without its checksum
+/// field: one flipped bit in either file changes it.
+fn checksum(weights: &[u8], header: &serde_json::Value) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(weights);
+    h.update(serde_json::to_vec(header)?);
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Writes `header` and `arrays` into `dir` (each file atomically); `model.json` gets a
+/// [`CHECKSUM_FIELD`] over both files, which [`ModelFile::open`] verifies. Refuses non-finite
+/// values: a model that cannot be loaded back is not saved.
 pub fn save_model<H: serde::Serialize, N: AsRef<str>>(dir: &Path, header: &H, arrays: &[(N, Array)]) -> Result<()> {
+    let mut header = serde_json::to_value(header)?;
+    let Some(object) = header.as_object_mut() else {
+        return Err(Error::invalid("model header", "not a JSON object"));
+    };
+    object.remove(CHECKSUM_FIELD);
+    for (name, a) in arrays {
+        if a.data.iter().any(|v| !v.is_finite()) {
+            return Err(Error::invalid_data(
+                "model",
+                format!("array '{}' holds non-finite values: the fit failed, nothing was saved", name.as_ref()),
+            ));
+        }
+    }
     ensure_dir(dir)?;
     let bytes: Vec<Vec<u8>> =
         arrays.iter().map(|(_, a)| a.data.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
@@ -138,8 +166,30 @@ pub fn save_model<H: serde::Serialize, N: AsRef<str>>(dir: &Path, header: &H, ar
         })
         .collect::<Result<Vec<_>>>()?;
     let buf = safetensors::serialize(views, None).map_err(|e| Error::invalid("model arrays", e.to_string()))?;
+    let sum = checksum(&buf, &header)?;
+    if let Some(object) = header.as_object_mut() {
+        object.insert(CHECKSUM_FIELD.into(), sum.into());
+    }
     write_atomic(&dir.join(WEIGHTS_FILE), &buf)?;
-    write_json(&dir.join(HEADER_FILE), header)
+    write_json(&dir.join(HEADER_FILE), &header)
+}
+
+/// Recomputes the checksum of a model folder whose `model.json` was edited on purpose (a
+/// threshold set by hand, a header written by another tool), so that it loads again. Loading
+/// still validates every field.
+pub fn reseal(dir: &Path) -> Result<()> {
+    let mut json = read_json(dir)?;
+    let Some(object) = json.as_object_mut() else {
+        return Err(Error::BadModel { path: dir.to_path_buf(), reason: format!("{HEADER_FILE} is not a JSON object") });
+    };
+    object.remove(CHECKSUM_FIELD);
+    let buf = std::fs::read(dir.join(WEIGHTS_FILE))
+        .map_err(|e| Error::BadModel { path: dir.to_path_buf(), reason: format!("{WEIGHTS_FILE}: {e}") })?;
+    let sum = checksum(&buf, &json)?;
+    if let Some(object) = json.as_object_mut() {
+        object.insert(CHECKSUM_FIELD.into(), sum.into());
+    }
+    write_json(&dir.join(HEADER_FILE), &json)
 }
 
 fn read_json(dir: &Path) -> Result<serde_json::Value> {
@@ -191,6 +241,18 @@ impl ModelFile {
         let buf = std::fs::read(dir.join(WEIGHTS_FILE)).map_err(|e| bad(format!("{WEIGHTS_FILE}: {e}")))?;
         let st =
             SafeTensors::deserialize(&buf).map_err(|e| bad(format!("{WEIGHTS_FILE} is corrupt or truncated ({e})")))?;
+        let mut bare = json.clone();
+        let stored = bare.as_object_mut().and_then(|o| o.remove(CHECKSUM_FIELD));
+        let Some(stored) = stored.as_ref().and_then(|s| s.as_str()) else {
+            return Err(bad(format!(
+                "{HEADER_FILE} has no \"{CHECKSUM_FIELD}\" checksum (written by an older recon?); fit the model again"
+            )));
+        };
+        if checksum(&buf, &bare)? != stored {
+            return Err(bad(format!(
+                "{HEADER_FILE} or {WEIGHTS_FILE} changed since they were written (checksum mismatch): the files are corrupt or were edited"
+            )));
+        }
         let mut arrays = BTreeMap::new();
         for (name, view) in st.tensors() {
             if view.dtype() != Dtype::F64 {

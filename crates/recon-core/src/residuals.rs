@@ -58,3 +58,33 @@ pub fn squared_norm(x: MatRef<'_, f64>) -> f64 {
     let n = x.norm_l2();
     n * n
 }
+
+/// The range of magnitudes whose squares f64 holds with room to sum them (about 1e±150).
+pub const MAGNITUDE_RANGE: (f64, f64) = (1e-150, 1e150);
+
+/// Refuses data whose squared errors would underflow to zero or overflow to infinity: the
+/// largest `|x − shift|` (per column `shift`, e.g. the mean; empty for none) must lie within
+/// [`MAGNITUDE_RANGE`]. All-equal data are [`Error::ZeroVariance`].
+pub fn check_magnitude(x: MatRef<'_, f64>, shift: &[f64]) -> crate::Result<()> {
+    let mut m = 0.0f64;
+    for j in 0..x.ncols() {
+        let c = shift.get(j).copied().unwrap_or(0.0);
+        for i in 0..x.nrows() {
+            m = m.max((x[(i, j)] - c).abs());
+        }
+    }
+    if m == 0.0 {
+        return Err(crate::Error::ZeroVariance);
+    }
+    let (lo, hi) = MAGNITUDE_RANGE;
+    if !(lo..=hi).contains(&m) {
+        return Err(crate::Error::invalid_data(
+            "data",
+            format!(
+                "the largest deviation is {m:e}: squared errors of numbers this {} cannot be represented in f64 (usable range about {lo:e} to {hi:e}); rescale the data",
+                if m < lo { "small" } else { "large" }
+            ),
+        ));
+    }
+    Ok(())
+}

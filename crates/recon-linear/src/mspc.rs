@@ -124,13 +124,28 @@ impl Fit for PcaMonitorParams {
             return Err(invalid("components", format!("{k} with {n} training rows and {} features", data.n_cols())));
         }
         let limits = control_limits(full.spectrum(), k, n, self.alpha)?;
+        // The residual space must have seen variation, or every new row off the training rows'
+        // plane alarms (two rows fitted by one component leave an SPE limit of zero).
+        let total: f64 = full.spectrum().iter().map(|s| s * s).sum();
+        let left: f64 = full.spectrum()[k..].iter().map(|s| s * s).sum();
+        if k < data.n_cols() && !(left > 1e-12 * total) {
+            return Err(recon_core::Error::Degenerate {
+                what: "PCA monitor".into(),
+                reason: format!(
+                    "{k} component(s) rebuild the {n} training rows exactly (SPE limit 0), so every new row would alarm; train on more rows than components + 1 (or fewer components)"
+                ),
+            });
+        }
         let mut monitor = PcaMonitor { pca: full.truncate(k)?, limits };
         if self.method == LimitMethod::Empirical {
             let s = monitor.score(data.x.as_ref())?;
             let q = |v: &[f64]| recon_core::ruler::quantile_threshold(v, self.alpha).map(|t| t.value);
             let limits = Limits { alpha: self.alpha, t2: q(&s.t2)?, spe: q(&s.spe)?, method: LimitMethod::Empirical };
-            if !(limits.t2 > 0.0) {
-                return Err(invalid("training data", "T² is zero on the training rows; no empirical limit"));
+            if !(limits.t2 > 0.0) || (k < data.n_cols() && !(limits.spe > 0.0)) {
+                return Err(recon_core::Error::Degenerate {
+                    what: "PCA monitor".into(),
+                    reason: "an empirical limit is zero on the training rows, so every new row would alarm".into(),
+                });
             }
             monitor.limits = limits;
         }

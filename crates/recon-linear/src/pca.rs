@@ -157,6 +157,7 @@ impl Fit for PcaParams {
         let mean = if self.center { column_means(x) } else { vec![0.0; d] };
         // The one input scaler of the workspace (population standard deviation, constant columns by 1).
         let scale = if self.scale { Scaler::standardise(x).scale } else { vec![1.0; d] };
+        recon_core::check_magnitude(x, &mean)?;
         let standardized = self.scale;
         let xc = if self.randomized.is_some() && !standardized { None } else { Some(centered(x, &mean, &scale)) };
         let total_energy = match &xc {

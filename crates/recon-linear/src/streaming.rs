@@ -52,6 +52,9 @@ impl StreamingPca {
             return Ok(());
         }
         crate::pca::check_finite(chunk, &[])?;
+        if let Err(e @ recon_core::Error::InvalidData { .. }) = recon_core::check_magnitude(chunk, &[]) {
+            return Err(e);
+        }
         if !self.center {
             self.scatter += chunk.transpose() * chunk;
             self.n += nb;

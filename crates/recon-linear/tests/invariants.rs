@@ -223,5 +223,7 @@ fn save_and_load_round_trip_and_refuse_corruption() {
     let h = dir.path().join("model.json");
     let text = std::fs::read_to_string(&h).unwrap().replace("\"n_components\": 3", "\"n_components\": 2");
     std::fs::write(&h, text).unwrap();
-    assert!(Pca::load(dir.path()).unwrap_err().to_string().contains("shape"));
+    assert!(Pca::load(dir.path()).unwrap_err().to_string().contains("checksum"), "an edit is caught");
+    recon_core::model::reseal(dir.path()).unwrap();
+    assert!(Pca::load(dir.path()).unwrap_err().to_string().contains("shape"), "and so is a resealed bad edit");
 }

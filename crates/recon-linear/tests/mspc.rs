@@ -112,5 +112,6 @@ fn empirical_limits_are_the_training_quantiles() {
     assert_eq!(header["limits"]["method"], "empirical");
     header["limits"].as_object_mut().unwrap().remove("method");
     std::fs::write(&path, serde_json::to_string(&header).unwrap()).unwrap();
+    recon_core::model::reseal(dir.path()).unwrap();
     assert_eq!(PcaMonitor::load(dir.path()).unwrap().0.limits().method, LimitMethod::Analytical);
 }

@@ -156,11 +156,21 @@ impl AutoencoderParams {
             current: init,
         };
         let (mlp, log) = train(&self.train, &mut trainee, train_rows, n_val, 0, &mut rng, &mut on_epoch)?;
+        // On standardised rows, rebuilding every row as the mean scores about 1: a best held-out
+        // loss far above that is a fit that blew up, not a model.
+        let best = log.best_val_loss();
+        if !(best <= DIVERGED_LOSS) {
+            return Err(recon_core::Error::Diverged { epoch: log.val_loss.len(), loss: best });
+        }
         let val_scores = row_scores(&mlp, &val_x);
         let threshold = calibrate(&val_scores, self.target_far)?;
         Ok(Autoencoder { mlp, hidden: self.hidden.clone(), scaler, threshold, log, seed: self.train.seed })
     }
 }
+
+/// A best held-out loss (mean squared standardised residual) above this is a diverged fit:
+/// ten times worse than rebuilding every row as the training mean.
+pub const DIVERGED_LOSS: f64 = 10.0;
 
 /// The autoencoder as the training loop sees it: one network, one Adam optimiser, the mean
 /// squared error of a (dropout-masked) forward pass.

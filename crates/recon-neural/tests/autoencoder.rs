@@ -98,6 +98,7 @@ fn model_files_round_trip_and_bad_ones_are_refused() {
         let bad = tempfile::tempdir().unwrap();
         std::fs::write(bad.path().join("model.json"), json).unwrap();
         std::fs::write(bad.path().join("model.safetensors"), w).unwrap();
+        let _ = recon_core::model::reseal(bad.path()); // edits on purpose: the fields are what is tested
         let e = Autoencoder::load(bad.path()).unwrap_err().to_string();
         assert!(e.contains(needle), "{e}");
         assert!(recon_neural::Autoencoder::load(bad.path()).unwrap_err().is_input_error());
@@ -111,6 +112,17 @@ fn model_files_round_trip_and_bad_ones_are_refused() {
         "shape",
     );
     expect_err("{ not json", &weights, "model.json");
+    // An edit that is not resealed: the checksum catches it.
+    let edited = tempfile::tempdir().unwrap();
+    std::fs::write(edited.path().join("model.json"), header.replace("\"threshold\": {", "\"threshold\":{")).unwrap();
+    std::fs::write(edited.path().join("model.safetensors"), &weights).unwrap();
+    assert!(Autoencoder::load(edited.path()).is_ok(), "whitespace is not an edit");
+    let mut flipped = weights.clone();
+    let last = flipped.len() - 3;
+    flipped[last] ^= 0x10;
+    std::fs::write(edited.path().join("model.safetensors"), &flipped).unwrap();
+    let e = Autoencoder::load(edited.path()).unwrap_err().to_string();
+    assert!(e.contains("checksum"), "{e}");
     // Data with the wrong number of columns.
     let e = ae.score(x.as_ref().subcols(0, 5)).unwrap_err().to_string();
     assert!(e.contains("5 columns"), "{e}");

@@ -30,7 +30,7 @@ use std::io::Write;
 use std::path::Path;
 
 use faer::Mat;
-use recon_core::data::{load_table, LoadOptions, TableReader};
+use recon_core::data::{load_table, parse_field, CsvRecord, CsvSource, LoadOptions, TableReader};
 use recon_core::ruler::{Persistence, SignatureLibrary};
 use recon_core::{Error, ErrorMeasure, Result};
 use recon_neural::{Vae, VaeScorer};
@@ -270,13 +270,8 @@ pub fn score_stream(
 ) -> Result<StreamSummary> {
     let header = &model.header;
     let scorer = model.scorer.as_ref();
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(input);
-    let stdin_err = |e: csv::Error| Error::Corrupt { path: "stdin".into(), reason: e.to_string() };
-    let names: Vec<String> = match rdr.headers() {
-        Ok(h) if !h.is_empty() => h.iter().map(|s| s.trim().to_string()).collect(),
-        Ok(_) => return Err(Error::Empty { what: "stdin".into(), reason: "no header row".into() }),
-        Err(e) => return Err(stdin_err(e)),
-    };
+    let mut source = CsvSource::new(input, Path::new("stdin"))?;
+    let names = source.header().to_vec();
     let idx: Vec<usize> = header
         .inputs
         .iter()
@@ -295,31 +290,20 @@ pub fn score_stream(
     let (k, m) = persistence;
     let mut persistence = Persistence::new(k, m)?;
     let mut sum = StreamSummary::default();
-    let mut record = csv::StringRecord::new();
-    loop {
-        match rdr.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                on_skip(line, &format!("not CSV ({e})"));
+    while let Some(rec) = source.next_record()? {
+        let line = match rec {
+            CsvRecord::Row { line } => line,
+            CsvRecord::Bad { line, error } => {
+                on_skip(line, &CsvRecord::reason(&error));
                 sum.skipped += 1;
                 continue;
             }
-        }
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() == 1 && record[0].trim().is_empty() {
-            continue;
-        }
-        if record.len() != names.len() {
-            on_skip(line, &format!("{} fields, the header has {}", record.len(), names.len()));
-            sum.skipped += 1;
-            continue;
-        }
+        };
+        let record = source.record();
         let parsed: std::result::Result<Vec<f64>, String> = idx
             .iter()
-            .map(|&j| match record[j].trim().parse::<f64>() {
-                Ok(v) if v.is_finite() => Ok(v),
+            .map(|&j| match parse_field(&record[j]) {
+                Some(v) if v.is_finite() => Ok(v),
                 _ => Err(format!("column '{}' holds '{}', not a finite number", names[j], record[j].trim())),
             })
             .collect();
@@ -470,6 +454,10 @@ pub fn score_vae(model: &Model, path: &Path, opts: &VaeScoreOptions) -> Result<V
         Some(l) => l.clone(),
         None => (0..n).map(|i| i.to_string()).collect(),
     };
+    if vae.likelihood().is_count() {
+        // Checked here too, so that the message names the file's own column.
+        recon_neural::likelihood::check_counts(x, columns)?;
+    }
     let out = vae.evaluate(x)?;
     let p = vae.sample_p_values(&out.nll);
     let elbo: Vec<f64> = out.neg_elbo().iter().map(|v| -v).collect();

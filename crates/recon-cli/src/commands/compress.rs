@@ -4,9 +4,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, ValueEnum};
-use recon_core::data::{
-    ensure_dir, load_image, write_csv, write_npy, write_png, write_table_chunks, Format, TableReader,
-};
+use recon_core::data::{load_image, write_csv, write_npy, write_png, write_table_chunks, Format, OutDir, TableReader};
 use recon_core::{Fit, Reconstruct};
 use recon_linear::{ImageSvd, Pca, PcaParams, RandomizedParams, StreamingPca};
 use serde::Serialize;
@@ -149,6 +147,7 @@ pub fn run(args: CompressArgs) -> anyhow::Result<()> {
 }
 
 fn compress_image(args: &CompressArgs) -> anyhow::Result<CompressReport> {
+    let out = args.out.as_deref().map(OutDir::create).transpose()?;
     let img = load_image(&args.input)?;
     let svd = match args.method {
         MethodArg::Exact => ImageSvd::exact(&img)?,
@@ -166,10 +165,10 @@ fn compress_image(args: &CompressArgs) -> anyhow::Result<CompressReport> {
         (_, _, Some(db)) => svd.compress_to_psnr(&img, db)?,
         _ => unreachable!("clap requires one target"),
     };
-    if let Some(dir) = &args.out {
-        ensure_dir(dir)?;
-        svd.save(dir, c.rank)?;
-        write_png(&dir.join("reconstruction.png"), &c.image)?;
+    if let Some(out) = out {
+        svd.save(out.path(), c.rank)?;
+        write_png(&out.join("reconstruction.png"), &c.image)?;
+        out.commit()?;
     }
     Ok(CompressReport {
         input: args.input.display().to_string(),
@@ -186,6 +185,7 @@ fn compress_image(args: &CompressArgs) -> anyhow::Result<CompressReport> {
 }
 
 fn compress_table(args: &CompressArgs) -> anyhow::Result<CompressReport> {
+    let out = args.out.as_deref().map(OutDir::create).transpose()?;
     let loaded = args.table.load(&args.input)?;
     let data = &loaded.dataset;
     let mut params = PcaParams::new().center(!args.no_center).scale(args.scale);
@@ -200,13 +200,13 @@ fn compress_table(args: &CompressArgs) -> anyhow::Result<CompressReport> {
     let x_hat = pca.reconstruct(data.x.as_ref())?;
     let (sq, energy) = pca.squared_error_and_energy(data.x.as_ref(), x_hat.as_ref());
     let err = sq / energy;
-    if let Some(dir) = &args.out {
-        ensure_dir(dir)?;
-        pca.save(dir, &data.columns)?;
+    if let Some(out) = out {
+        pca.save(out.path(), &data.columns)?;
         match Format::of(&args.input)? {
-            Format::Npy => write_npy(&dir.join("reconstruction.npy"), x_hat.as_ref())?,
-            _ => write_csv(&dir.join("reconstruction.csv"), &data.columns, x_hat.as_ref())?,
+            Format::Npy => write_npy(&out.join("reconstruction.npy"), x_hat.as_ref())?,
+            _ => write_csv(&out.join("reconstruction.csv"), &data.columns, x_hat.as_ref())?,
         }
+        out.commit()?;
     }
     Ok(table_report(args, &pca, err, loaded.dropped_rows))
 }
@@ -228,6 +228,7 @@ fn table_report(args: &CompressArgs, pca: &Pca, err: f64, dropped: usize) -> Com
 
 /// Two passes over the file: accumulate the scatter, then measure (and write) the reconstruction.
 fn compress_streaming(args: &CompressArgs) -> anyhow::Result<CompressReport> {
+    let out = args.out.as_deref().map(OutDir::create).transpose()?;
     let opts = args.table.options();
     let mut reader = TableReader::open(&args.input, &opts)?;
     let columns = reader.columns().to_vec();
@@ -270,14 +271,14 @@ fn compress_streaming(args: &CompressArgs) -> anyhow::Result<CompressReport> {
         pb.finish_and_clear();
         Ok(())
     };
-    match &args.out {
+    match out {
         None => second_pass(&mut |_| Ok(()))?,
-        Some(dir) => {
-            ensure_dir(dir)?;
-            pca.save(dir, &columns)?;
+        Some(out) => {
+            pca.save(out.path(), &columns)?;
             let npy = Format::of(&args.input)? == Format::Npy;
-            let path = dir.join(if npy { "reconstruction.npy" } else { "reconstruction.csv" });
+            let path = out.join(if npy { "reconstruction.npy" } else { "reconstruction.csv" });
             write_table_chunks(&path, &columns, pca.n_samples(), |sink| second_pass(&mut |m| sink(m.as_ref())))?;
+            out.commit()?;
         }
     }
     let err = total_sq / total_energy;

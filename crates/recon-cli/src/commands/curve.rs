@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use recon::curve::{curve_report, CurveOptions};
-use recon::data::{ensure_dir, write_atomic, write_json};
+use recon::data::{write_atomic, write_json, OutDir};
 
 use crate::input::TableArgs;
 use crate::output::{print, print_json};
@@ -51,6 +51,7 @@ pub struct CurveArgs {
 
 /// What `recon curve --json` prints.
 pub fn run(args: CurveArgs) -> anyhow::Result<()> {
+    let out = args.out.as_deref().map(OutDir::create).transpose()?;
     let loaded = args.table.load(&args.input)?;
     let opts = CurveOptions {
         max_rank: args.max_rank,
@@ -59,11 +60,11 @@ pub fn run(args: CurveArgs) -> anyhow::Result<()> {
         sensitivity: args.sensitivity,
     };
     let report = curve_report(&loaded.dataset, &opts, loaded.dropped_rows)?;
-    if let Some(dir) = &args.out {
-        ensure_dir(dir)?;
+    if let Some(out) = out {
         let name = args.input.file_name().map_or("input".into(), |n| n.to_string_lossy().into_owned());
-        write_atomic(&dir.join("curve.svg"), report.plot(&format!("Error vs rank — {name}"))?.as_bytes())?;
-        write_json(&dir.join("curve.json"), &report)?;
+        write_atomic(&out.join("curve.svg"), report.plot(&format!("Error vs rank — {name}"))?.as_bytes())?;
+        write_json(&out.join("curve.json"), &report)?;
+        out.commit()?;
     }
     if args.json {
         print_json(&report)

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, ValueEnum};
 use recon::fit::{drop_zero_genes, window_features, AeFitReport, PcaFitReport, VaeFitReport};
-use recon_core::data::Window;
+use recon_core::data::{OutDir, Window};
 use recon_core::{Dataset, Fit};
 use recon_linear::{Components, LimitMethod, PcaMonitorParams};
 use recon_neural::likelihood::Likelihood;
@@ -221,6 +221,8 @@ pub fn default_hidden(d: usize) -> Vec<usize> {
 }
 
 pub fn run(args: FitArgs) -> anyhow::Result<()> {
+    // Refuse an --out that cannot be written before any work is done.
+    let out = OutDir::create(&args.out)?;
     let loaded = args.table.load(&args.input)?;
     let raw = &loaded.dataset;
     let constant = raw.constant_columns();
@@ -235,13 +237,13 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
     let window = Window::new(lags, args.ema.clone().unwrap_or_default())?;
     let data = window_features(raw, &window)?;
     match args.model {
-        ModelKind::Pca => fit_pca(&args, &data),
-        ModelKind::Ae => fit_ae(&args, &data),
-        ModelKind::Vae => fit_vae(&args, &data),
+        ModelKind::Pca => fit_pca(&args, &data, out),
+        ModelKind::Ae => fit_ae(&args, &data, out),
+        ModelKind::Vae => fit_vae(&args, &data, out),
     }
 }
 
-fn fit_pca(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
+fn fit_pca(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     if args.hidden.is_some() || args.likelihood.is_some() || args.latent.is_some() {
         return Err(UsageError("--hidden, --likelihood and --latent are for --model ae / vae".into()).into());
     }
@@ -256,7 +258,8 @@ fn fit_pca(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
     };
     let monitor =
         PcaMonitorParams::new(components).scale(!args.no_scale).alpha(args.target_far).limits(method).fit(data)?;
-    monitor.save(&args.out, &data.columns)?;
+    monitor.save(out.path(), &data.columns)?;
+    out.commit()?;
     print_json(&WithOut {
         out: args.out.display().to_string(),
         report: PcaFitReport::new(&monitor, data, !args.no_scale),
@@ -271,7 +274,7 @@ struct WithOut<R> {
     report: R,
 }
 
-fn fit_ae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
+fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     if args.components.is_some() || args.energy.is_some() || args.no_scale || args.limits.is_some() {
         return Err(UsageError("--components, --energy, --no-scale and --limits are for --model pca".into()).into());
     }
@@ -292,7 +295,8 @@ fn fit_ae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
         pb.set_message(format!("loss {train:.4} · validation {val:.4}"));
     })?;
     pb.finish_and_clear();
-    ae.save(&args.out, &data.columns)?;
+    ae.save(out.path(), &data.columns)?;
+    out.commit()?;
     let log = ae.log();
     let t = ae.threshold();
     eprintln!(
@@ -306,7 +310,7 @@ fn fit_ae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
     print_json(&WithOut { out: args.out.display().to_string(), report: AeFitReport::new(&ae, data, args.seed) })
 }
 
-fn fit_vae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
+fn fit_vae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     if args.components.is_some() || args.energy.is_some() || args.no_scale || args.limits.is_some() {
         return Err(UsageError("--components, --energy, --no-scale and --limits are for --model pca".into()).into());
     }
@@ -342,7 +346,8 @@ fn fit_vae(args: &FitArgs, data: &Dataset) -> anyhow::Result<()> {
         pb.set_message(format!("−ELBO {train:.1} · validation {val:.1}"));
     })?;
     pb.finish_and_clear();
-    vae.save(&args.out, &data.columns)?;
+    vae.save(out.path(), &data.columns)?;
+    out.commit()?;
     let log = vae.log();
     eprintln!(
         "{}; validation −ELBO per sample {:.2}; {} held-out samples are the p-value reference",

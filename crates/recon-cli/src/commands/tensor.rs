@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use recon_core::data::{ensure_dir, load_tensor, write_atomic, write_json, write_npy, write_npy_nd};
+use recon_core::data::{load_tensor, write_atomic, write_json, write_npy, write_npy_nd, OutDir};
 use recon_core::report::{LinePlot, Marker, Series};
 use recon_tensor::{Decomposition, Fitted, RankReport, RankSearch, SliceModel};
 
@@ -138,6 +138,7 @@ pub fn plot(r: &RankReport, title: &str) -> recon_core::Result<String> {
 
 pub fn run(args: TensorArgs) -> anyhow::Result<()> {
     let ranks = parse_ranks(&args.ranks)?;
+    let out = args.out.as_deref().map(OutDir::create).transpose()?;
     let t = load_tensor(&args.input)?;
     let search = RankSearch {
         ranks,
@@ -154,26 +155,26 @@ pub fn run(args: TensorArgs) -> anyhow::Result<()> {
     let pb = bar(Some(search.n_fits() as u64), "CP fits");
     let report = search.run(&t, &|| pb.inc(1))?;
     pb.finish_and_clear();
-    if let Some(dir) = &args.out {
-        ensure_dir(dir)?;
+    if let Some(out) = out {
         let i = report.ranks.iter().position(|&r| r == report.recommended_rank).expect("searched rank");
         let model = &report.models[i];
         // The model folder every command writes (loads through the registry; `recon score`
         // scores mode-0 slices with it), plus the factors as .npy for other tools.
-        SliceModel::save_fitted(model, dir)?;
+        SliceModel::save_fitted(model, out.path())?;
         for (m, f) in model.factors().iter().enumerate() {
-            write_npy(&dir.join(format!("factor_{m}.npy")), f.as_ref())?;
+            write_npy(&out.join(format!("factor_{m}.npy")), f.as_ref())?;
         }
         match model {
             Fitted::Cp(k) => {
                 let w = faer::Mat::from_fn(1, k.rank(), |_, r| k.weights[r]);
-                write_npy(&dir.join("weights.npy"), w.as_ref())?;
+                write_npy(&out.join("weights.npy"), w.as_ref())?;
             }
-            Fitted::Tucker(t) => write_npy_nd(&dir.join("core.npy"), &t.ranks(), &t.core)?,
+            Fitted::Tucker(t) => write_npy_nd(&out.join("core.npy"), &t.ranks(), &t.core)?,
         }
         let name = args.input.file_name().map_or("input".into(), |n| n.to_string_lossy().into_owned());
-        write_atomic(&dir.join("curve.svg"), plot(&report, &format!("Error vs rank — {name}"))?.as_bytes())?;
-        write_json(&dir.join("tensor.json"), &report)?;
+        write_atomic(&out.join("curve.svg"), plot(&report, &format!("Error vs rank — {name}"))?.as_bytes())?;
+        write_json(&out.join("tensor.json"), &report)?;
+        out.commit()?;
     }
     if args.json {
         print_json(&report)

@@ -3,6 +3,7 @@
 
 mod baseline;
 mod commands;
+mod hostile;
 mod motor;
 mod registry;
 mod util;

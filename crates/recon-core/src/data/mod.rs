@@ -31,13 +31,14 @@ use std::path::{Path, PathBuf};
 
 use faer::Mat;
 
-pub use csv_table::numeric_columns;
+pub use csv_table::{numeric_columns, parse_field, CsvRecord, CsvSource};
 pub use image_io::{load_image, png_bytes, write_png, Image};
 pub use tensor_io::{load_tensor, load_tns, write_tns, DenseTensor, SparseTensor, Tensor};
 pub use window::{ema_name, lag_name, Window, WindowStream};
+pub(crate) use write::csv_io;
 pub use write::{
-    ensure_dir, write_atomic, write_atomic_try, write_atomic_with, write_csv, write_csv_records, write_json, write_npy,
-    write_npy_nd, write_table_chunks,
+    ensure_dir, remove_pending, write_atomic, write_atomic_try, write_atomic_with, write_csv, write_csv_records,
+    write_json, write_npy, write_npy_nd, write_table_chunks, OutDir, OUTPUT_MARKER,
 };
 
 use crate::{Dataset, Error, Result};
@@ -107,7 +108,7 @@ pub struct TableReader {
 }
 
 enum Inner {
-    Csv(csv_table::CsvRows),
+    Csv(Box<csv_table::CsvRows>),
     Npy(npy_table::NpyRows),
 }
 
@@ -115,7 +116,7 @@ impl TableReader {
     /// Opens a `.csv` or `.npy` file and checks its header.
     pub fn open(path: &Path, opts: &LoadOptions) -> Result<Self> {
         let inner = match Format::of(path)? {
-            Format::Csv => Inner::Csv(csv_table::CsvRows::open(path, opts)?),
+            Format::Csv => Inner::Csv(Box::new(csv_table::CsvRows::open(path, opts)?)),
             Format::Npy => Inner::Npy(npy_table::NpyRows::open(path, opts)?),
             Format::Image => {
                 return Err(Error::UnsupportedFormat { path: path.to_path_buf(), expected: ".csv or .npy (a table)" })

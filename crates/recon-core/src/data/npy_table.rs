@@ -59,11 +59,78 @@ fn elements_of(npy: NpyFile<BufReader<std::fs::File>>, path: &Path) -> Result<El
     })
 }
 
-/// Reads an N-dimensional `.npy` whole: its shape and its values in C order.
-pub(crate) fn read_npy_nd(path: &Path) -> Result<(Vec<usize>, Vec<f64>)> {
-    let file = open_file(path)?;
+/// Opens a `.npy` file and checks that its header's shape fits in the file before anything is
+/// sized from it (a 200-byte file can claim 2^70 elements).
+fn open_npy(path: &Path) -> Result<NpyFile<BufReader<std::fs::File>>> {
+    let mut file = open_file(path)?;
+    let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let data_len = precheck_shape(&mut file, path, file_len)?;
     let npy = NpyFile::new(BufReader::with_capacity(1 << 16, file))
         .map_err(|e| corrupt(path, format!("not a valid .npy file ({e})")))?;
+    let item = match npy.dtype() {
+        npyz::DType::Plain(ts) => ts.size_field(),
+        _ => return Err(corrupt(path, "structured dtypes are not supported")),
+    };
+    let shape = npy.shape().to_vec();
+    let bytes = shape.iter().try_fold(item.max(1), |acc, &s| acc.checked_mul(s));
+    match bytes {
+        Some(b) if b <= data_len && usize::try_from(b).is_ok() => Ok(npy),
+        _ => Err(corrupt(
+            path,
+            format!(
+                "the header's shape {shape:?} needs more data than the {data_len} bytes after its header (truncated or corrupt)"
+            ),
+        )),
+    }
+}
+
+/// Reads the header's `shape` without the `.npy` parser (which multiplies the dimensions as
+/// `usize` and overflows on a hostile header) and refuses one that cannot fit in the file.
+/// Returns the number of bytes after the header.
+fn precheck_shape(file: &mut std::fs::File, path: &Path, file_len: u64) -> Result<u64> {
+    use std::io::{Read, Seek};
+    let mut head = vec![0u8; 4096.min(file_len as usize)];
+    file.read_exact(&mut head).map_err(|e| Error::io(path, e))?;
+    file.rewind().map_err(|e| Error::io(path, e))?;
+    if head.len() < 10 || &head[..6] != b"\x93NUMPY" {
+        return Err(corrupt(path, "not a valid .npy file (no \\x93NUMPY magic)"));
+    }
+    let header_len = match head[6] {
+        1 => 10 + u64::from(u16::from_le_bytes([head[8], head[9]])),
+        _ if head.len() >= 12 => 12 + u64::from(u32::from_le_bytes([head[8], head[9], head[10], head[11]])),
+        _ => return Err(corrupt(path, "not a valid .npy file (truncated header)")),
+    };
+    let data_len = file_len.saturating_sub(header_len);
+    let text = String::from_utf8_lossy(&head);
+    let Some(at) = text.find("'shape'") else { return Ok(data_len) }; // npyz reports it
+    let rest = &text[at..];
+    let (Some(open), Some(close)) = (rest.find('('), rest.find(')')) else { return Ok(data_len) };
+    if close < open {
+        return Ok(data_len);
+    }
+    let mut cells: Option<u128> = Some(1);
+    for dim in rest[open + 1..close].split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let d: u128 = dim
+            .trim_end_matches('L')
+            .parse()
+            .map_err(|_| corrupt(path, format!("shape entry '{dim}' is not a size")))?;
+        cells = cells.and_then(|c| c.checked_mul(d));
+    }
+    match cells {
+        Some(c) if c <= u128::from(data_len) => Ok(data_len),
+        _ => Err(corrupt(
+            path,
+            format!(
+                "the header's shape ({}) needs more data than the file's {data_len} bytes after its header (truncated or corrupt)",
+                &rest[open + 1..close]
+            ),
+        )),
+    }
+}
+
+/// Reads an N-dimensional `.npy` whole: its shape and its values in C order.
+pub(crate) fn read_npy_nd(path: &Path) -> Result<(Vec<usize>, Vec<f64>)> {
+    let npy = open_npy(path)?;
     let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
     let order = npy.order();
     let total: usize = shape.iter().product();
@@ -96,9 +163,7 @@ pub(crate) fn read_npy_nd(path: &Path) -> Result<(Vec<usize>, Vec<f64>)> {
 
 impl NpyRows {
     pub(crate) fn open(path: &Path, opts: &LoadOptions) -> Result<Self> {
-        let file = open_file(path)?;
-        let npy = NpyFile::new(BufReader::with_capacity(1 << 16, file))
-            .map_err(|e| corrupt(path, format!("not a valid .npy file ({e})")))?;
+        let npy = open_npy(path)?;
         let shape = npy.shape().to_vec();
         if shape.len() != 2 {
             return Err(corrupt(path, format!("expected a 2-D array, got shape {shape:?}")));

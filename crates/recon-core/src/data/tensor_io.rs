@@ -97,7 +97,14 @@ pub fn load_tensor(path: &Path) -> Result<Tensor> {
     Ok(t)
 }
 
-/// Reads a FROSTT `.tns` file. Duplicate coordinates are added together.
+/// The largest mode size a `.tns` file may declare whatever its entry count.
+pub const MAX_MODE_SIZE: usize = 10_000_000;
+/// Beyond [`MAX_MODE_SIZE`], a mode may have up to this many indices per entry of the file.
+pub const MODE_SIZE_PER_ENTRY: usize = 10;
+
+/// Reads a FROSTT `.tns` file. Duplicate coordinates are added together. Indices are checked
+/// against [`MAX_MODE_SIZE`] (or [`MODE_SIZE_PER_ENTRY`] × entries, if larger) before any
+/// factor is sized from them.
 pub fn load_tns(path: &Path) -> Result<SparseTensor> {
     let file = open_file(path)?;
     let mut n_modes = 0usize;
@@ -142,12 +149,28 @@ pub fn load_tns(path: &Path) -> Result<SparseTensor> {
             .parse()
             .map_err(|_| corrupt(path, format!("line {at}: value '{}' is not a number", tokens[n_modes])))?;
         if !v.is_finite() {
-            return Err(Error::NonFinite { row: at, column: "value".into(), value: v.to_string() });
+            return Err(corrupt(path, format!("line {at}: value '{}' is not finite", tokens[n_modes])));
         }
         entries.push((idx, v));
     }
     if entries.is_empty() {
         return Err(Error::Empty { what: path.display().to_string(), reason: "no entries".into() });
+    }
+    // The factor matrices have one row per index: refuse a size no entry count can justify
+    // before anything is allocated from it (a 3-line file can name index 400000000000).
+    let limit = MAX_MODE_SIZE.max(MODE_SIZE_PER_ENTRY.saturating_mul(entries.len()));
+    for m in 0..n_modes {
+        let size = entries.iter().map(|(idx, _)| idx[m] as u128 + 1).max().unwrap_or(0);
+        if size > limit as u128 {
+            return Err(corrupt(
+                path,
+                format!(
+                    "mode {} has index {size}, above the limit of {limit} for {} entries (max({MAX_MODE_SIZE}, {MODE_SIZE_PER_ENTRY} × entries)): is the file corrupt?",
+                    m + 1,
+                    entries.len()
+                ),
+            ));
+        }
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     let mut shape = vec![0usize; n_modes];

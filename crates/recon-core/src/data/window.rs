@@ -31,6 +31,9 @@ pub struct Window {
     pub emas: Vec<usize>,
 }
 
+/// The most numbers a window feature matrix may hold (2 GiB of f64).
+pub const MAX_FEATURE_CELLS: usize = 1 << 28;
+
 /// The name of column `name` lagged by `k` samples (`name` itself for `k = 0`).
 pub fn lag_name(name: &str, k: usize) -> String {
     if k == 0 {
@@ -133,8 +136,27 @@ impl Window {
     /// column names.
     pub fn features(&self, x: MatRef<'_, f64>, names: &[String]) -> Result<(Mat<f64>, Vec<String>)> {
         let max = self.max_lag();
-        if max > 0 && max >= x.nrows() {
-            return Err(Error::invalid("window", format!("lag {max} reaches past the {} rows of data", x.nrows())));
+        if max > 0 && 2 * max >= x.nrows() {
+            return Err(Error::invalid(
+                "window",
+                format!(
+                    "lag {max} needs more than {} rows of data, there are {} (the first {max} rows have no full past)",
+                    2 * max,
+                    x.nrows()
+                ),
+            ));
+        }
+        let cells = (x.nrows() as u128) * (x.ncols() as u128) * (self.width() as u128);
+        if cells > MAX_FEATURE_CELLS as u128 {
+            return Err(Error::invalid(
+                "window",
+                format!(
+                    "{} rows × {} columns × {} features per column is {cells} numbers (limit {MAX_FEATURE_CELLS}, 2 GiB): use fewer or spaced lags (--lags 0,1,2,4,8) or moving averages (--ema)",
+                    x.nrows(),
+                    x.ncols(),
+                    self.width()
+                ),
+            ));
         }
         Ok((self.stream(x.ncols()).push_block(x), self.names(names)))
     }
@@ -236,7 +258,7 @@ mod tests {
 
     #[test]
     fn lags_pad_at_the_start_and_names_round_trip() {
-        let x = Mat::from_fn(4, 2, |i, j| (10 * j + i) as f64);
+        let x = Mat::from_fn(6, 2, |i, j| (10 * j + i) as f64);
         let w = Window::samples(3).unwrap();
         let (f, cols) = w.features(x.as_ref(), &names()).unwrap();
         assert_eq!(cols, ["a", "a[t-1]", "a[t-2]", "b", "b[t-1]", "b[t-2]"]);
@@ -253,11 +275,13 @@ mod tests {
         assert!(Window::new(vec![0], vec![1]).is_err(), "a 1-sample average is the sample");
         assert!(Window::new(vec![0], vec![8, 4]).is_err());
         assert!(Window::new(vec![0, 4], vec![]).unwrap().features(x.as_ref(), &names()).is_err(), "lag past the data");
+        assert!(Window::new(vec![0, 3], vec![]).unwrap().features(x.as_ref(), &names()).is_err(), "half the rows");
+        assert!(Window::new(vec![0, 2], vec![]).unwrap().features(x.as_ref(), &names()).is_ok());
     }
 
     #[test]
     fn spaced_lags_and_averages_pick_the_right_values() {
-        let x = Mat::from_fn(10, 2, |i, j| (10 * j + i) as f64);
+        let x = Mat::from_fn(11, 2, |i, j| (10 * j + i) as f64);
         let w = Window::new(vec![0, 2, 5], vec![2, 4]).unwrap();
         let (f, cols) = w.features(x.as_ref(), &names()).unwrap();
         assert_eq!(
@@ -275,7 +299,7 @@ mod tests {
             assert!((f[(i, 3)] - m).abs() < 1e-12, "row {i}");
         }
         // A constant column's averages are the constant.
-        let c = Mat::from_fn(6, 1, |_, _| 3.5);
+        let c = Mat::from_fn(11, 1, |_, _| 3.5);
         let (fc, _) = w.features(c.as_ref(), &names()[..1]).unwrap();
         assert!((0..5).all(|k| fc[(5, k)] == 3.5));
         assert_eq!(Window::parse(&cols).unwrap(), (names(), w.clone()));

@@ -1,13 +1,229 @@
 //! Writers. Every output is written to a temporary file in the target folder and renamed into
-//! place, so an interrupted or failed run never leaves a half-written file behind.
+//! place, so an interrupted or failed run never leaves a half-written file behind. A folder of
+//! outputs ([`OutDir`]) is built whole under a temporary name beside its target and renamed into
+//! place last, so a failed, killed or concurrent run never leaves a mixed folder.
+//!
+//! Temporary files and folders are listed while they exist; a binary that catches SIGINT or
+//! SIGTERM calls [`remove_pending`] before it exits, so an interrupted run leaves nothing behind.
 
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use faer::MatRef;
 use npyz::WriterBuilder;
 
 use crate::{Error, Result};
+
+/// Temporary paths that exist while a write is under way.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    PENDING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn register(path: &Path) {
+    pending().push(path.to_path_buf());
+}
+
+fn unregister(path: &Path) {
+    let mut p = pending();
+    if let Some(i) = p.iter().rposition(|q| q == path) {
+        p.swap_remove(i);
+    }
+}
+
+/// Removes every temporary file and folder of writes still under way (for a signal handler that
+/// is about to exit the process). Returns how many were removed.
+pub fn remove_pending() -> usize {
+    let paths = std::mem::take(&mut *pending());
+    let mut n = 0;
+    for p in paths {
+        let removed = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+        n += usize::from(removed.is_ok());
+    }
+    n
+}
+
+/// Keeps a temporary path in the pending list while it lives.
+struct Listed(PathBuf);
+
+impl Listed {
+    fn new(path: &Path) -> Listed {
+        register(path);
+        Listed(path.to_path_buf())
+    }
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        unregister(&self.0);
+    }
+}
+
+/// Name of the marker file every committed [`OutDir`] holds: a folder that has it (or a
+/// `model.json`, written before the marker existed) may be replaced by a later run.
+pub const OUTPUT_MARKER: &str = ".recon-output";
+
+/// A folder of outputs written whole or not at all.
+///
+/// Files are written into a staging folder beside the target ([`OutDir::path`]);
+/// [`OutDir::commit`] renames it into place, replacing an older Recon output folder only once the
+/// new one is complete. Dropped without a commit (an error, a panic), the staging folder is
+/// removed. An existing folder that does not look like a Recon output (no marker file, no
+/// `model.json`), or an existing file at the target, is refused before anything is computed.
+///
+/// # Example
+///
+/// ```
+/// use recon_core::data::{write_atomic, OutDir};
+/// # fn main() -> recon_core::Result<()> {
+/// let tmp = tempfile::tempdir().unwrap();
+/// let target = tmp.path().join("run");
+/// let out = OutDir::create(&target)?;
+/// write_atomic(&out.join("a.txt"), b"one")?;
+/// assert!(!target.exists()); // nothing is visible until the commit
+/// out.commit()?;
+/// assert_eq!(std::fs::read(target.join("a.txt")).unwrap(), b"one");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct OutDir {
+    target: PathBuf,
+    staging: PathBuf,
+    committed: bool,
+}
+
+fn check_replaceable(target: &Path) -> Result<()> {
+    let refuse = |reason: String| Error::InvalidParameter { name: "output folder", reason };
+    let meta = match std::fs::symlink_metadata(target) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(target, e)),
+        Ok(m) => m,
+    };
+    if !meta.is_dir() {
+        return Err(refuse(format!("'{}' exists and is not a folder; name a new folder with --out", target.display())));
+    }
+    let mut entries = std::fs::read_dir(target).map_err(|e| Error::io(target, e))?;
+    let empty = entries.next().is_none();
+    if empty || target.join(OUTPUT_MARKER).is_file() || target.join(crate::model::HEADER_FILE).is_file() {
+        return Ok(());
+    }
+    Err(refuse(format!(
+        "'{}' is a folder that Recon did not write; it would be replaced whole, so name a new or empty folder",
+        target.display()
+    )))
+}
+
+impl OutDir {
+    /// Prepares to write the folder `target`: checks that it can be replaced and creates an empty
+    /// staging folder beside it.
+    pub fn create(target: &Path) -> Result<OutDir> {
+        check_replaceable(target)?;
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).ok_or_else(|| {
+            Error::InvalidParameter { name: "output folder", reason: format!("'{}' names no folder", target.display()) }
+        })?;
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        ensure_dir(&parent)?;
+        let staging = tempfile::Builder::new()
+            .prefix(&format!(".{name}.recon-"))
+            .suffix(".tmp")
+            .tempdir_in(&parent)
+            .map_err(|e| Error::io(&parent, e))?
+            .keep();
+        register(&staging);
+        Ok(OutDir { target: target.to_path_buf(), staging, committed: false })
+    }
+
+    /// The staging folder to write into.
+    pub fn path(&self) -> &Path {
+        &self.staging
+    }
+
+    /// A file in the staging folder.
+    pub fn join(&self, name: impl AsRef<Path>) -> PathBuf {
+        self.staging.join(name)
+    }
+
+    /// The folder the outputs end up in.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Renames the finished folder into place (replacing an older output folder there).
+    pub fn commit(mut self) -> Result<()> {
+        write_atomic(&self.staging.join(OUTPUT_MARKER), b"written by recon; this folder may be replaced whole\n")?;
+        let io = |e| Error::io(&self.target, e);
+        for _ in 0..16 {
+            match std::fs::rename(&self.staging, &self.target) {
+                Ok(()) => {
+                    unregister(&self.staging);
+                    self.committed = true;
+                    return Ok(());
+                }
+                Err(_) if self.target.is_dir() => {
+                    // An older output (or a concurrent run's) is in the way: move it aside, then
+                    // retry; whoever renames last wins, and each result is whole.
+                    check_replaceable(&self.target)?;
+                    let old = tempfile::Builder::new()
+                        .prefix(&format!(
+                            ".{}.recon-old-",
+                            self.target.file_name().unwrap_or_default().to_string_lossy()
+                        ))
+                        .suffix(".tmp")
+                        .tempdir_in(self.staging.parent().unwrap_or(Path::new(".")))
+                        .map_err(io)?
+                        .keep();
+                    register(&old);
+                    match std::fs::rename(&self.target, &old) {
+                        Ok(()) => {}
+                        Err(_) if !self.target.exists() => {} // another run moved it first
+                        Err(e) => {
+                            let _ = std::fs::remove_dir_all(&old);
+                            unregister(&old);
+                            return Err(io(e));
+                        }
+                    }
+                    let rest = std::fs::rename(&self.staging, &self.target);
+                    let _ = std::fs::remove_dir_all(&old);
+                    unregister(&old);
+                    if rest.is_ok() {
+                        unregister(&self.staging);
+                        self.committed = true;
+                        return Ok(());
+                    }
+                }
+                Err(e) => return Err(io(e)),
+            }
+        }
+        Err(Error::io(&self.target, std::io::Error::other("other runs kept replacing the folder; try again")))
+    }
+}
+
+impl Drop for OutDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.staging);
+            unregister(&self.staging);
+        }
+    }
+}
+
+/// A CSV writer's error as the I/O error it is (a closed pipe stays `BrokenPipe`, which the
+/// binary treats as a normal end), or as `Other` for anything else.
+pub(crate) fn csv_io(e: csv::Error) -> std::io::Error {
+    if let csv::ErrorKind::Io(_) = e.kind() {
+        if let csv::ErrorKind::Io(io) = e.into_kind() {
+            return io;
+        }
+        unreachable!("checked above");
+    }
+    std::io::Error::other(e.to_string())
+}
 
 /// Creates `dir` (and parents) if needed.
 pub fn ensure_dir(dir: &Path) -> Result<()> {
@@ -49,7 +265,11 @@ pub fn write_atomic_try<T, E: From<Error>>(
         // Ordinary output files: readable by others, as a plain `create` under the usual umask.
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    let tmp = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+    let tmp = builder.tempfile_in(dir).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        err: std::io::Error::new(e.kind(), format!("cannot write a file here ({e})")),
+    })?;
+    let _listed = Listed::new(tmp.path());
     let value = {
         let mut w = BufWriter::new(tmp.as_file());
         let value = f(&mut w)?;
@@ -76,12 +296,12 @@ pub fn write_csv(path: &Path, columns: &[String], x: MatRef<'_, f64>) -> Result<
     assert_eq!(columns.len(), x.ncols(), "one name per column");
     write_atomic_with(path, |w| {
         let mut wtr = csv::Writer::from_writer(w);
-        wtr.write_record(columns)?;
+        wtr.write_record(columns).map_err(csv_io)?;
         let mut rec = Vec::with_capacity(x.ncols());
         for i in 0..x.nrows() {
             rec.clear();
             rec.extend((0..x.ncols()).map(|j| x[(i, j)].to_string()));
-            wtr.write_record(&rec)?;
+            wtr.write_record(&rec).map_err(csv_io)?;
         }
         wtr.flush()
     })
@@ -154,8 +374,7 @@ pub fn write_table_chunks<E: From<Error>>(
             out.finish().map_err(io)?;
         } else {
             let mut out = csv::Writer::from_writer(w);
-            let csv_err =
-                |e: csv::Error| Error::Io { path: path.to_path_buf(), err: std::io::Error::other(e.to_string()) };
+            let csv_err = |e: csv::Error| Error::Io { path: path.to_path_buf(), err: csv_io(e) };
             out.write_record(columns).map_err(csv_err)?;
             fill(&mut |m| {
                 for i in 0..m.nrows() {
@@ -175,7 +394,7 @@ where
     R: IntoIterator<Item = S>,
     S: AsRef<[u8]>,
 {
-    let csv_err = |e: csv::Error| Error::Io { path: path.to_path_buf(), err: std::io::Error::other(e.to_string()) };
+    let csv_err = |e: csv::Error| Error::Io { path: path.to_path_buf(), err: csv_io(e) };
     write_atomic_try(path, |w| -> Result<()> {
         let mut out = csv::Writer::from_writer(w);
         out.write_record(header).map_err(csv_err)?;

@@ -123,9 +123,11 @@ pub fn pot_threshold(scores: &[f64], q: f64) -> Result<Threshold> {
 #[derive(Debug, Clone)]
 pub struct Persistence {
     k: usize,
-    recent: std::collections::VecDeque<bool>,
-    m: usize,
-    count: usize,
+    m: u64,
+    /// Row numbers of the raw alarms among the last `m` rows (at most `k` kept: only whether
+    /// `k` of them fall in the window matters), so memory does not grow with `m`.
+    recent: std::collections::VecDeque<u64>,
+    t: u64,
 }
 
 impl Persistence {
@@ -134,17 +136,23 @@ impl Persistence {
         if k == 0 || m == 0 || k > m {
             return Err(Error::invalid("persistence", format!("{k} of {m} (need 1 ≤ k ≤ m)")));
         }
-        Ok(Persistence { k, recent: std::collections::VecDeque::with_capacity(m), m, count: 0 })
+        Ok(Persistence { k, m: m as u64, recent: std::collections::VecDeque::with_capacity(k.min(1 << 16)), t: 0 })
     }
 
     /// Takes the next raw alarm and returns the persistent one.
     pub fn push(&mut self, raw: bool) -> bool {
-        if self.recent.len() == self.m {
-            self.count -= usize::from(self.recent.pop_front().expect("full window"));
+        let t = self.t;
+        self.t += 1;
+        while self.recent.front().is_some_and(|&s| s + self.m <= t) {
+            self.recent.pop_front();
         }
-        self.recent.push_back(raw);
-        self.count += usize::from(raw);
-        self.count >= self.k
+        if raw {
+            if self.recent.len() == self.k {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(t);
+        }
+        self.recent.len() >= self.k
     }
 }
 

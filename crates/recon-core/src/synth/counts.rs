@@ -183,7 +183,13 @@ pub fn nb_sample(mu: f64, theta: f64, rng: &mut StdRng) -> f64 {
     Poisson::new(lambda).map(|p| p.sample(rng)).unwrap_or(lambda.round())
 }
 
-/// Simulates a table from `model` (drawn when `None`).
+/// The most counts one simulated table may hold.
+pub const MAX_CELLS: usize = 1 << 28;
+/// The largest count written (2^53: every integer up to it is exact in f64).
+const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
+
+/// Simulates a table from `model` (drawn when `None`). Refuses a table too large to hold and
+/// outliers too large to be exact integers.
 pub fn simulate(p: &CountParams, model: Option<&CountModel>) -> Result<Counts> {
     if p.samples < 2 {
         return Err(Error::invalid("samples", format!("{} (need at least 2)", p.samples)));
@@ -196,6 +202,16 @@ pub fn simulate(p: &CountParams, model: Option<&CountModel>) -> Result<Counts> {
     }
     if !(p.outlier_z > 0.0 && p.shift_fold > 0.0) {
         return Err(Error::invalid("outlier z / shift fold", "must be positive"));
+    }
+    let genes = model.map_or(p.genes, |m| m.genes.len());
+    if (p.samples as u128) * (genes as u128) > MAX_CELLS as u128 || p.programs > 1000 {
+        return Err(Error::invalid(
+            "size",
+            format!(
+                "{} samples × {genes} genes (limit {MAX_CELLS} counts) with {} programs (limit 1000)",
+                p.samples, p.programs
+            ),
+        ));
     }
     let mut rng = StdRng::seed_from_u64(p.seed);
     let drawn;
@@ -239,6 +255,17 @@ pub fn simulate(p: &CountParams, model: Option<&CountModel>) -> Result<Counts> {
         let prog: f64 = (0..p.programs).map(|k| u[(i, k)] * v[(k, j)]).sum();
         s[i] * m.baseline[j] * prog.exp() * if shifted[i] { fold[j] } else { 1.0 }
     });
+    if let Some(bad) = (0..g).flat_map(|j| (0..n).map(move |i| (i, j))).find(|&(i, j)| !(mu[(i, j)] <= MAX_COUNT)) {
+        return Err(Error::invalid(
+            "count model",
+            format!(
+                "the mean count of sample {}, gene {} is {:e}: use a smaller --shift-fold",
+                bad.0 + 1,
+                bad.1 + 1,
+                mu[bad]
+            ),
+        ));
+    }
     let mut x = Mat::from_fn(n, g, |_, _| 0.0);
     for j in 0..g {
         for i in 0..n {
@@ -261,6 +288,16 @@ pub fn simulate(p: &CountParams, model: Option<&CountModel>) -> Result<Counts> {
             if dir < 0 && after >= x[(i, j)] {
                 dir = 1;
                 after = target(1);
+            }
+            if !(after <= MAX_COUNT) {
+                return Err(Error::invalid(
+                    "outlier z",
+                    format!(
+                        "{} makes an outlier count of {after:e} (gene {}), beyond exact integers; use a smaller --outlier-z",
+                        p.outlier_z,
+                        j + 1
+                    ),
+                ));
             }
             outliers.push(Outlier { sample: i, gene: j, direction: dir, before: x[(i, j)], after });
             x[(i, j)] = after;

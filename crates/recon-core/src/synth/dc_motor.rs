@@ -141,7 +141,7 @@ pub struct MotorSample {
 pub fn write_csv(path: &std::path::Path, run: &[MotorSample]) -> Result<()> {
     crate::data::write_atomic_with(path, |w| {
         let mut out = csv::Writer::from_writer(w);
-        out.write_record(["time", "voltage", "speed", "current", "fault"])?;
+        out.write_record(["time", "voltage", "speed", "current", "fault"]).map_err(crate::data::csv_io)?;
         for s in run {
             out.write_record([
                 s.time.to_string(),
@@ -149,13 +149,34 @@ pub fn write_csv(path: &std::path::Path, run: &[MotorSample]) -> Result<()> {
                 s.speed.to_string(),
                 s.current.to_string(),
                 s.fault.to_string(),
-            ])?;
+            ])
+            .map_err(crate::data::csv_io)?;
         }
         out.flush()
     })
 }
 
-/// Simulates a run.
+/// dt·|λ| allowed for RK4 (its real-axis stability limit is 2.785; kept below it).
+const RK4_LIMIT: f64 = 2.5;
+/// The most integration steps one simulation may take.
+pub const MAX_STEPS: usize = 1_000_000_000;
+/// The most rows one simulation may write.
+pub const MAX_ROWS: usize = 50_000_000;
+
+/// The largest |eigenvalue| of the motor's linear dynamics (1/s).
+fn fastest_rate(r: f64, l: f64, k: f64, j: f64, b: f64) -> f64 {
+    let tr = -(r / l + b / j);
+    let det = (r * b + k * k) / (l * j);
+    let disc = tr * tr / 4.0 - det;
+    if disc >= 0.0 {
+        tr.abs() / 2.0 + disc.sqrt()
+    } else {
+        det.sqrt()
+    }
+}
+
+/// Simulates a run. Refuses a step too long for RK4 to stay stable, a run too long to hold,
+/// and a run whose state becomes non-finite.
 pub fn simulate(p: &MotorParams) -> Result<Vec<MotorSample>> {
     for (name, v) in [("R", p.r), ("L", p.l), ("K", p.k), ("J", p.j), ("dt", p.dt), ("duration", p.duration)] {
         if !(v > 0.0 && v.is_finite()) {
@@ -171,9 +192,35 @@ pub fn simulate(p: &MotorParams) -> Result<Vec<MotorSample>> {
     if !(p.noise.0 >= 0.0 && p.noise.1 >= 0.0) {
         return Err(Error::invalid("noise", "standard deviations must be ≥ 0"));
     }
+    // RK4 is stable while dt·|λ| stays inside its stability region (about 2.78 on the real
+    // axis): λ are the eigenvalues of the linear system [[−R/L, −K/L], [K/J, −b/J]].
+    let b_max = if p.fault == MotorFault::Friction { p.b * (1.0 + p.fault_size.max(0.0)) } else { p.b };
+    let lambda = fastest_rate(p.r, p.l, p.k, p.j, b_max);
+    if !(p.dt * lambda <= RK4_LIMIT) {
+        return Err(Error::invalid(
+            "dt",
+            format!(
+                "{} s is too long for this motor's fastest time constant {:.3e} s (RK4 would blow up); use --dt ≤ {:.3e}",
+                p.dt,
+                1.0 / lambda,
+                RK4_LIMIT / lambda
+            ),
+        ));
+    }
+    let n_steps = p.duration / p.dt;
+    let n_rows = p.duration / p.sample;
+    if !(n_steps <= MAX_STEPS as f64 && n_rows <= MAX_ROWS as f64) {
+        return Err(Error::invalid(
+            "duration",
+            format!(
+                "{} s at dt {} s is {n_steps:.3e} steps and {n_rows:.3e} rows (limits {MAX_STEPS} steps, {MAX_ROWS} rows)",
+                p.duration, p.dt
+            ),
+        ));
+    }
     let mut rng = StdRng::seed_from_u64(p.seed);
     let per_sample = (p.sample / p.dt).round().max(1.0) as usize;
-    let n_steps = (p.duration / p.dt).round() as usize;
+    let n_steps = n_steps.round() as usize;
     let (speed_noise, current_noise) =
         (Normal::new(0.0, p.noise.0).expect("σ ≥ 0"), Normal::new(0.0, p.noise.1).expect("σ ≥ 0"));
     let mut level = rng.random_range(p.volts.0..=p.volts.1);
@@ -191,6 +238,12 @@ pub fn simulate(p: &MotorParams) -> Result<Vec<MotorSample>> {
         let v = level * (1.0 + 0.02 * (t / p.duration));
         let faulty = p.fault != MotorFault::None && t >= p.fault_start;
         if step % per_sample == 0 {
+            if !(i.is_finite() && w.is_finite()) {
+                return Err(Error::invalid(
+                    "motor parameters",
+                    format!("the simulation became non-finite at t = {t} s"),
+                ));
+            }
             let mut speed = w + speed_noise.sample(&mut rng);
             let mut current = i + current_noise.sample(&mut rng);
             if faulty {

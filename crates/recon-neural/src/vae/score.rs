@@ -10,6 +10,9 @@ use super::{FeatureCalls, Vae, VaeOutput};
 use crate::error::{invalid, Result};
 use crate::likelihood::check_counts;
 
+/// The most importance samples [`Vae::iw_log_likelihood`] takes (its error falls as 1/√K).
+pub const MAX_IW_SAMPLES: usize = 10_000;
+
 fn kl_row(m: &[f64], lv: &[f64]) -> f64 {
     -0.5 * m.iter().zip(lv).map(|(m, lv)| 1.0 + lv - m * m - lv.exp()).sum::<f64>()
 }
@@ -103,6 +106,15 @@ impl Vae {
         self.check_input(x)?;
         if k == 0 {
             return Err(invalid("importance samples", "must be at least 1"));
+        }
+        if k > MAX_IW_SAMPLES || (x.nrows() as u128) * (k as u128) > (1u128 << 28) {
+            return Err(invalid(
+                "importance samples",
+                format!(
+                    "{k} for {} rows is too many (at most {MAX_IW_SAMPLES}, and rows × samples ≤ 2^28); the estimate's error falls as 1/√K, so 100–1000 is plenty",
+                    x.nrows()
+                ),
+            ));
         }
         let (m, lv) = self.latent_moments(x);
         let (n, d, l) = (x.nrows(), x.ncols(), self.latent);

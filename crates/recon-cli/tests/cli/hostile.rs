@@ -1,0 +1,629 @@
+//! Hostile input, table-driven: every case runs the binary in a fresh folder on a file it
+//! writes there and checks the exit code (2 bad input, 1 failed job, 0 a right answer), that a
+//! failure says so in exactly one `error: …` line naming the problem, that it finishes (a
+//! generous timeout catches runaway work, not speed), and that nothing is left behind: no
+//! output, no temporary file.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use super::util::{recon, repo};
+
+/// One hostile run.
+struct Case {
+    name: &'static str,
+    /// Files the case writes into its folder first.
+    files: Vec<(&'static str, Vec<u8>)>,
+    /// Arguments; `{model}` is a small PCA monitor, `{vae}` a small Poisson VAE (both fitted
+    /// once, outside the case folder).
+    args: &'static [&'static str],
+    /// Expected exit code.
+    code: i32,
+    /// Text the error line must contain (case-sensitive).
+    msg: &'static str,
+    /// Text the error line must not contain (a misleading message seen before).
+    not: &'static str,
+}
+
+fn case(
+    name: &'static str,
+    files: Vec<(&'static str, Vec<u8>)>,
+    args: &'static [&'static str],
+    code: i32,
+    msg: &'static str,
+) -> Case {
+    Case { name, files, args, code, msg, not: "\u{0}" }
+}
+
+fn csv(text: &str) -> Vec<u8> {
+    text.as_bytes().to_vec()
+}
+
+/// A `.npy` file with a hand-written header and `data` bytes after it.
+fn npy(header: &str, data: &[u8]) -> Vec<u8> {
+    let mut h = header.to_string();
+    while !(10 + h.len() + 1).is_multiple_of(64) {
+        h.push(' ');
+    }
+    h.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(h.len() as u16).to_le_bytes());
+    out.extend_from_slice(h.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// Rows of a smooth 3-column signal with noise, as CSV (columns a, b, c).
+fn signal(n: usize, seed: u64) -> String {
+    let mut s = String::from("a,b,c\n");
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut noise = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+    };
+    for i in 0..n {
+        let t = i as f64 / 10.0;
+        s += &format!("{},{},{}\n", t.sin() + 0.1 * noise(), 2.0 * t.sin() + 0.1 * noise(), t.cos() + 0.1 * noise());
+    }
+    s
+}
+
+/// Small Poisson counts over genes gene0001..gene0006.
+fn counts(n: usize) -> String {
+    let mut s = String::from("gene0001,gene0002,gene0003,gene0004,gene0005,gene0006\n");
+    for i in 0..n {
+        let row: Vec<String> = (0..6).map(|j| ((i * 7 + j * 3) % 11 + j).to_string()).collect();
+        s += &row.join(",");
+        s.push('\n');
+    }
+    s
+}
+
+struct Models {
+    _dir: tempfile::TempDir,
+    pca: PathBuf,
+    vae: PathBuf,
+}
+
+/// A PCA monitor and a Poisson VAE, fitted once for every case that scores.
+fn models() -> &'static Models {
+    static M: OnceLock<Models> = OnceLock::new();
+    M.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let train = dir.path().join("train.csv");
+        std::fs::write(&train, signal(400, 1)).unwrap();
+        let pca = dir.path().join("pca");
+        let o = recon()
+            .args(["fit"])
+            .arg(&train)
+            .args(["--model", "pca", "--components", "1", "--out"])
+            .arg(&pca)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let c = dir.path().join("counts.csv");
+        std::fs::write(&c, counts(60)).unwrap();
+        let vae = dir.path().join("vae");
+        let o = recon()
+            .arg("fit")
+            .arg(&c)
+            .args(["--model", "vae", "--likelihood", "poisson", "--latent", "1", "--epochs", "2", "--out"])
+            .arg(&vae)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        Models { _dir: dir, pca, vae }
+    })
+}
+
+/// Every path under `dir`, relative.
+fn tree(dir: &Path) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            out.insert(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
+            if p.is_dir() {
+                stack.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn run(c: &Case) {
+    let m = models();
+    let d = tempfile::tempdir().unwrap();
+    for (name, bytes) in &c.files {
+        let p = d.path().join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    let before = tree(d.path());
+    let args: Vec<String> = c
+        .args
+        .iter()
+        .map(|a| a.replace("{model}", m.pca.to_str().unwrap()).replace("{vae}", m.vae.to_str().unwrap()))
+        .collect();
+    let o = recon().current_dir(d.path()).args(&args).timeout(Duration::from_secs(120)).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(c.code), "{}: {args:?}\n{err}", c.name);
+    if c.code != 0 {
+        let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(lines.len(), 1, "{}: one error line\n{err}", c.name);
+        assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{}: a panic\n{err}", c.name);
+        assert!(lines[0].contains(c.msg), "{}: '{}' not in\n{err}", c.name, c.msg);
+        assert!(!lines[0].contains(c.not), "{}: misleading '{}' in\n{err}", c.name, c.not);
+        assert_eq!(tree(d.path()), before, "{}: files left behind", c.name);
+    }
+    let hidden: Vec<String> = tree(d.path())
+        .into_iter()
+        .filter(|p| p.starts_with('.') || p.contains("/.recon-") || p.contains(".tmp"))
+        .collect();
+    assert!(hidden.is_empty(), "{}: temporary files left: {hidden:?}", c.name);
+}
+
+#[test]
+fn hostile_tables_headers_and_options() {
+    let ok = || ("ok.csv", csv(&signal(50, 3)));
+    let cases = vec![
+        case(
+            "duplicate header",
+            vec![("t.csv", csv("a,a,c\n1,2,3\n4,5,6\n7,8,8\n"))],
+            &["curve", "t.csv"],
+            2,
+            "'a' appears twice",
+        ),
+        case(
+            "duplicate header, fit",
+            vec![("t.csv", csv("a,a,c\n1,2,3\n4,5,6\n7,8,8\n"))],
+            &["fit", "t.csv", "--model", "pca", "--out", "m"],
+            2,
+            "appears twice",
+        ),
+        case(
+            "blank first line",
+            vec![("t.csv", csv("\n1,2,3\n4,5,6\n7,8,9\n"))],
+            &["curve", "t.csv"],
+            2,
+            "line 1 is blank",
+        ),
+        case(
+            "blank first line, CRLF",
+            vec![("t.csv", csv("\r\n1,2,3\r\n4,5,6\r\n"))],
+            &["curve", "t.csv"],
+            2,
+            "line 1 is blank",
+        ),
+        case(
+            "empty column name",
+            vec![("t.csv", csv("a,,c\n1,2,3\n4,5,6\n"))],
+            &["curve", "t.csv"],
+            2,
+            "column 2 has an empty name",
+        ),
+        case(
+            "label used as a feature",
+            vec![("t.csv", csv("a,b,lab\n1,2,x\n3,5,y\n4,4,z\n"))],
+            &["curve", "t.csv", "--label-col", "lab", "--columns", "a,lab"],
+            2,
+            "'lab' is the --label-col",
+        ),
+        case("column listed twice", vec![ok()], &["curve", "ok.csv", "--columns", "a,a"], 2, "listed twice"),
+        case("ragged row", vec![("t.csv", csv("a,b\n1,2\n3\n4,5\n"))], &["curve", "t.csv"], 2, "line 3 has 1 fields"),
+        case(
+            "too many fields",
+            vec![("t.csv", csv("a,b\n1,2\n3,4,5\n4,5\n"))],
+            &["curve", "t.csv"],
+            2,
+            "line 3 has 3 fields",
+        ),
+        case(
+            "text column",
+            vec![("t.csv", csv("a,b\n1,x\n2,y\n"))],
+            &["curve", "t.csv"],
+            2,
+            "column 'b' is not numeric",
+        ),
+        case(
+            "binary junk",
+            vec![("t.csv", b"a,b\n1,2\n\xff\xfe\x00\x01,\x80\n3,4\n".to_vec())],
+            &["curve", "t.csv"],
+            2,
+            "not valid UTF-8",
+        ),
+        case("zero-byte file", vec![("t.csv", Vec::new())], &["curve", "t.csv"], 2, "zero bytes"),
+        case("header only", vec![("t.csv", csv("a,b\n"))], &["curve", "t.csv"], 2, "no data rows"),
+        case("missing file", vec![], &["curve", "nope.csv"], 2, "no such file"),
+        case("NaN", vec![("t.csv", csv("a,b\n1,2\nNaN,3\n4,5\n"))], &["curve", "t.csv"], 2, "--drop-nonfinite"),
+        case(
+            "values near 1e-300",
+            vec![("t.csv", csv("a,b\n1e-300,2e-300\n3e-300,1e-300\n2e-300,5e-300\n"))],
+            &["curve", "t.csv"],
+            2,
+            "this small",
+        ),
+        case(
+            "values near 1e300",
+            vec![("t.csv", csv("a,b\n1e300,2e300\n3e300,1e300\n2e300,5e300\n"))],
+            &["curve", "t.csv"],
+            2,
+            "this large",
+        ),
+        case("constant data", vec![("t.csv", csv("a,b\n1,2\n1,2\n1,2\n"))], &["curve", "t.csv"], 2, "zero variance"),
+        case(
+            "persistence window of 1e11 rows",
+            vec![ok()],
+            &["score", "{model}", "ok.csv", "--persistence", "1/100000000000", "--json"],
+            0,
+            "",
+        ),
+        case("persistence 0/5", vec![ok()], &["score", "{model}", "ok.csv", "--persistence", "0/5"], 2, "persistence"),
+        case(
+            "score --json --out",
+            vec![ok()],
+            &["score", "{model}", "ok.csv", "--json", "--out", "s.csv"],
+            2,
+            "use one",
+        ),
+        case("score --stream --out", vec![ok()], &["score", "{model}", "-", "--stream", "--out", "s.csv"], 2, "--out"),
+        case("score --stream --json", vec![ok()], &["score", "{model}", "-", "--stream", "--json"], 2, "--json"),
+        case(
+            "score data without the model's columns",
+            vec![("t.csv", csv("x,y\n1,2\n"))],
+            &["score", "{model}", "t.csv"],
+            2,
+            "no column named 'a'",
+        ),
+        case(
+            "score into a missing folder",
+            vec![ok()],
+            &["score", "{model}", "ok.csv", "--out", "no/such/dir/s.csv"],
+            1,
+            "no/such/dir/s.csv",
+        ),
+        case(
+            "iw samples 1e8",
+            vec![("c.csv", csv(&counts(10)))],
+            &["score", "{vae}", "c.csv", "--iw-samples", "100000000"],
+            2,
+            "importance samples",
+        ),
+        Case {
+            name: "VAE count error names the CSV's column",
+            files: vec![(
+                "c.csv",
+                csv("gene0001,gene0002,gene0003,gene0004,gene0005,gene0006\n1,2,3,4,5,6\n1,-2,3,4,5,6\n"),
+            )],
+            args: &["score", "{vae}", "c.csv"],
+            code: 2,
+            msg: "'gene0002'",
+            not: "'x1'",
+        },
+    ];
+    for c in &cases {
+        run(c);
+    }
+}
+
+#[test]
+fn hostile_binary_files() {
+    let f64s = |n: usize| vec![0u8; 8 * n];
+    let cases = vec![
+        case(
+            "npy claiming 2^70 cells",
+            vec![(
+                "t.npy",
+                npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1073741824, 1099511627776), }", &f64s(4)),
+            )],
+            &["curve", "t.npy"],
+            2,
+            "needs more data than the file",
+        ),
+        case(
+            "npy shape overflowing usize",
+            vec![(
+                "t.npy",
+                npy(
+                    "{'descr': '<f8', 'fortran_order': False, 'shape': (18446744073709551615, 18446744073709551615), }",
+                    &f64s(4),
+                ),
+            )],
+            &["curve", "t.npy"],
+            2,
+            "t.npy",
+        ),
+        case(
+            "npy truncated",
+            vec![("t.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (10, 3), }", &f64s(7)))],
+            &["curve", "t.npy"],
+            2,
+            "needs more data",
+        ),
+        case(
+            "npy Fortran truncated",
+            vec![("t.npy", npy("{'descr': '<f8', 'fortran_order': True, 'shape': (10, 3), }", &f64s(29)))],
+            &["curve", "t.npy"],
+            2,
+            "needs more data",
+        ),
+        case(
+            "npy wrong magic",
+            vec![("t.npy", b"PK\x03\x04 not numpy at all, just some bytes to read".to_vec())],
+            &["curve", "t.npy"],
+            2,
+            "not a valid .npy",
+        ),
+        case(
+            "npy string dtype",
+            vec![("t.npy", npy("{'descr': '<U3', 'fortran_order': False, 'shape': (2, 2), }", &[0u8; 48]))],
+            &["curve", "t.npy"],
+            2,
+            "t.npy",
+        ),
+        case(
+            "npy complex dtype",
+            vec![("t.npy", npy("{'descr': '<c16', 'fortran_order': False, 'shape': (2, 2), }", &[0u8; 64]))],
+            &["curve", "t.npy"],
+            2,
+            "dtype",
+        ),
+        case(
+            "npy tensor claiming 2^70 cells",
+            vec![(
+                "t.npy",
+                npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1048576, 1048576, 1048576), }", &f64s(8)),
+            )],
+            &["tensor", "t.npy", "--ranks", "1..2"],
+            2,
+            "needs more data",
+        ),
+        case(
+            "tns index 4e11",
+            vec![("t.tns", csv("1 1 1 1.0\n2 2 2 2.0\n400000000000 1 1 3.0\n"))],
+            &["tensor", "t.tns", "--ranks", "1..2"],
+            2,
+            "above the limit",
+        ),
+        case(
+            "tns index u64::MAX",
+            vec![("t.tns", csv("1 1 1 1.0\n18446744073709551615 1 1 3.0\n"))],
+            &["tensor", "t.tns", "--ranks", "1..2"],
+            2,
+            "above the limit",
+        ),
+        case(
+            "tns index past u64",
+            vec![("t.tns", csv("1 1 1 1.0\n18446744073709551616 1 1 3.0\n"))],
+            &["tensor", "t.tns", "--ranks", "1..2"],
+            2,
+            "not a positive integer",
+        ),
+        Case {
+            name: "tns NaN value",
+            files: vec![("t.tns", csv("1 1 1 1.0\n2 2 2 NaN\n"))],
+            args: &["tensor", "t.tns", "--ranks", "1..2"],
+            code: 2,
+            msg: "not finite",
+            not: "--drop-nonfinite",
+        },
+        Case {
+            name: "all-zero sparse tensor",
+            files: vec![("t.tns", csv("1 1 1 0\n2 2 2 0\n3 1 2 0\n4 2 1 0\n5 1 1 0\n"))],
+            args: &["tensor", "t.tns", "--ranks", "1..2"],
+            code: 2,
+            msg: "zero",
+            not: "column",
+        },
+        case(
+            "png of junk",
+            vec![("t.png", b"\x89PNG\r\n\x1a\n this is not an image".to_vec())],
+            &["compress", "t.png", "--rank", "1"],
+            2,
+            "t.png",
+        ),
+        case(
+            "jpeg of junk",
+            vec![("t.jpg", b"\xff\xd8\xff\xe0 broken".to_vec())],
+            &["compress", "t.jpg", "--rank", "1"],
+            2,
+            "t.jpg",
+        ),
+        case(
+            "corrupt signatures",
+            vec![("ok.csv", csv(&signal(60, 5))), ("s.json", csv("{\"features\": [1, 2"))],
+            &["diagnose", "{model}", "s.json", "ok.csv"],
+            2,
+            "s.json",
+        ),
+    ];
+    for c in &cases {
+        run(c);
+    }
+}
+
+#[test]
+fn hostile_fits_simulators_and_output_folders() {
+    let ok = || ("ok.csv", csv(&signal(200, 7)));
+    let cases = vec![
+        case(
+            "PCA monitor on 2 rows",
+            vec![("t.csv", csv("a,b,c\n1,2,3\n2,3,5\n"))],
+            &["fit", "t.csv", "--model", "pca", "--components", "1", "--out", "m"],
+            1,
+            "SPE limit 0",
+        ),
+        case(
+            "autoencoder that diverges",
+            vec![ok()],
+            &["fit", "ok.csv", "--model", "ae", "--learning-rate", "1e10", "--epochs", "5", "--out", "m"],
+            1,
+            "diverged",
+        ),
+        case(
+            "window as long as the data",
+            vec![("t.csv", csv(&signal(6001, 2)))],
+            &["fit", "t.csv", "--model", "pca", "--window", "6001", "--out", "m"],
+            2,
+            "lag 6000",
+        ),
+        case(
+            "motor with an unstable step",
+            vec![],
+            &["simulate", "motor", "--dt", "0.01", "--l", "0.0001", "--out", "m.csv"],
+            2,
+            "--dt",
+        ),
+        case("motor for 1e12 s", vec![], &["simulate", "motor", "--duration", "1e12", "--out", "m.csv"], 2, "duration"),
+        case(
+            "counts with outlier z 1e6",
+            vec![],
+            &["simulate", "counts", "--outlier-z", "1e6", "--out", "c.csv"],
+            2,
+            "outlier z",
+        ),
+        case(
+            "--out an existing file",
+            vec![ok(), ("m", csv("keep me"))],
+            &["fit", "ok.csv", "--model", "pca", "--out", "m"],
+            2,
+            "not a folder",
+        ),
+        case(
+            "--out /proc/version",
+            vec![ok()],
+            &["compress", "ok.csv", "--rank", "1", "--out", "/proc/version"],
+            2,
+            "/proc/version",
+        ),
+        case(
+            "--out a folder Recon did not write",
+            vec![ok(), ("keep/notes.txt", csv("mine"))],
+            &["curve", "ok.csv", "--out", "keep"],
+            2,
+            "did not write",
+        ),
+    ];
+    for c in &cases {
+        run(c);
+    }
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    for args in [
+        vec!["simulate", "motor", "--duration", "200", "--out", "/dev/stdout"],
+        vec!["curve", "--max-rank", "60", "DIGITS"],
+    ] {
+        let digits = repo("data/digits.csv");
+        let args: Vec<String> = args.iter().map(|a| a.replace("DIGITS", digits.to_str().unwrap())).collect();
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("recon"))
+            .args(&args)
+            .args(if args[0] == "curve" { vec!["--label-col", "label"] } else { vec![] })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        // The reader is dropped here: the pipe closes while recon is still writing.
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("error"), "{args:?}: {err}");
+        assert!(!first.is_empty());
+    }
+}
+
+/// The rows of a `recon score` table or stream: (row, score) as printed.
+fn rows(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[1].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn stream_and_batch_read_every_csv_alike() {
+    let m = models();
+    let good = signal(30, 11);
+    let body: Vec<&str> = good.lines().collect();
+    let with = |sep: &str| body.join(sep) + sep;
+    let quoted = body
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                l.to_string()
+            } else {
+                l.split(',').map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(",")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    let bom = format!("\u{feff}{good}");
+    let blank_between = body[..10].join("\n") + "\n\n\n" + &body[10..].join("\n") + "\n";
+    let extra_cols = body
+        .iter()
+        .enumerate()
+        .map(|(i, l)| if i == 0 { format!("time,{l},label") } else { format!("{i},{l},x") })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    // Well-formed files: the stream answers exactly the batch's rows.
+    for (name, text) in [
+        ("LF", good.clone()),
+        ("CRLF", with("\r\n")),
+        ("CR only", with("\r")),
+        ("quoted numbers", quoted),
+        ("BOM", bom),
+        ("blank lines", blank_between),
+        ("other columns", extra_cols),
+        ("no final newline", good.trim_end().to_string()),
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("t.csv");
+        std::fs::write(&f, &text).unwrap();
+        let batch = recon().arg("score").arg(&m.pca).arg(&f).output().unwrap();
+        assert!(batch.status.success(), "{name}: {}", String::from_utf8_lossy(&batch.stderr));
+        let stream =
+            recon().arg("score").arg(&m.pca).args(["-", "--stream"]).write_stdin(text.clone()).output().unwrap();
+        assert!(stream.status.success(), "{name}: {}", String::from_utf8_lossy(&stream.stderr));
+        let (b, s) = (rows(&String::from_utf8_lossy(&batch.stdout)), rows(&String::from_utf8_lossy(&stream.stdout)));
+        assert_eq!(b.len(), 30, "{name}: batch rows");
+        assert_eq!(b, s, "{name}: stream and batch differ");
+    }
+    // A bad line: the batch refuses the file naming the line; the stream skips that line (and
+    // says so) and answers the rows the batch gives once the line is gone.
+    for (name, bad) in
+        [("ragged", "1,2"), ("too many fields", "1,2,3,4"), ("junk", "\u{1}\u{2}garbage"), ("text", "x,y,z")]
+    {
+        let mut lines: Vec<String> = body.iter().map(|s| s.to_string()).collect();
+        lines.insert(6, bad.to_string());
+        let text = lines.join("\n") + "\n";
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("t.csv");
+        std::fs::write(&f, &text).unwrap();
+        let batch = recon().arg("score").arg(&m.pca).arg(&f).output().unwrap();
+        assert_eq!(batch.status.code(), Some(2), "{name}");
+        let err = String::from_utf8_lossy(&batch.stderr);
+        assert!(err.contains("line 7") || err.contains("row 6"), "{name}: {err}");
+        let stream = recon().arg("score").arg(&m.pca).args(["-", "--stream"]).write_stdin(text).output().unwrap();
+        assert!(stream.status.success(), "{name}");
+        assert!(String::from_utf8_lossy(&stream.stderr).contains("line 7 skipped"), "{name}");
+        let clean = body.join("\n") + "\n";
+        std::fs::write(&f, &clean).unwrap();
+        let batch = recon().arg("score").arg(&m.pca).arg(&f).output().unwrap();
+        let (b, s) = (rows(&String::from_utf8_lossy(&batch.stdout)), rows(&String::from_utf8_lossy(&stream.stdout)));
+        assert_eq!(b, s, "{name}: stream rows after skipping the bad line");
+    }
+}
