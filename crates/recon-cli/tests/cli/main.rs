@@ -1,6 +1,7 @@
 //! The CLI integration tests: one test binary (ripgrep's `tests/` shape) whose modules share
 //! the helpers in `util`.
 
+mod atomic;
 mod baseline;
 mod commands;
 mod hostile;

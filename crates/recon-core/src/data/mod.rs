@@ -33,7 +33,9 @@ use faer::Mat;
 
 pub use csv_table::{numeric_columns, parse_field, CsvRecord, CsvSource};
 pub use image_io::{load_image, png_bytes, write_png, Image};
-pub use tensor_io::{load_tensor, load_tns, write_tns, DenseTensor, SparseTensor, Tensor};
+pub use tensor_io::{
+    load_tensor, load_tns, write_tns, DenseTensor, SparseTensor, Tensor, MAX_MODE_SIZE, MODE_SIZE_PER_ENTRY,
+};
 pub use window::{ema_name, lag_name, Window, WindowStream};
 pub(crate) use write::csv_io;
 pub use write::{

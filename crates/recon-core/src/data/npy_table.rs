@@ -102,22 +102,26 @@ fn precheck_shape(file: &mut std::fs::File, path: &Path, file_len: u64) -> Resul
     };
     let data_len = file_len.saturating_sub(header_len);
     let text = String::from_utf8_lossy(&head);
-    let Some(at) = text.find("'shape'") else { return Ok(data_len) }; // npyz reports it
+    let Some(at) = text.find("'shape'").or_else(|| text.find("\"shape\"")) else { return Ok(data_len) }; // npyz reports it
     let rest = &text[at..];
     let (Some(open), Some(close)) = (rest.find('('), rest.find(')')) else { return Ok(data_len) };
     if close < open {
         return Ok(data_len);
     }
-    let mut cells: Option<u128> = Some(1);
+    // The cells must fit in the data, and so must the product of the non-zero dimensions (a
+    // zero-size array with a dimension of 2^64 − 1 overflows the parser's strides).
+    let (mut cells, mut nonzero): (Option<u128>, Option<u128>) = (Some(1), Some(1));
     for dim in rest[open + 1..close].split(',').map(str::trim).filter(|d| !d.is_empty()) {
         let d: u128 = dim
             .trim_end_matches('L')
             .parse()
             .map_err(|_| corrupt(path, format!("shape entry '{dim}' is not a size")))?;
         cells = cells.and_then(|c| c.checked_mul(d));
+        nonzero = nonzero.and_then(|c| c.checked_mul(d.max(1)));
     }
-    match cells {
-        Some(c) if c <= u128::from(data_len) => Ok(data_len),
+    let room = u128::from(data_len.max(1 << 32));
+    match (cells, nonzero) {
+        (Some(c), Some(z)) if c <= u128::from(data_len) && z <= room => Ok(data_len),
         _ => Err(corrupt(
             path,
             format!(

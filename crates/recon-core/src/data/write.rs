@@ -116,6 +116,25 @@ fn check_replaceable(target: &Path) -> Result<()> {
     )))
 }
 
+/// Removes staging folders `.NAME.recon-PID-…` beside a target whose process is gone (a run
+/// killed with SIGKILL cannot clean up after itself). Only where `/proc` tells which processes
+/// live; elsewhere nothing is removed.
+fn remove_stale(parent: &Path, name: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let prefix = format!(".{name}.recon-");
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for e in entries.flatten() {
+        let file = e.file_name();
+        let Some(rest) = file.to_str().and_then(|f| f.strip_prefix(&prefix)) else { continue };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 impl OutDir {
     /// Prepares to write the folder `target`: checks that it can be replaced and creates an empty
     /// staging folder beside it.
@@ -129,8 +148,9 @@ impl OutDir {
             _ => PathBuf::from("."),
         };
         ensure_dir(&parent)?;
+        remove_stale(&parent, &name);
         let staging = tempfile::Builder::new()
-            .prefix(&format!(".{name}.recon-"))
+            .prefix(&format!(".{name}.recon-{}-", std::process::id()))
             .suffix(".tmp")
             .tempdir_in(&parent)
             .map_err(|e| Error::io(&parent, e))?

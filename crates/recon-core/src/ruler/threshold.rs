@@ -165,7 +165,7 @@ pub fn persistent_alarms(raw: &[bool], k: usize, m: usize) -> Result<Vec<bool>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::{rngs::StdRng, SeedableRng};
+    use rand::{rngs::StdRng, Rng, SeedableRng};
     use rand_distr::{Distribution, Exp, Pareto};
 
     #[test]
@@ -206,6 +206,18 @@ mod tests {
         assert_eq!(a, [false, false, true, true, true, false, false, false]);
         assert_eq!(persistent_alarms(&raw, 1, 1).unwrap(), raw);
         assert!(persistent_alarms(&raw, 4, 3).is_err());
+        // Against the definition, counted afresh at every row, for many k, m and patterns.
+        let mut rng = StdRng::seed_from_u64(9);
+        for _ in 0..300 {
+            let m = rng.random_range(1..12usize);
+            let k = rng.random_range(1..=m);
+            let raw: Vec<bool> = (0..60).map(|_| rng.random_bool(0.4)).collect();
+            let want: Vec<bool> =
+                (0..raw.len()).map(|t| raw[t.saturating_sub(m - 1)..=t].iter().filter(|&&r| r).count() >= k).collect();
+            assert_eq!(persistent_alarms(&raw, k, m).unwrap(), want, "k {k} m {m}");
+        }
+        // A window far longer than the data costs nothing.
+        assert_eq!(persistent_alarms(&raw, 1, 100_000_000_000).unwrap(), persistent_alarms(&raw, 1, 1000).unwrap());
     }
 
     #[test]
