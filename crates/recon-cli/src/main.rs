@@ -62,6 +62,7 @@ fn main() -> ExitCode {
         recon::data::remove_pending();
         std::process::exit(130);
     });
+    recon::fixed_parallelism();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Curve(a) => commands::curve::run(a),

@@ -29,6 +29,18 @@ pub use recon_neural::{
 pub use recon_tensor::{CpParams, Kruskal, RankSearch, SliceModel, TuckerParams};
 pub use registry::{load_model, load_scorer, Model};
 
+/// The number of parallel tasks the linear algebra splits its work into, whatever the machine.
+pub const PARALLEL_DEGREE: usize = 4;
+
+/// Makes results independent of the machine's thread count: faer splits every parallel
+/// operation into [`PARALLEL_DEGREE`] tasks (run on however many threads rayon has), so the
+/// order of floating-point reductions, and so every output bit, is the same on 1 core or 64.
+/// The `recon` binary calls it first thing; a library user who wants the same promise calls it
+/// too (it sets a process-wide faer setting).
+pub fn fixed_parallelism() {
+    faer::set_global_parallelism(faer::Par::rayon(PARALLEL_DEGREE));
+}
+
 /// The family crates, for what the re-exports above leave out.
 pub mod families {
     pub use recon_linear as linear;

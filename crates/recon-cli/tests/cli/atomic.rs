@@ -136,3 +136,43 @@ fn concurrent_runs_into_one_folder_leave_one_complete_result() {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// Same seed, same bits, whatever the number of threads: model files written with one rayon
+/// thread and with three are byte for byte equal.
+#[test]
+fn outputs_do_not_depend_on_the_thread_count() {
+    let d = tempfile::tempdir().unwrap();
+    write_input(d.path(), 3_000);
+    // Wide enough that faer splits the work across threads (a 3,000 × 80 table).
+    let mut wide = (0..80).map(|j| format!("w{j}")).collect::<Vec<_>>().join(",") + "\n";
+    for i in 0..3_000 {
+        let (a, b) = ((i as f64 * 0.37).sin(), (i as f64 * 0.11).cos());
+        let row: Vec<String> = (0..80)
+            .map(|j| format!("{:.6}", a * (j % 7) as f64 - b * (j % 5) as f64 + ((i * 31 + j * 7) % 13) as f64 * 0.01))
+            .collect();
+        wide += &(row.join(",") + "\n");
+    }
+    std::fs::write(d.path().join("x.csv"), wide).unwrap();
+    let runs: [&[&str]; 4] = [
+        &["compress", "x.csv", "--rank", "4", "--method", "exact"],
+        &["compress", "x.csv", "--rank", "4", "--method", "randomized", "--seed", "5"],
+        &["compress", "x.csv", "--rank", "4", "--method", "streaming", "--chunk-rows", "500"],
+        &["fit", "head.csv", "--model", "ae", "--epochs", "3", "--seed", "2"],
+    ];
+    for args in runs {
+        let mut files = Vec::new();
+        for threads in ["1", "3"] {
+            let out = format!("out-{threads}");
+            let o = recon_bin()
+                .current_dir(d.path())
+                .args(args)
+                .args(["--out", &out])
+                .env("RAYON_NUM_THREADS", threads)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+            files.push(std::fs::read(d.path().join(&out).join("model.safetensors")).unwrap());
+        }
+        assert!(files[0] == files[1], "{args:?}: 1 and 3 threads wrote different weights");
+    }
+}
