@@ -14,7 +14,7 @@ mod tennessee;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use recon_core::data::{ensure_dir, write_atomic};
+use recon_core::data::{write_atomic, OutDir};
 use recon_core::report::{Report, Section};
 
 use crate::output::{bar, print};
@@ -97,8 +97,9 @@ const SECTIONS: &[(&str, SectionFn)] = &[
 ];
 
 pub fn run(args: TourArgs) -> anyhow::Result<()> {
-    ensure_dir(&args.out)?;
-    let tour = Tour { out: args.out.clone(), seed: args.seed, scratch: tempfile::tempdir()? };
+    // Built in a staging folder beside --out and renamed into place once the report is written.
+    let out = OutDir::create(&args.out)?;
+    let tour = Tour { out: out.path().to_path_buf(), seed: args.seed, scratch: tempfile::tempdir()? };
     let mut report = Report { title: "Recon tour: reconstruction loss as one ruler".into(), sections: Vec::new() };
     let mut summary = String::new();
     let pb = bar(Some(SECTIONS.len() as u64), "tour");
@@ -115,6 +116,7 @@ pub fn run(args: TourArgs) -> anyhow::Result<()> {
     pb.finish_and_clear();
     let path = args.out.join("report.html");
     tour.write("report.html", report.to_html().as_bytes())?;
+    out.commit()?;
     summary.push_str(&format!("report: {}\n", display(&path)));
     print(&summary)
 }

@@ -279,6 +279,13 @@ fn hostile_tables_headers_and_options() {
             "no column named 'a'",
         ),
         case(
+            "score --out a folder",
+            vec![ok(), ("dir/keep.txt", csv("mine"))],
+            &["score", "{model}", "ok.csv", "--out", "dir"],
+            2,
+            "'dir' is a folder",
+        ),
+        case(
             "score into a missing folder",
             vec![ok()],
             &["score", "{model}", "ok.csv", "--out", "no/such/dir/s.csv"],

@@ -265,7 +265,14 @@ pub fn write_atomic_try<T, E: From<Error>>(
     // A device or a pipe (`/dev/null`, `/dev/stdout`, a FIFO) is written in place: renaming a
     // temporary file over it would replace the device with a regular file.
     if let Ok(meta) = std::fs::metadata(path) {
-        if !meta.is_file() && !meta.is_dir() {
+        if meta.is_dir() {
+            return Err(Error::InvalidParameter {
+                name: "output file",
+                reason: format!("'{}' is a folder; name a file", path.display()),
+            }
+            .into());
+        }
+        if !meta.is_file() {
             let file = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| Error::io(path, e))?;
             let mut w = BufWriter::new(file);
             let value = f(&mut w)?;
