@@ -486,6 +486,13 @@ fn hostile_fits_simulators_and_output_folders() {
         ),
         case("motor for 1e12 s", vec![], &["simulate", "motor", "--duration", "1e12", "--out", "m.csv"], 2, "duration"),
         case(
+            "clickstream with 1e12 users",
+            vec![],
+            &["simulate", "clickstream", "--users", "1000000000000", "--density", "1e-12", "--out", "c.tns"],
+            2,
+            "2^28",
+        ),
+        case(
             "counts with outlier z 1e6",
             vec![],
             &["simulate", "counts", "--outlier-z", "1e6", "--out", "c.csv"],

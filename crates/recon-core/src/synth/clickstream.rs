@@ -74,10 +74,20 @@ pub fn simulate(p: &ClickstreamParams) -> Result<Clickstream> {
         return Err(Error::invalid("density", format!("{} is not in (0, 1]", p.density)));
     }
     let cells = p.users as f64 * p.items as f64 * p.days as f64;
-    if cells * p.density > 2e9 {
+    if cells * p.density > 2e8 {
         return Err(Error::invalid(
             "density",
-            format!("{:.2e} expected events is more than this simulator draws", cells * p.density),
+            format!("{:.2e} expected events is more than this simulator draws (2e8)", cells * p.density),
+        ));
+    }
+    let factor_rows = (p.users as u128 + p.items as u128 + p.days as u128) * p.patterns as u128;
+    if p.users.max(p.items).max(p.days) > u32::MAX as usize || factor_rows > 1 << 28 {
+        return Err(Error::invalid(
+            "size",
+            format!(
+                "{} users, {} items, {} days × {} patterns: factor matrices of more than 2^28 numbers",
+                p.users, p.items, p.days, p.patterns
+            ),
         ));
     }
     let mut rng = StdRng::seed_from_u64(p.seed);
