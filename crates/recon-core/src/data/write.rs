@@ -174,7 +174,10 @@ impl OutDir {
         &self.target
     }
 
-    /// Renames the finished folder into place (replacing an older output folder there).
+    /// Renames the finished folder into place (replacing an older output folder there). On Linux
+    /// an older folder is swapped out in one atomic exchange, so the target is complete at every
+    /// instant; elsewhere it is moved aside first (a crash between the two renames leaves the
+    /// target absent, never mixed).
     pub fn commit(mut self) -> Result<()> {
         write_atomic(&self.staging.join(OUTPUT_MARKER), b"written by recon; this folder may be replaced whole\n")?;
         let io = |e| Error::io(&self.target, e);
@@ -186,13 +189,22 @@ impl OutDir {
                     return Ok(());
                 }
                 Err(_) if self.target.is_dir() => {
-                    // An older output (or a concurrent run's) is in the way: move it aside, then
-                    // retry; whoever renames last wins, and each result is whole.
+                    // An older output (or a concurrent run's) is in the way; whoever renames last
+                    // wins, and each result is whole.
                     check_replaceable(&self.target)?;
+                    if exchange(&self.staging, &self.target) {
+                        // The staging path now holds the older folder: drop it (still listed,
+                        // so an interrupt removes it too).
+                        self.committed = true;
+                        let _ = std::fs::remove_dir_all(&self.staging);
+                        unregister(&self.staging);
+                        return Ok(());
+                    }
                     let old = tempfile::Builder::new()
                         .prefix(&format!(
-                            ".{}.recon-old-",
-                            self.target.file_name().unwrap_or_default().to_string_lossy()
+                            ".{}.recon-{}-old-",
+                            self.target.file_name().unwrap_or_default().to_string_lossy(),
+                            std::process::id()
                         ))
                         .suffix(".tmp")
                         .tempdir_in(self.staging.parent().unwrap_or(Path::new(".")))
@@ -222,6 +234,19 @@ impl OutDir {
         }
         Err(Error::io(&self.target, std::io::Error::other("other runs kept replacing the folder; try again")))
     }
+}
+
+/// Swaps two paths atomically (Linux `renameat2(RENAME_EXCHANGE)`); false where that is not
+/// available (another system, a file system without it).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> bool {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> bool {
+    false
 }
 
 impl Drop for OutDir {
