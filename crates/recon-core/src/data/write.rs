@@ -61,8 +61,9 @@ impl Drop for Listed {
     }
 }
 
-/// Name of the marker file every committed [`OutDir`] holds: a folder that has it (or a
-/// `model.json`, written before the marker existed) may be replaced by a later run.
+/// Name of the marker file every committed [`OutDir`] holds: a folder that has it (or, written
+/// before the marker existed, a `model.json`, `report.html`, `curve.json` or `tensor.json`) may
+/// be replaced by a later run.
 pub const OUTPUT_MARKER: &str = ".recon-output";
 
 /// A folder of outputs written whole or not at all.
@@ -107,7 +108,9 @@ fn check_replaceable(target: &Path) -> Result<()> {
     }
     let mut entries = std::fs::read_dir(target).map_err(|e| Error::io(target, e))?;
     let empty = entries.next().is_none();
-    if empty || target.join(OUTPUT_MARKER).is_file() || target.join(crate::model::HEADER_FILE).is_file() {
+    // Folders written before the marker existed are known by the file each command wrote.
+    let known = [OUTPUT_MARKER, crate::model::HEADER_FILE, "report.html", "curve.json", "tensor.json"];
+    if empty || known.iter().any(|f| target.join(f).is_file()) {
         return Ok(());
     }
     Err(refuse(format!(
