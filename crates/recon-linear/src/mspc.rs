@@ -8,11 +8,17 @@
 //!   `T²_α = k(n − 1)(n + 1) / (n(n − k)) · F_{1−α}(k, n − k)`;
 //! - `SPE = ||(x − μ) ⊘ s − t Vᵀ||²`, limit by Jackson & Mudholkar (1979) from the residual
 //!   eigenvalues `θ_p = Σ_{j>k} λ_jᵖ`, `h₀ = 1 − 2θ₁θ₃/(3θ₂²)`:
-//!   `Q_α = θ₁ [z_{1−α} √(2θ₂h₀²)/θ₁ + 1 + θ₂h₀(h₀ − 1)/θ₁²]^{1/h₀}`.
+//!   `Q_α = θ₁ [z_{1−α} √(2θ₂h₀²)/θ₁ + 1 + θ₂h₀(h₀ − 1)/θ₁²]^{1/h₀}`; where `h₀ ≤ 0` (a
+//!   widely spread residual spectrum, many variables for the rows) Box's `g·χ²_h(1 − α)` with
+//!   `g = θ₂/θ₁`, `h = θ₁²/θ₂` instead.
 //!
 //! Dynamic or non-Gaussian data (lagged features, step changes) break the assumptions behind
 //! both formulas; [`LimitMethod::Empirical`] sets each limit to the conformal `(1 − α)` quantile
-//! of the statistic over the training rows instead.
+//! of the statistic over the training rows instead. Those rows shaped the model, so their
+//! statistics are optimistic; [`LimitMethod::Cv`] takes the quantiles of *out-of-fold*
+//! statistics instead (contiguous blocks, so autocorrelated rows do not leak across folds) and
+//! estimates the resulting false-alarm rate, with a 95% Clopper–Pearson interval, by setting each
+//! fold's limits from the other folds only.
 //!
 //! The monitor's single score is `max(T²/T²_α, SPE/Q_α)`, so that an alarm (T² or SPE above its
 //! limit) is exactly `score > 1`.
@@ -22,7 +28,7 @@ use std::path::Path;
 use faer::{Mat, MatRef};
 use recon_core::{Dataset, ErrorMeasure, Fit, Named, Reconstruct, Residuals, RowScorer, ScoreBlock};
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, FisherSnedecor, Normal};
+use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor, Normal};
 
 use crate::error::{invalid, Result};
 use crate::{Pca, PcaParams};
@@ -45,7 +51,24 @@ pub enum LimitMethod {
     Analytical,
     /// The conformal `(1 − α)` quantile of each statistic over the training rows.
     Empirical,
+    /// The conformal `(1 − α)` quantile of each statistic over out-of-fold rows (blocked k-fold).
+    Cv,
 }
+
+/// What cross-validated limits estimated (stored with the limits in `model.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CvEstimate {
+    /// Number of contiguous folds.
+    pub folds: usize,
+    /// Out-of-fold false-alarm rate of the procedure: each fold's rows against limits set from
+    /// the other folds' out-of-fold statistics.
+    pub false_alarm_rate: f64,
+    /// 95% Clopper–Pearson interval of that rate.
+    pub interval: [f64; 2],
+}
+
+/// The default number of folds of [`LimitMethod::Cv`].
+pub const DEFAULT_FOLDS: usize = 5;
 
 /// Unfitted monitor parameters.
 #[derive(Debug, Clone)]
@@ -54,6 +77,7 @@ pub struct PcaMonitorParams {
     scale: bool,
     alpha: f64,
     method: LimitMethod,
+    folds: usize,
 }
 
 /// Control limits of a fitted monitor.
@@ -68,6 +92,9 @@ pub struct Limits {
     /// How they were set (model files written before this field are analytical).
     #[serde(default)]
     pub method: LimitMethod,
+    /// The cross-validated false-alarm estimate, for [`LimitMethod::Cv`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv: Option<CvEstimate>,
 }
 
 /// A PCA monitor: the PCA model and its control limits.
@@ -91,11 +118,13 @@ pub struct MonitorScores {
 impl PcaMonitorParams {
     /// Standardised PCA keeping `components`, limits at false-alarm rate 0.01 (99%).
     pub fn new(components: Components) -> Self {
-        PcaMonitorParams { components, scale: true, alpha: 0.01, method: LimitMethod::Analytical }
+        PcaMonitorParams { components, scale: true, alpha: 0.01, method: LimitMethod::Analytical, folds: DEFAULT_FOLDS }
     }
     recon_core::setters! {
-        /// Analytical (default) or empirical control limits.
+        /// Analytical (default), empirical or cross-validated control limits.
         limits.method: LimitMethod;
+        /// Folds of cross-validated limits (contiguous blocks of rows), at least 2.
+        folds: usize;
         /// Standardise each variable (default) or keep units.
         scale: bool;
         /// Target false-alarm rate of each limit, in (0, 0.5).
@@ -140,7 +169,8 @@ impl Fit for PcaMonitorParams {
         if self.method == LimitMethod::Empirical {
             let s = monitor.score(data.x.as_ref())?;
             let q = |v: &[f64]| recon_core::ruler::quantile_threshold(v, self.alpha).map(|t| t.value);
-            let limits = Limits { alpha: self.alpha, t2: q(&s.t2)?, spe: q(&s.spe)?, method: LimitMethod::Empirical };
+            let limits =
+                Limits { alpha: self.alpha, t2: q(&s.t2)?, spe: q(&s.spe)?, method: LimitMethod::Empirical, cv: None };
             if !(limits.t2 > 0.0) || (k < data.n_cols() && !(limits.spe > 0.0)) {
                 return Err(recon_core::Error::Degenerate {
                     what: "PCA monitor".into(),
@@ -149,8 +179,71 @@ impl Fit for PcaMonitorParams {
             }
             monitor.limits = limits;
         }
+        if self.method == LimitMethod::Cv {
+            monitor.limits = self.cv_limits(data, k)?;
+        }
         Ok(monitor)
     }
+}
+
+impl PcaMonitorParams {
+    /// Limits from out-of-fold T² and SPE (contiguous folds, each left out of its own model),
+    /// and the false-alarm rate those limits are estimated to give.
+    fn cv_limits(&self, data: &Dataset, k: usize) -> Result<Limits> {
+        let (n, folds) = (data.n_rows(), self.folds);
+        if folds < 2 || n < folds * (k + 2) {
+            return Err(invalid(
+                "folds",
+                format!(
+                    "{folds} folds of {n} rows with {k} components: need at least 2 folds and {} rows ({} per fold)",
+                    folds.max(2) * (k + 2),
+                    k + 2
+                ),
+            ));
+        }
+        let bounds: Vec<(usize, usize)> = (0..folds).map(|f| (f * n / folds, (f + 1) * n / folds)).collect();
+        let (mut t2, mut spe) = (vec![0.0; n], vec![0.0; n]);
+        let unit = Limits { alpha: self.alpha, t2: 1.0, spe: 1.0, method: LimitMethod::Cv, cv: None };
+        for &(a, b) in &bounds {
+            let keep: Vec<usize> = (0..n).filter(|&i| i < a || i >= b).collect();
+            let train = Mat::from_fn(keep.len(), data.n_cols(), |i, j| data.x[(keep[i], j)]);
+            let pca = PcaParams::new().scale(self.scale).n_components(k).fit(&Dataset::from_mat(train))?;
+            let s = PcaMonitor { pca, limits: unit }.score(data.x.as_ref().subrows(a, b - a))?;
+            t2[a..b].copy_from_slice(&s.t2);
+            spe[a..b].copy_from_slice(&s.spe);
+        }
+        let q = |v: &[f64]| recon_core::ruler::quantile_threshold(v, self.alpha).map(|t| t.value);
+        let outside = |v: &[f64], a: usize, b: usize| -> Vec<f64> {
+            v.iter().enumerate().filter(|&(i, _)| i < a || i >= b).map(|(_, &x)| x).collect()
+        };
+        let mut alarms = 0usize;
+        for &(a, b) in &bounds {
+            let (lt, ls) = (q(&outside(&t2, a, b))?, q(&outside(&spe, a, b))?);
+            alarms += (a..b).filter(|&i| t2[i] > lt || spe[i] > ls).count();
+        }
+        let (lt2, lspe) = (q(&t2)?, q(&spe)?);
+        if !(lt2 > 0.0) || (k < data.n_cols() && !(lspe > 0.0)) {
+            return Err(recon_core::Error::Degenerate {
+                what: "PCA monitor".into(),
+                reason: "an out-of-fold limit is zero, so every new row would alarm".into(),
+            });
+        }
+        let estimate = CvEstimate {
+            folds,
+            false_alarm_rate: alarms as f64 / n as f64,
+            interval: clopper_pearson(alarms, n, 0.05),
+        };
+        Ok(Limits { alpha: self.alpha, t2: lt2, spe: lspe, method: LimitMethod::Cv, cv: Some(estimate) })
+    }
+}
+
+/// The `1 − level` Clopper–Pearson interval of a binomial proportion `x / n`.
+pub fn clopper_pearson(x: usize, n: usize, level: f64) -> [f64; 2] {
+    use statrs::distribution::Beta;
+    let (xf, nf) = (x as f64, n as f64);
+    let lo = if x == 0 { 0.0 } else { Beta::new(xf, nf - xf + 1.0).map_or(0.0, |b| b.inverse_cdf(level / 2.0)) };
+    let hi = if x == n { 1.0 } else { Beta::new(xf + 1.0, nf - xf).map_or(1.0, |b| b.inverse_cdf(1.0 - level / 2.0)) };
+    [lo, hi]
 }
 
 /// T² and SPE limits from the full spectrum of singular values, k kept, n training rows.
@@ -164,11 +257,21 @@ pub fn control_limits(spectrum: &[f64], k: usize, n: usize, alpha: f64) -> Resul
     let spe = if t1 > 0.0 {
         let h0 = 1.0 - 2.0 * t1 * t3 / (3.0 * t2r * t2r);
         let z = Normal::new(0.0, 1.0).expect("standard normal").inverse_cdf(1.0 - alpha);
-        t1 * (z * (2.0 * t2r * h0 * h0).sqrt() / t1 + 1.0 + t2r * h0 * (h0 - 1.0) / (t1 * t1)).powf(1.0 / h0)
+        let jm = t1 * (z * (2.0 * t2r * h0 * h0).sqrt() / t1 + 1.0 + t2r * h0 * (h0 - 1.0) / (t1 * t1)).powf(1.0 / h0);
+        if h0 > 0.0 && jm.is_finite() && jm > t1 {
+            jm
+        } else {
+            // Jackson–Mudholkar needs h₀ > 0; a widely spread residual spectrum (many variables
+            // for the rows: the sample eigenvalues spread out) makes h₀ ≤ 0 and the formula
+            // falls below the mean SPE θ₁. Box's (1954) approximation SPE ≈ g·χ²_h with
+            // g = θ₂/θ₁, h = θ₁²/θ₂ holds there (and is exact for equal eigenvalues).
+            let (g, h) = (t2r / t1, t1 * t1 / t2r);
+            ChiSquared::new(h).map_or(f64::NAN, |c| g * c.inverse_cdf(1.0 - alpha))
+        }
     } else {
         0.0
     };
-    Ok(Limits { alpha, t2, spe, method: LimitMethod::Analytical })
+    Ok(Limits { alpha, t2, spe, method: LimitMethod::Analytical, cv: None })
 }
 
 impl PcaMonitor {

@@ -78,6 +78,9 @@ pub struct PcaFitReport {
     pub limits: recon_linear::LimitMethod,
     pub t2_limit: f64,
     pub spe_limit: f64,
+    /// With cross-validated limits: the folds and the estimated false-alarm rate with its 95% interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cv: Option<recon_linear::CvEstimate>,
 }
 
 impl PcaFitReport {
@@ -95,6 +98,7 @@ impl PcaFitReport {
             limits: l.method,
             t2_limit: l.t2,
             spe_limit: l.spe,
+            cv: l.cv,
         }
     }
 }

@@ -6,7 +6,7 @@ use clap::{ArgGroup, Args, ValueEnum};
 use recon::fit::{drop_zero_genes, window_features, AeFitReport, PcaFitReport, VaeFitReport};
 use recon_core::data::{OutDir, Window};
 use recon_core::{Dataset, Fit};
-use recon_linear::{Components, LimitMethod, PcaMonitorParams};
+use recon_linear::{Components, LimitMethod, PcaMonitorParams, DEFAULT_FOLDS};
 use recon_neural::likelihood::Likelihood;
 use recon_neural::{Activation, AutoencoderParams, TrainConfig, Trainable, VaeParams};
 
@@ -48,6 +48,9 @@ pub enum LimitsArg {
     Analytical,
     /// Quantile of each statistic over the training rows.
     Empirical,
+    /// Quantile of each statistic over out-of-fold rows (contiguous folds, --folds), with the
+    /// false-alarm rate it gives estimated by cross-validation.
+    Cv,
 }
 
 /// Hidden-layer nonlinearity of an autoencoder.
@@ -111,6 +114,9 @@ pub struct FitArgs {
     /// PCA: how the control limits are set.
     #[arg(long, value_enum, value_name = "METHOD")]
     pub limits: Option<LimitsArg>,
+    /// PCA with --limits cv: the number of contiguous folds.
+    #[arg(long, value_name = "K")]
+    pub folds: Option<usize>,
     /// Autoencoder: encoder widths, the last one the bottleneck (default: 2·d capped at 64, then
     /// d/4). VAE: encoder widths before the latent layer (default 128).
     #[arg(long, value_name = "H1,H2", value_delimiter = ',')]
@@ -254,10 +260,28 @@ fn fit_pca(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     };
     let method = match args.limits {
         Some(LimitsArg::Empirical) => LimitMethod::Empirical,
+        Some(LimitsArg::Cv) => LimitMethod::Cv,
         _ => LimitMethod::Analytical,
     };
-    let monitor =
-        PcaMonitorParams::new(components).scale(!args.no_scale).alpha(args.target_far).limits(method).fit(data)?;
+    if args.folds.is_some() && method != LimitMethod::Cv {
+        return Err(UsageError("--folds is for --limits cv".into()).into());
+    }
+    let monitor = PcaMonitorParams::new(components)
+        .scale(!args.no_scale)
+        .alpha(args.target_far)
+        .limits(method)
+        .folds(args.folds.unwrap_or(DEFAULT_FOLDS))
+        .fit(data)?;
+    if let Some(cv) = monitor.limits().cv {
+        eprintln!(
+            "cross-validated limits ({} contiguous folds): estimated false-alarm rate {:.2}% (95% interval {:.2}–{:.2}%), target {}%",
+            cv.folds,
+            100.0 * cv.false_alarm_rate,
+            100.0 * cv.interval[0],
+            100.0 * cv.interval[1],
+            100.0 * args.target_far
+        );
+    }
     monitor.save(out.path(), &data.columns)?;
     out.commit()?;
     print_json(&WithOut {
@@ -275,8 +299,15 @@ struct WithOut<R> {
 }
 
 fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
-    if args.components.is_some() || args.energy.is_some() || args.no_scale || args.limits.is_some() {
-        return Err(UsageError("--components, --energy, --no-scale and --limits are for --model pca".into()).into());
+    if args.components.is_some()
+        || args.energy.is_some()
+        || args.no_scale
+        || args.limits.is_some()
+        || args.folds.is_some()
+    {
+        return Err(
+            UsageError("--components, --energy, --no-scale, --limits and --folds are for --model pca".into()).into()
+        );
     }
     if args.likelihood.is_some() || args.latent.is_some() {
         return Err(UsageError("--likelihood and --latent are for --model vae".into()).into());
@@ -311,8 +342,15 @@ fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
 }
 
 fn fit_vae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
-    if args.components.is_some() || args.energy.is_some() || args.no_scale || args.limits.is_some() {
-        return Err(UsageError("--components, --energy, --no-scale and --limits are for --model pca".into()).into());
+    if args.components.is_some()
+        || args.energy.is_some()
+        || args.no_scale
+        || args.limits.is_some()
+        || args.folds.is_some()
+    {
+        return Err(
+            UsageError("--components, --energy, --no-scale, --limits and --folds are for --model pca".into()).into()
+        );
     }
     if args.window != 1 || args.lags.is_some() || args.ema.is_some() {
         return Err(

@@ -478,6 +478,27 @@ fn hostile_fits_simulators_and_output_folders() {
             "lag 6000",
         ),
         case(
+            "--limits cv with fewer rows than folds need",
+            vec![("t.csv", csv(&signal(12, 4)))],
+            &["fit", "t.csv", "--model", "pca", "--components", "1", "--limits", "cv", "--out", "m"],
+            2,
+            "folds",
+        ),
+        case(
+            "--limits cv with one fold",
+            vec![ok()],
+            &["fit", "ok.csv", "--model", "pca", "--components", "1", "--limits", "cv", "--folds", "1", "--out", "m"],
+            2,
+            "folds",
+        ),
+        case(
+            "--folds without --limits cv",
+            vec![ok()],
+            &["fit", "ok.csv", "--model", "pca", "--folds", "3", "--out", "m"],
+            2,
+            "--folds is for --limits cv",
+        ),
+        case(
             "motor with an unstable step",
             vec![],
             &["simulate", "motor", "--dt", "0.01", "--l", "0.0001", "--out", "m.csv"],
