@@ -298,17 +298,20 @@ struct WithOut<R> {
     report: R,
 }
 
-fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
-    if args.components.is_some()
-        || args.energy.is_some()
-        || args.no_scale
-        || args.limits.is_some()
-        || args.folds.is_some()
-    {
+/// The PCA monitor's options are refused for the neural models.
+fn pca_options_unused(args: &FitArgs) -> anyhow::Result<()> {
+    let set =
+        [args.components.is_some(), args.energy.is_some(), args.no_scale, args.limits.is_some(), args.folds.is_some()];
+    if set.into_iter().any(|b| b) {
         return Err(
             UsageError("--components, --energy, --no-scale, --limits and --folds are for --model pca".into()).into()
         );
     }
+    Ok(())
+}
+
+fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
+    pca_options_unused(args)?;
     if args.likelihood.is_some() || args.latent.is_some() {
         return Err(UsageError("--likelihood and --latent are for --model vae".into()).into());
     }
@@ -342,16 +345,7 @@ fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
 }
 
 fn fit_vae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
-    if args.components.is_some()
-        || args.energy.is_some()
-        || args.no_scale
-        || args.limits.is_some()
-        || args.folds.is_some()
-    {
-        return Err(
-            UsageError("--components, --energy, --no-scale, --limits and --folds are for --model pca".into()).into()
-        );
-    }
+    pca_options_unused(args)?;
     if args.window != 1 || args.lags.is_some() || args.ema.is_some() {
         return Err(
             UsageError("--window, --lags and --ema are for the monitors (pca, ae), not --model vae".into()).into()
