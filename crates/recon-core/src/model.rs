@@ -136,21 +136,30 @@ fn checksum(weights: &[u8], header: &serde_json::Value) -> Result<String> {
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// Sets the header's [`CHECKSUM_FIELD`] to the checksum of `weights` and the rest of the header.
+fn seal(header: &mut serde_json::Value, weights: &[u8]) -> Result<()> {
+    let Some(object) = header.as_object_mut() else {
+        return Err(Error::invalid("model header", "not a JSON object"));
+    };
+    object.remove(CHECKSUM_FIELD);
+    let sum = checksum(weights, header)?;
+    if let Some(object) = header.as_object_mut() {
+        object.insert(CHECKSUM_FIELD.into(), sum.into());
+    }
+    Ok(())
+}
+
 /// Writes `header` and `arrays` into `dir` (each file atomically); `model.json` gets a
 /// [`CHECKSUM_FIELD`] over both files, which [`ModelFile::open`] verifies. Refuses non-finite
 /// values: a model that cannot be loaded back is not saved.
 pub fn save_model<H: serde::Serialize, N: AsRef<str>>(dir: &Path, header: &H, arrays: &[(N, Array)]) -> Result<()> {
     let mut header = serde_json::to_value(header)?;
-    let Some(object) = header.as_object_mut() else {
-        return Err(Error::invalid("model header", "not a JSON object"));
-    };
-    object.remove(CHECKSUM_FIELD);
     for (name, a) in arrays {
         if a.data.iter().any(|v| !v.is_finite()) {
-            return Err(Error::invalid_data(
-                "model",
-                format!("array '{}' holds non-finite values: the fit failed, nothing was saved", name.as_ref()),
-            ));
+            return Err(Error::Degenerate {
+                what: "model".into(),
+                reason: format!("array '{}' holds non-finite values: the fit failed, nothing was saved", name.as_ref()),
+            });
         }
     }
     ensure_dir(dir)?;
@@ -166,10 +175,7 @@ pub fn save_model<H: serde::Serialize, N: AsRef<str>>(dir: &Path, header: &H, ar
         })
         .collect::<Result<Vec<_>>>()?;
     let buf = safetensors::serialize(views, None).map_err(|e| Error::invalid("model arrays", e.to_string()))?;
-    let sum = checksum(&buf, &header)?;
-    if let Some(object) = header.as_object_mut() {
-        object.insert(CHECKSUM_FIELD.into(), sum.into());
-    }
+    seal(&mut header, &buf)?;
     write_atomic(&dir.join(WEIGHTS_FILE), &buf)?;
     write_json(&dir.join(HEADER_FILE), &header)
 }
@@ -179,16 +185,9 @@ pub fn save_model<H: serde::Serialize, N: AsRef<str>>(dir: &Path, header: &H, ar
 /// still validates every field.
 pub fn reseal(dir: &Path) -> Result<()> {
     let mut json = read_json(dir)?;
-    let Some(object) = json.as_object_mut() else {
-        return Err(Error::BadModel { path: dir.to_path_buf(), reason: format!("{HEADER_FILE} is not a JSON object") });
-    };
-    object.remove(CHECKSUM_FIELD);
     let buf = std::fs::read(dir.join(WEIGHTS_FILE))
         .map_err(|e| Error::BadModel { path: dir.to_path_buf(), reason: format!("{WEIGHTS_FILE}: {e}") })?;
-    let sum = checksum(&buf, &json)?;
-    if let Some(object) = json.as_object_mut() {
-        object.insert(CHECKSUM_FIELD.into(), sum.into());
-    }
+    seal(&mut json, &buf)?;
     write_json(&dir.join(HEADER_FILE), &json)
 }
 
