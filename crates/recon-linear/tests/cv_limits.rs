@@ -15,9 +15,10 @@ use recon_linear::{Components, LimitMethod, PcaMonitorParams};
 const D: usize = 40;
 const K: usize = 4;
 
-/// `n` rows of a K-factor model in D variables (loadings fixed by `seed_loadings`), factors AR(1)
+/// `n` rows of a K-factor model in D variables (loadings drawn from one fixed seed), factors AR(1)
 /// with coefficient `phi` (0: independent rows), noise sd 0.5.
-fn rows_d(n: usize, d: usize, phi: f64, seed: u64) -> Mat<f64> {
+fn rows(n: usize, phi: f64, seed: u64) -> Mat<f64> {
+    let d = D;
     let mut lr = StdRng::seed_from_u64(1000);
     let w: Vec<f64> = (0..K * d).map(|_| StandardNormal.sample(&mut lr)).collect();
     let mut rng = StdRng::seed_from_u64(seed);
@@ -35,10 +36,6 @@ fn rows_d(n: usize, d: usize, phi: f64, seed: u64) -> Mat<f64> {
         }
     }
     x
-}
-
-fn rows(n: usize, phi: f64, seed: u64) -> Mat<f64> {
-    rows_d(n, D, phi, seed)
 }
 
 fn fresh_rate(method: LimitMethod, train: &Mat<f64>, fresh: &Mat<f64>, alpha: f64) -> f64 {

@@ -114,7 +114,9 @@ fn model_files_round_trip_and_bad_ones_are_refused() {
     expect_err("{ not json", &weights, "model.json");
     // An edit that is not resealed: the checksum catches it.
     let edited = tempfile::tempdir().unwrap();
-    std::fs::write(edited.path().join("model.json"), header.replace("\"threshold\": {", "\"threshold\":{")).unwrap();
+    let reindented = header.replace("\n  ", "\n    ") + "\n";
+    assert_ne!(reindented, header, "the edit changes the bytes");
+    std::fs::write(edited.path().join("model.json"), reindented).unwrap();
     std::fs::write(edited.path().join("model.safetensors"), &weights).unwrap();
     assert!(Autoencoder::load(edited.path()).is_ok(), "whitespace is not an edit");
     let mut flipped = weights.clone();

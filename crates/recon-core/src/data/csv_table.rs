@@ -76,12 +76,8 @@ impl<R: Read> CsvSource<R> {
             Ok(false) => return Err(empty()),
             Err(e) => return Err(csv_error(name, e)),
         }
-        let mut header: Vec<String> = first.iter().map(|h| h.trim().to_string()).collect();
-        if let Some(h) = header.first_mut() {
-            if let Some(rest) = h.strip_prefix('\u{feff}') {
-                *h = rest.trim().to_string();
-            }
-        }
+        // (The parser drops a leading byte-order mark itself.)
+        let header: Vec<String> = first.iter().map(|h| h.trim().to_string()).collect();
         if header.iter().all(String::is_empty) {
             return Err(empty());
         }

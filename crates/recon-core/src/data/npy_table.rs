@@ -108,20 +108,19 @@ fn precheck_shape(file: &mut std::fs::File, path: &Path, file_len: u64) -> Resul
     if close < open {
         return Ok(data_len);
     }
-    // The cells must fit in the data, and so must the product of the non-zero dimensions (a
-    // zero-size array with a dimension of 2^64 − 1 overflows the parser's strides).
-    let (mut cells, mut nonzero): (Option<u128>, Option<u128>) = (Some(1), Some(1));
+    // The parser multiplies the dimensions in u64 (strides too, zeros or not): the product of
+    // the non-zero dimensions must be no more than the bytes the file holds (or 2^32 for an
+    // empty array). Whether the cells fit, item size included, is checked once it has parsed.
+    let mut nonzero: Option<u128> = Some(1);
     for dim in rest[open + 1..close].split(',').map(str::trim).filter(|d| !d.is_empty()) {
         let d: u128 = dim
             .trim_end_matches('L')
             .parse()
             .map_err(|_| corrupt(path, format!("shape entry '{dim}' is not a size")))?;
-        cells = cells.and_then(|c| c.checked_mul(d));
         nonzero = nonzero.and_then(|c| c.checked_mul(d.max(1)));
     }
-    let room = u128::from(data_len.max(1 << 32));
-    match (cells, nonzero) {
-        (Some(c), Some(z)) if c <= u128::from(data_len) && z <= room => Ok(data_len),
+    match nonzero {
+        Some(z) if z <= u128::from(data_len.max(1 << 32)) => Ok(data_len),
         _ => Err(corrupt(
             path,
             format!(
