@@ -57,4 +57,15 @@ impl Dataset {
             groups: self.groups.clone(),
         }
     }
+
+    /// The rows `keep`, in that order, with their labels and groups.
+    pub fn select_rows(&self, keep: &[usize]) -> Dataset {
+        let pick = |v: &Option<Vec<String>>| v.as_ref().map(|v| keep.iter().map(|&i| v[i].clone()).collect());
+        Dataset {
+            x: Mat::from_fn(keep.len(), self.x.ncols(), |r, j| self.x[(keep[r], j)]),
+            columns: self.columns.clone(),
+            labels: pick(&self.labels),
+            groups: pick(&self.groups),
+        }
+    }
 }

@@ -55,20 +55,11 @@ pub enum LimitMethod {
     Cv,
 }
 
-/// What cross-validated limits estimated (stored with the limits in `model.json`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct CvEstimate {
-    /// Number of contiguous folds.
-    pub folds: usize,
-    /// Out-of-fold false-alarm rate of the procedure: each fold's rows against limits set from
-    /// the other folds' out-of-fold statistics.
-    pub false_alarm_rate: f64,
-    /// 95% Clopper–Pearson interval of that rate.
-    pub interval: [f64; 2],
-}
-
 /// The default number of folds of [`LimitMethod::Cv`].
-pub const DEFAULT_FOLDS: usize = 5;
+pub use recon_core::ruler::cv::DEFAULT_FOLDS;
+pub use recon_core::ruler::{clopper_pearson, CvEstimate};
+
+pub use recon_core::ruler::CV_BELOW_ROWS;
 
 /// Unfitted monitor parameters.
 #[derive(Debug, Clone)]
@@ -78,6 +69,7 @@ pub struct PcaMonitorParams {
     alpha: f64,
     method: LimitMethod,
     folds: usize,
+    auto: bool,
 }
 
 /// Control limits of a fitted monitor.
@@ -118,7 +110,21 @@ pub struct MonitorScores {
 impl PcaMonitorParams {
     /// Standardised PCA keeping `components`, limits at false-alarm rate 0.01 (99%).
     pub fn new(components: Components) -> Self {
-        PcaMonitorParams { components, scale: true, alpha: 0.01, method: LimitMethod::Analytical, folds: DEFAULT_FOLDS }
+        PcaMonitorParams {
+            components,
+            scale: true,
+            alpha: 0.01,
+            method: LimitMethod::Analytical,
+            folds: DEFAULT_FOLDS,
+            auto: false,
+        }
+    }
+    /// Let the training set choose the limits (what `recon fit` does when `--limits` is not
+    /// given): cross-validated when there are fewer than [`CV_BELOW_ROWS`] rows and enough rows
+    /// for the folds, analytical otherwise.
+    pub fn auto_limits(mut self) -> Self {
+        self.auto = true;
+        self
     }
     recon_core::setters! {
         /// Analytical (default), empirical or cross-validated control limits.
@@ -166,7 +172,12 @@ impl Fit for PcaMonitorParams {
             });
         }
         let mut monitor = PcaMonitor { pca: full.truncate(k)?, limits };
-        if self.method == LimitMethod::Empirical {
+        let method = match self.auto {
+            true if n < CV_BELOW_ROWS && self.folds >= 2 && n >= self.folds * (k + 2) => LimitMethod::Cv,
+            true => LimitMethod::Analytical,
+            false => self.method,
+        };
+        if method == LimitMethod::Empirical {
             let s = monitor.score(data.x.as_ref())?;
             let q = |v: &[f64]| recon_core::ruler::quantile_threshold(v, self.alpha).map(|t| t.value);
             let limits =
@@ -179,7 +190,7 @@ impl Fit for PcaMonitorParams {
             }
             monitor.limits = limits;
         }
-        if self.method == LimitMethod::Cv {
+        if method == LimitMethod::Cv {
             monitor.limits = self.cv_limits(data, k)?;
         }
         Ok(monitor)
@@ -201,26 +212,19 @@ impl PcaMonitorParams {
                 ),
             ));
         }
-        let bounds: Vec<(usize, usize)> = (0..folds).map(|f| (f * n / folds, (f + 1) * n / folds)).collect();
+        let folds = recon_core::ruler::contiguous_folds(n, folds)?;
         let (mut t2, mut spe) = (vec![0.0; n], vec![0.0; n]);
         let unit = Limits { alpha: self.alpha, t2: 1.0, spe: 1.0, method: LimitMethod::Cv, cv: None };
-        for &(a, b) in &bounds {
-            let keep: Vec<usize> = (0..n).filter(|&i| i < a || i >= b).collect();
+        for fold in &folds {
+            let keep: Vec<usize> = (0..n).filter(|i| !fold.contains(i)).collect();
             let train = Mat::from_fn(keep.len(), data.n_cols(), |i, j| data.x[(keep[i], j)]);
             let pca = PcaParams::new().scale(self.scale).n_components(k).fit(&Dataset::from_mat(train))?;
-            let s = PcaMonitor { pca, limits: unit }.score(data.x.as_ref().subrows(a, b - a))?;
-            t2[a..b].copy_from_slice(&s.t2);
-            spe[a..b].copy_from_slice(&s.spe);
+            let s = PcaMonitor { pca, limits: unit }.score(data.x.as_ref().subrows(fold.start, fold.len()))?;
+            t2[fold.clone()].copy_from_slice(&s.t2);
+            spe[fold.clone()].copy_from_slice(&s.spe);
         }
         let q = |v: &[f64]| recon_core::ruler::quantile_threshold(v, self.alpha).map(|t| t.value);
-        let outside = |v: &[f64], a: usize, b: usize| -> Vec<f64> {
-            v.iter().enumerate().filter(|&(i, _)| i < a || i >= b).map(|(_, &x)| x).collect()
-        };
-        let mut alarms = 0usize;
-        for &(a, b) in &bounds {
-            let (lt, ls) = (q(&outside(&t2, a, b))?, q(&outside(&spe, a, b))?);
-            alarms += (a..b).filter(|&i| t2[i] > lt || spe[i] > ls).count();
-        }
+        let estimate = recon_core::ruler::out_of_fold_far(&[&t2, &spe], &folds, self.alpha)?;
         let (lt2, lspe) = (q(&t2)?, q(&spe)?);
         if !(lt2 > 0.0) || (k < data.n_cols() && !(lspe > 0.0)) {
             return Err(recon_core::Error::Degenerate {
@@ -228,22 +232,8 @@ impl PcaMonitorParams {
                 reason: "an out-of-fold limit is zero, so every new row would alarm".into(),
             });
         }
-        let estimate = CvEstimate {
-            folds,
-            false_alarm_rate: alarms as f64 / n as f64,
-            interval: clopper_pearson(alarms, n, 0.05),
-        };
         Ok(Limits { alpha: self.alpha, t2: lt2, spe: lspe, method: LimitMethod::Cv, cv: Some(estimate) })
     }
-}
-
-/// The `1 − level` Clopper–Pearson interval of a binomial proportion `x / n`.
-pub fn clopper_pearson(x: usize, n: usize, level: f64) -> [f64; 2] {
-    use statrs::distribution::Beta;
-    let (xf, nf) = (x as f64, n as f64);
-    let lo = if x == 0 { 0.0 } else { Beta::new(xf, nf - xf + 1.0).map_or(0.0, |b| b.inverse_cdf(level / 2.0)) };
-    let hi = if x == n { 1.0 } else { Beta::new(xf + 1.0, nf - xf).map_or(1.0, |b| b.inverse_cdf(1.0 - level / 2.0)) };
-    [lo, hi]
 }
 
 /// T² and SPE limits from the full spectrum of singular values, k kept, n training rows.

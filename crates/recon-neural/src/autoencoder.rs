@@ -7,6 +7,12 @@
 //! best validation epoch are kept). A row's score is its mean squared standardised residual; the
 //! alarm threshold is calibrated on the held-out validation rows for a target false-alarm rate
 //! (the conformal quantile when the split can resolve the rate, peaks-over-threshold otherwise).
+//! With [`AutoencoderParams::cv_folds`] the threshold comes from *out-of-fold* scores instead:
+//! the rows are cut into contiguous blocks, each block is scored by an autoencoder (same
+//! settings) fitted on the others, and the threshold is calibrated on all those scores, with the
+//! false-alarm rate the procedure gives estimated fold by fold ([`recon_core::ruler::cv`]). The
+//! random validation rows share their neighbours' autocorrelation with the training rows and
+//! also chose the epoch; blocks of time do neither.
 
 use std::path::Path;
 
@@ -32,6 +38,8 @@ pub struct AutoencoderParams {
     dropout: f64,
     train: TrainConfig,
     target_far: f64,
+    cv_folds: Option<usize>,
+    auto: bool,
 }
 
 /// The calibrated alarm threshold of a fitted autoencoder.
@@ -43,8 +51,12 @@ pub struct AeThreshold {
     pub target_far: f64,
     /// The fraction of held-out normal scores above `value`.
     pub calibration_far: f64,
-    /// `quantile` or `evt`.
+    /// `quantile` or `evt` (`max` when neither can resolve the rate); `cv-` in front for
+    /// out-of-fold scores.
     pub method: String,
+    /// With out-of-fold calibration: the folds and the estimated false-alarm rate with its 95% interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv: Option<recon_core::ruler::CvEstimate>,
 }
 
 /// A fitted autoencoder monitor.
@@ -63,8 +75,8 @@ crate::train::trainable!(AutoencoderParams);
 impl AutoencoderParams {
     /// An autoencoder whose encoder has these hidden widths (the last is the bottleneck); the
     /// decoder mirrors it. Defaults: tanh, no dropout, [`AutoencoderParams::default_training`]
-    /// (100 epochs, batch 64, learning rate 1e-3, 20% validation, patience 10, seed 0), target
-    /// false-alarm rate 0.01.
+    /// (up to 1000 epochs, batch 64, learning rate 1e-2 halved on plateaus, 20% validation,
+    /// patience 20, seed 0), target false-alarm rate 0.01.
     pub fn new(hidden: Vec<usize>) -> Self {
         AutoencoderParams {
             hidden,
@@ -72,11 +84,16 @@ impl AutoencoderParams {
             dropout: 0.0,
             train: Self::default_training(),
             target_far: 0.01,
+            cv_folds: None,
+            auto: false,
         }
     }
-    /// The autoencoder's training defaults.
+    /// The autoencoder's training defaults: stop when the held-out loss has not improved for 20
+    /// epochs, halving the learning rate (from 1e-2) after every 10 without improvement; the
+    /// budget of 1000 epochs is there so that convergence, not the budget, ends a typical fit
+    /// (BENCHMARKS.md, "Training that converges by itself").
     pub fn default_training() -> TrainConfig {
-        TrainConfig::new()
+        TrainConfig::new().with_epochs(1000).with_patience(20).with_learning_rate(1e-2)
     }
     recon_core::setters! {
         /// Nonlinearity of the hidden layers.
@@ -114,6 +131,41 @@ impl AutoencoderParams {
             });
         }
         Ok(())
+    }
+
+    /// Calibrate the threshold on out-of-fold scores of `folds` contiguous blocks (≥ 2; the
+    /// autoencoder is fitted `folds` more times) instead of the random validation rows.
+    pub fn cv_folds(mut self, folds: usize) -> Self {
+        self.cv_folds = Some(folds);
+        self
+    }
+
+    /// Let the training set choose the threshold (what `recon fit` does without `--limits`):
+    /// out-of-fold scores of [`recon_core::ruler::DEFAULT_FOLDS`] blocks below
+    /// [`recon_core::ruler::CV_BELOW_ROWS`] rows (when every fold model has at least 10 rows to
+    /// train on), the random validation rows above.
+    pub fn auto_limits(mut self) -> Self {
+        self.auto = true;
+        self
+    }
+
+    /// Out-of-fold scores of every row (each block scored by an autoencoder with these settings
+    /// fitted on the other blocks) and the threshold calibrated on them.
+    fn cv_threshold(&self, data: &Dataset, folds: usize) -> Result<AeThreshold> {
+        let n = data.n_rows();
+        let blocks = recon_core::ruler::contiguous_folds(n, folds)?;
+        let single = AutoencoderParams { cv_folds: None, auto: false, ..self.clone() };
+        let mut scores = vec![0.0; n];
+        for block in &blocks {
+            let keep: Vec<usize> = (0..n).filter(|i| !block.contains(i)).collect();
+            let ae = single.fit(&data.select_rows(&keep))?;
+            let s = ae.score(data.x.as_ref().subrows(block.start, block.len()))?;
+            scores[block.clone()].copy_from_slice(&s);
+        }
+        let mut t = calibrate(&scores, self.target_far)?;
+        t.method = format!("cv-{}", t.method);
+        t.cv = Some(recon_core::ruler::out_of_fold_far(&[&scores], &blocks, self.target_far)?);
+        Ok(t)
     }
 
     /// Layer widths `d → hidden → mirrored hidden → d`.
@@ -162,8 +214,12 @@ impl AutoencoderParams {
         if !(best <= DIVERGED_LOSS) {
             return Err(recon_core::Error::Diverged { epoch: log.val_loss.len(), loss: best });
         }
-        let val_scores = row_scores(&mlp, &val_x);
-        let threshold = calibrate(&val_scores, self.target_far)?;
+        let folds = recon_core::ruler::DEFAULT_FOLDS;
+        let auto = (self.auto && n < recon_core::ruler::CV_BELOW_ROWS && n - n / folds >= 20).then_some(folds);
+        let threshold = match self.cv_folds.or(auto) {
+            Some(folds) => self.cv_threshold(data, folds)?,
+            None => calibrate(&row_scores(&mlp, &val_x), self.target_far)?,
+        };
         Ok(Autoencoder { mlp, hidden: self.hidden.clone(), scaler, threshold, log, seed: self.train.seed })
     }
 }
@@ -221,6 +277,11 @@ impl Trainee for AeTrainee<'_> {
     fn snapshot(&mut self) -> Mlp {
         self.current.clone()
     }
+
+    fn restart(&mut self, snapshot: &Mlp, factor: f64) {
+        let net = Net::from_mlp(snapshot, &self.net.device);
+        self.net.restart(net, factor);
+    }
 }
 
 impl Fit for AutoencoderParams {
@@ -255,7 +316,7 @@ fn calibrate(scores: &[f64], q: f64) -> Result<AeThreshold> {
         }
     };
     let (t, method) = pick?;
-    Ok(AeThreshold { value: t.value, target_far: q, calibration_far: t.calibration_far, method: method.into() })
+    Ok(AeThreshold { value: t.value, target_far: q, calibration_far: t.calibration_far, method: method.into(), cv: None })
 }
 
 fn row_scores(mlp: &Mlp, z: &Mat<f32>) -> Vec<f64> {

@@ -68,6 +68,10 @@ pub struct TrainConfig {
     /// Epochs without validation improvement before stopping.
     #[config(default = 10)]
     pub patience: usize,
+    /// Factor the learning rate is multiplied by after `patience / 2` epochs without
+    /// improvement (reduce-on-plateau; 1 keeps it fixed). The best weights are restored first.
+    #[config(default = 0.5)]
+    pub lr_decay: f64,
     /// Seed of every random choice (split, initial weights, shuffling, dropout, noise).
     #[config(default = 0)]
     pub seed: u64,
@@ -84,6 +88,9 @@ impl TrainConfig {
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
             return Err(invalid("learning rate", format!("{} must be positive", self.learning_rate)));
+        }
+        if !(self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
+            return Err(invalid("learning-rate decay", format!("{} is not in (0, 1]", self.lr_decay)));
         }
         if !(self.validation > 0.0 && self.validation <= 0.9) {
             return Err(invalid("validation", format!("{} is not in (0, 0.9]", self.validation)));
@@ -157,6 +164,13 @@ pub struct TrainingLog {
     pub best_epoch: usize,
     /// True when early stopping ended training before the last epoch.
     pub stopped_early: bool,
+    /// True when training ended because the validation loss stopped improving (the epoch
+    /// budget was not what stopped it).
+    #[serde(default)]
+    pub converged: bool,
+    /// Epochs at which the learning rate was reduced.
+    #[serde(default)]
+    pub lr_reductions: Vec<usize>,
     /// Rows used for training.
     pub n_train: usize,
     /// Rows held out.
@@ -169,13 +183,26 @@ impl TrainingLog {
         self.val_loss.get(self.best_epoch.wrapping_sub(1)).copied().unwrap_or(f64::NAN)
     }
 
-    /// `trained N epochs (best B, stopped early | ran to the limit)`.
+    /// When training ran out of epochs before it converged: what happened and the fix, one line.
+    pub fn limit_warning(&self) -> Option<String> {
+        let n = self.train_loss.len();
+        (!self.converged && n > 0).then(|| {
+            format!(
+                "training ran to its limit of {n} epochs while the held-out loss was still improving (best at epoch {}), \
+                 so the model may be under-fitted: raise --epochs (e.g. --epochs {})",
+                self.best_epoch,
+                2 * n
+            )
+        })
+    }
+
+    /// `trained N epochs (best B, converged | ran to the limit)`.
     pub fn summary(&self) -> String {
         format!(
             "trained {} epochs (best {}, {})",
             self.train_loss.len(),
             self.best_epoch,
-            if self.stopped_early { "stopped early" } else { "ran to the limit" }
+            if self.converged { "converged" } else { "ran to the limit" }
         )
     }
 }
@@ -190,6 +217,9 @@ pub(crate) trait Trainee {
     fn validate(&mut self) -> Result<f64>;
     /// The current weights, called after [`Trainee::validate`] when the epoch is the best so far.
     fn snapshot(&mut self) -> Self::Snapshot;
+    /// Goes back to the weights of `snapshot` and multiplies every learning rate by `factor`
+    /// (reduce-on-plateau).
+    fn restart(&mut self, snapshot: &Self::Snapshot, factor: f64);
 }
 
 /// A module being trained with its own Adam optimiser on one device. A model of two modules
@@ -207,6 +237,13 @@ impl<M: Module> Optimised<M> {
     /// `module` with a fresh Adam (ε = 1e-8) at `learning_rate`.
     pub fn adam(module: M, learning_rate: f64, device: Device) -> Self {
         Optimised { module: Some(module), optim: AdamConfig::new().with_epsilon(1e-8).init(), learning_rate, device }
+    }
+
+    /// Replaces the module, starts a fresh Adam and multiplies the learning rate by `factor`.
+    pub fn restart(&mut self, module: M, factor: f64) {
+        self.module = Some(module);
+        self.optim = AdamConfig::new().with_epsilon(1e-8).init();
+        self.learning_rate *= factor;
     }
 
     /// The module.
@@ -243,9 +280,11 @@ impl<M: Module> Optimised<M> {
 }
 
 /// Runs the epochs: shuffled minibatches of `train_rows`, a divergence check on every loss,
-/// validation after every epoch, early stopping after `cfg.patience` epochs without improvement.
-/// During the first `warmup` epochs every epoch counts as the best (their losses are not
-/// comparable, e.g. while a KL weight rises). Returns the best epoch's snapshot and the log.
+/// validation after every epoch. After `cfg.patience / 2` epochs without improvement the best
+/// weights come back and the learning rate is multiplied by `cfg.lr_decay`; after `cfg.patience`
+/// epochs without improvement training stops (converged). During the first `warmup` epochs every
+/// epoch counts as the best (their losses are not comparable, e.g. while a KL weight rises).
+/// Returns the best epoch's snapshot and the log.
 pub(crate) fn train<T: Trainee>(
     cfg: &TrainConfig,
     trainee: &mut T,
@@ -258,6 +297,7 @@ pub(crate) fn train<T: Trainee>(
     let mut log = TrainingLog { n_train: train_rows.len(), n_val, ..Default::default() };
     let mut best: Option<(f64, T::Snapshot)> = None;
     let mut since_best = 0;
+    let plateau = (cfg.patience / 2).max(1);
     for epoch in 1..=cfg.epochs {
         train_rows.shuffle(rng);
         let (mut sum, mut count) = (0.0, 0usize);
@@ -282,9 +322,15 @@ pub(crate) fn train<T: Trainee>(
             since_best = 0;
         } else {
             since_best += 1;
-            if since_best >= cfg.patience && epoch < cfg.epochs {
-                log.stopped_early = true;
+            if since_best >= cfg.patience {
+                log.converged = true;
+                log.stopped_early = epoch < cfg.epochs;
                 break;
+            }
+            if cfg.lr_decay < 1.0 && since_best % plateau == 0 {
+                let (_, snapshot) = best.as_ref().expect("a best epoch before any plateau");
+                trainee.restart(snapshot, cfg.lr_decay);
+                log.lr_reductions.push(epoch);
             }
         }
     }

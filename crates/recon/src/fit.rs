@@ -57,11 +57,20 @@ impl Fitted {
 pub struct Epochs {
     pub epochs_run: usize,
     pub best_epoch: usize,
+    /// True when the held-out loss stopped improving (false: the epoch budget ended training).
+    pub converged: bool,
+    /// Epochs at which the learning rate was halved.
+    pub lr_reductions: Vec<usize>,
 }
 
 impl Epochs {
     fn of(log: &recon_neural::TrainingLog) -> Self {
-        Epochs { epochs_run: log.train_loss.len(), best_epoch: log.best_epoch }
+        Epochs {
+            epochs_run: log.train_loss.len(),
+            best_epoch: log.best_epoch,
+            converged: log.converged,
+            lr_reductions: log.lr_reductions.clone(),
+        }
     }
 }
 
@@ -117,6 +126,9 @@ pub struct AeFitReport {
     pub threshold_method: String,
     pub target_far: f64,
     pub calibration_far: f64,
+    /// With out-of-fold calibration: the folds and the estimated false-alarm rate with its 95% interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cv: Option<recon_core::ruler::CvEstimate>,
     pub seed: u64,
 }
 
@@ -134,6 +146,7 @@ impl AeFitReport {
             threshold_method: t.method.clone(),
             target_far: t.target_far,
             calibration_far: t.calibration_far,
+            cv: t.cv,
             seed,
         }
     }

@@ -111,10 +111,11 @@ pub struct FitArgs {
     /// PCA: keep each variable's units instead of standardising.
     #[arg(long)]
     pub no_scale: bool,
-    /// PCA: how the control limits are set.
+    /// How the control limits are set. Default: cv below 10,000 training rows; above, analytical
+    /// (PCA) or the autoencoder's random held-out validation rows. The autoencoder takes only cv.
     #[arg(long, value_enum, value_name = "METHOD")]
     pub limits: Option<LimitsArg>,
-    /// PCA with --limits cv: the number of contiguous folds.
+    /// With cross-validated limits: the number of contiguous folds (default 5).
     #[arg(long, value_name = "K")]
     pub folds: Option<usize>,
     /// Autoencoder: encoder widths, the last one the bottleneck (default: 2·d capped at 64, then
@@ -127,22 +128,28 @@ pub struct FitArgs {
     /// Autoencoder: dropout probability after each hidden layer while training.
     #[arg(long, default_value_t = 0.0, value_name = "P")]
     pub dropout: f64,
-    /// Maximum number of epochs (default: autoencoder 100, VAE 200).
+    /// Maximum number of epochs (default 1000: a budget, not the stopping rule; training stops
+    /// when the held-out loss stops improving, see --patience).
     #[arg(long, value_name = "N")]
     pub epochs: Option<usize>,
     /// Minibatch size (default 64).
     #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
-    /// Adam learning rate (default 1e-3).
+    /// Adam's starting learning rate (default: autoencoder 1e-2, VAE 3e-3; halved on plateaus,
+    /// see --lr-decay).
     #[arg(long, value_name = "LR")]
     pub learning_rate: Option<f64>,
     /// Fraction of rows held out: autoencoder early stopping and threshold calibration; VAE
     /// early stopping and the p-value reference, half each (default 0.2).
     #[arg(long, value_name = "F")]
     pub validation: Option<f64>,
-    /// Epochs without validation improvement before stopping (default: autoencoder 10, VAE 20).
+    /// Epochs without validation improvement before stopping (default: autoencoder 20, VAE 40).
     #[arg(long, value_name = "N")]
     pub patience: Option<usize>,
+    /// Factor the learning rate is multiplied by (after going back to the best weights) when the
+    /// held-out loss has not improved for half the patience; 1 keeps it fixed (default 0.5).
+    #[arg(long, value_name = "F")]
+    pub lr_decay: Option<f64>,
     /// VAE: the likelihood of each entry given the decoder output.
     #[arg(long, value_enum, value_name = "LIK")]
     pub likelihood: Option<LikelihoodArg>,
@@ -217,6 +224,9 @@ impl FitArgs {
         if let Some(n) = self.patience {
             t.patience = n;
         }
+        if let Some(f) = self.lr_decay {
+            t.lr_decay = f;
+        }
         t
     }
 }
@@ -263,24 +273,17 @@ fn fit_pca(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
         Some(LimitsArg::Cv) => LimitMethod::Cv,
         _ => LimitMethod::Analytical,
     };
-    if args.folds.is_some() && method != LimitMethod::Cv {
+    if args.folds.is_some() && !matches!(args.limits, None | Some(LimitsArg::Cv)) {
         return Err(UsageError("--folds is for --limits cv".into()).into());
     }
-    let monitor = PcaMonitorParams::new(components)
+    let params = PcaMonitorParams::new(components)
         .scale(!args.no_scale)
         .alpha(args.target_far)
         .limits(method)
-        .folds(args.folds.unwrap_or(DEFAULT_FOLDS))
-        .fit(data)?;
+        .folds(args.folds.unwrap_or(DEFAULT_FOLDS));
+    let monitor = if args.limits.is_none() { params.auto_limits() } else { params }.fit(data)?;
     if let Some(cv) = monitor.limits().cv {
-        eprintln!(
-            "cross-validated limits ({} contiguous folds): estimated false-alarm rate {:.2}% (95% interval {:.2}–{:.2}%), target {}%",
-            cv.folds,
-            100.0 * cv.false_alarm_rate,
-            100.0 * cv.interval[0],
-            100.0 * cv.interval[1],
-            100.0 * args.target_far
-        );
+        eprintln!("{}", cv_line(&cv, args.target_far));
     }
     monitor.save(out.path(), &data.columns)?;
     out.commit()?;
@@ -298,20 +301,43 @@ struct WithOut<R> {
     report: R,
 }
 
-/// The PCA monitor's options are refused for the neural models.
+/// What cross-validated limits estimate, one line.
+fn cv_line(cv: &recon::ruler::CvEstimate, target: f64) -> String {
+    format!(
+        "cross-validated limits ({} contiguous folds): estimated false-alarm rate {:.2}% (95% interval {:.2}–{:.2}%), target {}%",
+        cv.folds,
+        100.0 * cv.false_alarm_rate,
+        100.0 * cv.interval[0],
+        100.0 * cv.interval[1],
+        100.0 * target
+    )
+}
+
+/// The PCA monitor's options are refused for the neural models (the autoencoder takes
+/// `--limits cv` and `--folds`).
 fn pca_options_unused(args: &FitArgs) -> anyhow::Result<()> {
-    let set =
-        [args.components.is_some(), args.energy.is_some(), args.no_scale, args.limits.is_some(), args.folds.is_some()];
+    let set = [args.components.is_some(), args.energy.is_some(), args.no_scale];
     if set.into_iter().any(|b| b) {
-        return Err(
-            UsageError("--components, --energy, --no-scale, --limits and --folds are for --model pca".into()).into()
-        );
+        return Err(UsageError("--components, --energy and --no-scale are for --model pca".into()).into());
     }
     Ok(())
 }
 
 fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     pca_options_unused(args)?;
+    let cv = match args.limits {
+        None => None,
+        Some(LimitsArg::Cv) => Some(args.folds.unwrap_or(DEFAULT_FOLDS)),
+        Some(_) => {
+            return Err(UsageError(
+                "--model ae takes --limits cv (out-of-fold threshold) or no --limits".into(),
+            )
+            .into())
+        }
+    };
+    if args.folds.is_some() && cv.is_none() {
+        return Err(UsageError("--folds is for --limits cv".into()).into());
+    }
     if args.likelihood.is_some() || args.latent.is_some() {
         return Err(UsageError("--likelihood and --latent are for --model vae".into()).into());
     }
@@ -324,6 +350,10 @@ fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
         .dropout(args.dropout)
         .training(train)
         .target_far(args.target_far);
+    let params = match cv {
+        Some(folds) => params.cv_folds(folds),
+        None => params.auto_limits(),
+    };
     let ae = params.fit_with(data, |epoch, train, val| {
         pb.set_position(epoch as u64);
         pb.set_message(format!("loss {train:.4} · validation {val:.4}"));
@@ -332,6 +362,12 @@ fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     ae.save(out.path(), &data.columns)?;
     out.commit()?;
     let log = ae.log();
+    if let Some(w) = log.limit_warning() {
+        eprintln!("warning: {w}");
+    }
+    if let Some(cv) = &ae.threshold().cv {
+        eprintln!("{}", cv_line(cv, args.target_far));
+    }
     let t = ae.threshold();
     eprintln!(
         "{}; validation loss {:.4}; threshold {:.4} ({}, target false-alarm rate {})",
@@ -346,6 +382,9 @@ fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
 
 fn fit_vae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     pca_options_unused(args)?;
+    if args.limits.is_some() || args.folds.is_some() {
+        return Err(UsageError("--limits and --folds are for the monitors (--model pca, ae)".into()).into());
+    }
     if args.window != 1 || args.lags.is_some() || args.ema.is_some() {
         return Err(
             UsageError("--window, --lags and --ema are for the monitors (pca, ae), not --model vae".into()).into()
@@ -364,8 +403,8 @@ fn fit_vae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
         );
     }
     let d = data.n_cols();
-    let latent = args.latent.unwrap_or_else(|| 10.min(d.saturating_sub(1)).max(1));
-    let hidden = args.hidden.clone().unwrap_or_else(|| vec![128]);
+    let latent = args.latent.unwrap_or_else(|| VaeParams::default_latent(d));
+    let hidden = args.hidden.clone().unwrap_or_else(VaeParams::default_hidden);
     let activation: Activation = args.activation.into();
     let train = args.training(VaeParams::default_training());
     let pb = bar(Some(train.epochs as u64), "training");
@@ -381,6 +420,9 @@ fn fit_vae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     vae.save(out.path(), &data.columns)?;
     out.commit()?;
     let log = vae.log();
+    if let Some(w) = log.limit_warning() {
+        eprintln!("warning: {w}");
+    }
     eprintln!(
         "{}; validation −ELBO per sample {:.2}; {} held-out samples are the p-value reference",
         log.summary(),

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod curve;
+pub mod cv;
 pub mod detection;
 pub mod diagnose;
 pub mod elbow;
@@ -19,6 +20,7 @@ pub mod pvalues;
 pub mod threshold;
 
 pub use curve::{psnr, rank_for_energy, ErrorCurve};
+pub use cv::{clopper_pearson, contiguous_folds, out_of_fold_far, CvEstimate, CV_BELOW_ROWS, DEFAULT_FOLDS};
 pub use detection::{alarm_rate, precision_recall, PrCurve};
 pub use diagnose::{direction, episodes, residual_spread, Diagnosis, Episode, Signature, SignatureLibrary};
 pub use elbow::{kneedle, Knee, Knees};

@@ -58,8 +58,8 @@ crate::train::trainable!(VaeParams);
 
 impl VaeParams {
     /// A VAE with `likelihood`, encoder widths `hidden` and `latent` dimensions; ReLU, KL warm-up
-    /// over 10 epochs, and [`VaeParams::default_training`] (200 epochs max, batch 64, Adam 1e-3,
-    /// 20% validation, patience 20, seed 0).
+    /// over 10 epochs, and [`VaeParams::default_training`] (up to 1000 epochs, batch 64, Adam
+    /// 3e-3 halved on plateaus, 20% validation, patience 40, seed 0).
     pub fn new(likelihood: Likelihood, hidden: Vec<usize>, latent: usize) -> Self {
         VaeParams {
             likelihood,
@@ -70,9 +70,20 @@ impl VaeParams {
             kl_warmup: 10,
         }
     }
-    /// The VAE's training defaults.
+    /// The default encoder widths before the latent layer: one layer of 128.
+    pub fn default_hidden() -> Vec<usize> {
+        vec![128]
+    }
+    /// The default latent dimensions for `d` features: min(10, d − 1), at least 1.
+    pub fn default_latent(d: usize) -> usize {
+        10.min(d.saturating_sub(1)).max(1)
+    }
+    /// The VAE's training defaults: stop when the held-out negative ELBO has not improved for 40
+    /// epochs, halving the learning rate (from 3e-3) after every 20 without improvement; the
+    /// budget of 1000 epochs is there so that convergence, not the budget, ends a typical fit
+    /// (BENCHMARKS.md, "Training that converges by itself").
     pub fn default_training() -> TrainConfig {
-        TrainConfig::new().with_epochs(200).with_patience(20)
+        TrainConfig::new().with_epochs(1000).with_patience(40).with_learning_rate(3e-3)
     }
     recon_core::setters! {
         /// Hidden-layer nonlinearity.

@@ -152,6 +152,16 @@ impl Trainee for VaeTrainee<'_> {
     fn snapshot(&mut self) -> Vae {
         self.current.clone()
     }
+
+    fn restart(&mut self, snapshot: &Vae, factor: f64) {
+        let device = self.net.device.clone();
+        let net = VaeNet {
+            enc: Net::from_mlp(&snapshot.encoder, &device),
+            dec: Net::from_mlp(&snapshot.decoder, &device),
+            extra: Param::from_tensor(Tensor::from_data(TensorData::new(snapshot.extra.clone(), [self.d]), &device)),
+        };
+        self.net.restart(net, factor);
+    }
 }
 
 #[cfg(test)]
