@@ -31,8 +31,8 @@ PY
   done
 }
 printf '| data, model | run | epochs | best epoch | converged | best held-out loss | seconds |\n| --- | --- | ---: | ---: | --- | ---: | ---: |\n'
-for f in "$tmp"/sim-*.csv; do
-  row "$(basename "$f" .csv), NB VAE" "$f" --model vae --likelihood nb --label-col sample_id --group-col condition
+for size in 200x500 500x200 1000x100 100x300; do
+  row "simulated $size, NB VAE" "$tmp/sim-$size.csv" --model vae --likelihood nb --label-col sample_id --group-col condition
 done
 for t in kremer gtex_skin; do
   row "$t, NB VAE" "data/rnaseq/outrider_${t}_small_counts.csv" --model vae --likelihood nb --label-col sample_id

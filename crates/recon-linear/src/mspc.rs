@@ -173,7 +173,13 @@ impl Fit for PcaMonitorParams {
         }
         let mut monitor = PcaMonitor { pca: full.truncate(k)?, limits };
         let method = match self.auto {
-            true if n < CV_BELOW_ROWS && self.folds >= 2 && n >= self.folds * (k + 2) => LimitMethod::Cv,
+            true if n < CV_BELOW_ROWS
+                && self.folds >= 2
+                && n >= self.folds * (k + 2)
+                && n >= recon_core::ruler::cv::cv_rows_needed(self.folds, self.alpha) =>
+            {
+                LimitMethod::Cv
+            }
             true => LimitMethod::Analytical,
             false => self.method,
         };

@@ -88,6 +88,10 @@ impl AutoencoderParams {
             auto: false,
         }
     }
+    /// The default encoder widths for `d` features: 2·d capped to [4, 64], then a bottleneck of d/4.
+    pub fn default_hidden(d: usize) -> Vec<usize> {
+        vec![(2 * d).clamp(4, 64), (d / 4).max(1)]
+    }
     /// The autoencoder's training defaults: stop when the held-out loss has not improved for 20
     /// epochs, halving the learning rate (from 1e-2) after every 10 without improvement; the
     /// budget of 1000 epochs is there so that convergence, not the budget, ends a typical fit
@@ -215,7 +219,11 @@ impl AutoencoderParams {
             return Err(recon_core::Error::Diverged { epoch: log.val_loss.len(), loss: best });
         }
         let folds = recon_core::ruler::DEFAULT_FOLDS;
-        let auto = (self.auto && n < recon_core::ruler::CV_BELOW_ROWS && n - n / folds >= 20).then_some(folds);
+        let auto = (self.auto
+            && n < recon_core::ruler::CV_BELOW_ROWS
+            && n - n.div_ceil(folds) >= 20
+            && n >= recon_core::ruler::cv::cv_rows_needed(folds, self.target_far))
+        .then_some(folds);
         let threshold = match self.cv_folds.or(auto) {
             Some(folds) => self.cv_threshold(data, folds)?,
             None => calibrate(&row_scores(&mlp, &val_x), self.target_far)?,

@@ -51,6 +51,9 @@ pub enum LimitsArg {
     /// Quantile of each statistic over out-of-fold rows (contiguous folds, --folds), with the
     /// false-alarm rate it gives estimated by cross-validation.
     Cv,
+    /// Autoencoder: quantile of the scores of the random held-out validation rows (one fit;
+    /// those rows also chose the epoch, and share their neighbours' autocorrelation).
+    Holdout,
 }
 
 /// Hidden-layer nonlinearity of an autoencoder.
@@ -112,7 +115,7 @@ pub struct FitArgs {
     #[arg(long)]
     pub no_scale: bool,
     /// How the control limits are set. Default: cv below 10,000 training rows; above, analytical
-    /// (PCA) or the autoencoder's random held-out validation rows. The autoencoder takes only cv.
+    /// (PCA) or holdout (autoencoder). PCA: analytical, empirical, cv; autoencoder: cv, holdout.
     #[arg(long, value_enum, value_name = "METHOD")]
     pub limits: Option<LimitsArg>,
     /// With cross-validated limits: the number of contiguous folds (default 5).
@@ -231,10 +234,6 @@ impl FitArgs {
     }
 }
 
-/// The default autoencoder widths for d features.
-pub fn default_hidden(d: usize) -> Vec<usize> {
-    vec![(2 * d).clamp(4, 64), (d / 4).max(1)]
-}
 
 pub fn run(args: FitArgs) -> anyhow::Result<()> {
     // Refuse an --out that cannot be written before any work is done.
@@ -271,6 +270,9 @@ fn fit_pca(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     let method = match args.limits {
         Some(LimitsArg::Empirical) => LimitMethod::Empirical,
         Some(LimitsArg::Cv) => LimitMethod::Cv,
+        Some(LimitsArg::Holdout) => {
+            return Err(UsageError("--limits holdout is for --model ae (a PCA monitor holds out no rows)".into()).into())
+        }
         _ => LimitMethod::Analytical,
     };
     if args.folds.is_some() && !matches!(args.limits, None | Some(LimitsArg::Cv)) {
@@ -326,22 +328,19 @@ fn pca_options_unused(args: &FitArgs) -> anyhow::Result<()> {
 fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     pca_options_unused(args)?;
     let cv = match args.limits {
-        None => None,
-        Some(LimitsArg::Cv) => Some(args.folds.unwrap_or(DEFAULT_FOLDS)),
+        None | Some(LimitsArg::Cv) => args.folds.or(args.limits.map(|_| DEFAULT_FOLDS)),
+        Some(LimitsArg::Holdout) => None,
         Some(_) => {
-            return Err(UsageError(
-                "--model ae takes --limits cv (out-of-fold threshold) or no --limits".into(),
-            )
-            .into())
+            return Err(UsageError("--model ae takes --limits cv or holdout".into()).into());
         }
     };
-    if args.folds.is_some() && cv.is_none() {
+    if args.folds.is_some() && args.limits == Some(LimitsArg::Holdout) {
         return Err(UsageError("--folds is for --limits cv".into()).into());
     }
     if args.likelihood.is_some() || args.latent.is_some() {
         return Err(UsageError("--likelihood and --latent are for --model vae".into()).into());
     }
-    let hidden = args.hidden.clone().unwrap_or_else(|| default_hidden(data.n_cols()));
+    let hidden = args.hidden.clone().unwrap_or_else(|| AutoencoderParams::default_hidden(data.n_cols()));
     let activation: Activation = args.activation.into();
     let train = args.training(AutoencoderParams::default_training());
     let pb = bar(Some(train.epochs as u64), "training");
@@ -350,9 +349,10 @@ fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
         .dropout(args.dropout)
         .training(train)
         .target_far(args.target_far);
-    let params = match cv {
-        Some(folds) => params.cv_folds(folds),
-        None => params.auto_limits(),
+    let params = match (cv, args.limits) {
+        (Some(folds), _) => params.cv_folds(folds),
+        (None, None) => params.auto_limits(),
+        (None, _) => params,
     };
     let ae = params.fit_with(data, |epoch, train, val| {
         pb.set_position(epoch as u64);

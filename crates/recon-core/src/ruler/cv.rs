@@ -14,6 +14,7 @@
 //! use recon_core::ruler::{contiguous_folds, out_of_fold_far};
 //! let folds = contiguous_folds(10, 3).unwrap();
 //! assert_eq!(folds, [0..3, 3..6, 6..10]);
+//! assert_eq!(recon_core::ruler::cv::cv_rows_needed(5, 0.01), 124); // 99 rows for each fold's limit
 //! let scores: Vec<f64> = (0..200).map(|i| ((i * 37) % 200) as f64).collect();
 //! let est = out_of_fold_far(&[&scores], &contiguous_folds(200, 5).unwrap(), 0.05).unwrap();
 //! assert!(est.interval[0] <= est.false_alarm_rate && est.false_alarm_rate <= est.interval[1]);
@@ -60,12 +61,31 @@ pub fn contiguous_folds(n: usize, folds: usize) -> Result<Vec<Range<usize>>> {
     Ok((0..folds).map(|f| f * n / folds..(f + 1) * n / folds).collect())
 }
 
+/// The fewest rows with which `folds` folds can estimate the false-alarm rate `alpha`: each
+/// fold's limit is the conformal quantile of the other folds' scores, which needs at least
+/// `1/alpha − 1` of them.
+pub fn cv_rows_needed(folds: usize, alpha: f64) -> usize {
+    let per_limit = ((1.0 / alpha).ceil() as usize).saturating_sub(1).max(2);
+    // m rows leave at least m − ⌈m/folds⌉ for every fold's limit.
+    (per_limit..).find(|&m| m - m.div_ceil(folds) >= per_limit).unwrap_or(usize::MAX).max(2 * folds)
+}
+
 /// The estimated false-alarm rate of limits set at the conformal `(1 − alpha)` quantile of
 /// out-of-fold scores: each statistic in `stats` (one score per row each; a row alarms when any
 /// statistic is above its limit) is limited, for the rows of each fold, by the quantile of the
 /// other folds' scores.
 pub fn out_of_fold_far(stats: &[&[f64]], folds: &[Range<usize>], alpha: f64) -> Result<CvEstimate> {
     let n = folds.last().map_or(0, |f| f.end);
+    let need = cv_rows_needed(folds.len(), alpha);
+    if n < need {
+        return Err(Error::invalid(
+            "folds",
+            format!(
+                "{n} rows in {} folds cannot set out-of-fold limits for a false-alarm rate of {alpha}: need at least {need} rows (or fewer folds, or a larger --target-far)",
+                folds.len()
+            ),
+        ));
+    }
     let mut alarms = 0usize;
     for fold in folds {
         let mut limits = Vec::with_capacity(stats.len());
