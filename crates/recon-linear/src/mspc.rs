@@ -58,6 +58,7 @@ pub enum LimitMethod {
 /// The default number of folds of [`LimitMethod::Cv`].
 pub use recon_core::ruler::cv::DEFAULT_FOLDS;
 pub use recon_core::ruler::{clopper_pearson, CvEstimate};
+use recon_core::ruler::{Contamination, TrimSummary};
 
 pub use recon_core::ruler::CV_BELOW_ROWS;
 
@@ -70,6 +71,7 @@ pub struct PcaMonitorParams {
     method: LimitMethod,
     folds: usize,
     auto: bool,
+    contamination: Option<Contamination>,
 }
 
 /// Control limits of a fitted monitor.
@@ -87,6 +89,9 @@ pub struct Limits {
     /// The cross-validated false-alarm estimate, for [`LimitMethod::Cv`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cv: Option<CvEstimate>,
+    /// With contaminated training data: how many rows the trimmed fit left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trimmed: Option<TrimSummary>,
 }
 
 /// A PCA monitor: the PCA model and its control limits.
@@ -117,7 +122,15 @@ impl PcaMonitorParams {
             method: LimitMethod::Analytical,
             folds: DEFAULT_FOLDS,
             auto: false,
+            contamination: None,
         }
+    }
+    /// The training rows may hold outliers: fit on the rows that look normal, by iteratively
+    /// trimmed refits on the monitor's score ([`recon_core::ruler::trim`]; analytical limits
+    /// while trimming, the chosen limits on the kept rows at the end).
+    pub fn contamination(mut self, c: Contamination) -> Self {
+        self.contamination = Some(c);
+        self
     }
     /// Let the training set choose the limits (what `recon fit` does when `--limits` is not
     /// given): cross-validated when there are fewer than [`CV_BELOW_ROWS`] rows and enough rows
@@ -143,6 +156,23 @@ impl Fit for PcaMonitorParams {
     type Error = crate::Error;
 
     fn fit(&self, data: &Dataset) -> Result<PcaMonitor> {
+        let Some(c) = self.contamination else { return self.fit_plain(data) };
+        let plain = PcaMonitorParams { contamination: None, ..self.clone() };
+        let quick = PcaMonitorParams { auto: false, method: LimitMethod::Analytical, ..plain.clone() };
+        let t = recon_core::ruler::trimmed_rows(data.n_rows(), c, TRIM_ROUNDS, |kept| {
+            Ok(quick.fit_plain(&data.select_rows(kept))?.score(data.x.as_ref())?.score)
+        })?;
+        let mut monitor = plain.fit_plain(&data.select_rows(&t.kept(data.n_rows())))?;
+        monitor.limits.trimmed = Some(t.summary());
+        Ok(monitor)
+    }
+}
+
+/// Most rounds of trimmed refits of a monitor on contaminated rows.
+pub const TRIM_ROUNDS: usize = 5;
+
+impl PcaMonitorParams {
+    fn fit_plain(&self, data: &Dataset) -> Result<PcaMonitor> {
         if !(self.alpha > 0.0 && self.alpha < 0.5) {
             return Err(invalid("target false-alarm rate", format!("{} is not in (0, 0.5)", self.alpha)));
         }
@@ -187,7 +217,7 @@ impl Fit for PcaMonitorParams {
             let s = monitor.score(data.x.as_ref())?;
             let q = |v: &[f64]| recon_core::ruler::quantile_threshold(v, self.alpha).map(|t| t.value);
             let limits =
-                Limits { alpha: self.alpha, t2: q(&s.t2)?, spe: q(&s.spe)?, method: LimitMethod::Empirical, cv: None };
+                Limits { alpha: self.alpha, t2: q(&s.t2)?, spe: q(&s.spe)?, method: LimitMethod::Empirical, cv: None, trimmed: None };
             if !(limits.t2 > 0.0) || (k < data.n_cols() && !(limits.spe > 0.0)) {
                 return Err(recon_core::Error::Degenerate {
                     what: "PCA monitor".into(),
@@ -220,7 +250,7 @@ impl PcaMonitorParams {
         }
         let folds = recon_core::ruler::contiguous_folds(n, folds)?;
         let (mut t2, mut spe) = (vec![0.0; n], vec![0.0; n]);
-        let unit = Limits { alpha: self.alpha, t2: 1.0, spe: 1.0, method: LimitMethod::Cv, cv: None };
+        let unit = Limits { alpha: self.alpha, t2: 1.0, spe: 1.0, method: LimitMethod::Cv, cv: None, trimmed: None };
         for fold in &folds {
             let keep: Vec<usize> = (0..n).filter(|i| !fold.contains(i)).collect();
             let train = Mat::from_fn(keep.len(), data.n_cols(), |i, j| data.x[(keep[i], j)]);
@@ -238,7 +268,7 @@ impl PcaMonitorParams {
                 reason: "an out-of-fold limit is zero, so every new row would alarm".into(),
             });
         }
-        Ok(Limits { alpha: self.alpha, t2: lt2, spe: lspe, method: LimitMethod::Cv, cv: Some(estimate) })
+        Ok(Limits { alpha: self.alpha, t2: lt2, spe: lspe, method: LimitMethod::Cv, cv: Some(estimate), trimmed: None })
     }
 }
 
@@ -267,7 +297,7 @@ pub fn control_limits(spectrum: &[f64], k: usize, n: usize, alpha: f64) -> Resul
     } else {
         0.0
     };
-    Ok(Limits { alpha, t2, spe, method: LimitMethod::Analytical, cv: None })
+    Ok(Limits { alpha, t2, spe, method: LimitMethod::Analytical, cv: None, trimmed: None })
 }
 
 impl PcaMonitor {

@@ -20,7 +20,7 @@ use burn::tensor::Tensor;
 use faer::{Mat, MatRef};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use recon_core::model::{save_model, ModelFile, ModelKind};
-use recon_core::ruler::{pot_threshold, quantile_threshold, Threshold};
+use recon_core::ruler::{pot_threshold, quantile_threshold, Contamination, Threshold};
 use recon_core::Scaler;
 use recon_core::{Dataset, ErrorMeasure, Fit, Named, Reconstruct, Residuals, RowScorer, ScoreBlock};
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,7 @@ pub struct AutoencoderParams {
     target_far: f64,
     cv_folds: Option<usize>,
     auto: bool,
+    contamination: Option<Contamination>,
 }
 
 /// The calibrated alarm threshold of a fitted autoencoder.
@@ -57,6 +58,9 @@ pub struct AeThreshold {
     /// With out-of-fold calibration: the folds and the estimated false-alarm rate with its 95% interval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cv: Option<recon_core::ruler::CvEstimate>,
+    /// With contaminated training data: how many rows the trimmed fit left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trimmed: Option<recon_core::ruler::TrimSummary>,
 }
 
 /// A fitted autoencoder monitor.
@@ -86,6 +90,7 @@ impl AutoencoderParams {
             target_far: 0.01,
             cv_folds: None,
             auto: false,
+            contamination: None,
         }
     }
     /// The default encoder widths for `d` features: 2·d capped to [4, 64], then a bottleneck of d/4.
@@ -144,6 +149,14 @@ impl AutoencoderParams {
         self
     }
 
+    /// The training rows may hold outliers: fit on the rows that look normal, by iteratively
+    /// trimmed refits on the reconstruction score ([`recon_core::ruler::trim`]; at most
+    /// [`TRIM_ROUNDS`] fits while trimming, then the final fit, threshold and all, on the kept rows).
+    pub fn contamination(mut self, c: Contamination) -> Self {
+        self.contamination = Some(c);
+        self
+    }
+
     /// Let the training set choose the threshold (what `recon fit` does without `--limits`):
     /// out-of-fold scores of [`recon_core::ruler::DEFAULT_FOLDS`] blocks below
     /// [`recon_core::ruler::CV_BELOW_ROWS`] rows (when every fold model has at least 10 rows to
@@ -158,7 +171,7 @@ impl AutoencoderParams {
     fn cv_threshold(&self, data: &Dataset, folds: usize) -> Result<AeThreshold> {
         let n = data.n_rows();
         let blocks = recon_core::ruler::contiguous_folds(n, folds)?;
-        let single = AutoencoderParams { cv_folds: None, auto: false, ..self.clone() };
+        let single = AutoencoderParams { cv_folds: None, auto: false, contamination: None, ..self.clone() };
         let mut scores = vec![0.0; n];
         for block in &blocks {
             let keep: Vec<usize> = (0..n).filter(|i| !block.contains(i)).collect();
@@ -181,8 +194,22 @@ impl AutoencoderParams {
         sizes
     }
 
-    /// Fits, calling `on_epoch(epoch, train_loss, val_loss)` after each epoch (for a progress bar).
+    /// Fits, calling `on_epoch(epoch, train_loss, val_loss)` after each epoch (for a progress bar;
+    /// with contamination, of every fit in turn).
     pub fn fit_with(&self, data: &Dataset, mut on_epoch: impl FnMut(usize, f64, f64)) -> Result<Autoencoder> {
+        let Some(c) = self.contamination else { return self.fit_plain(data, &mut on_epoch) };
+        let plain = AutoencoderParams { contamination: None, ..self.clone() };
+        let quick = AutoencoderParams { cv_folds: None, auto: false, ..plain.clone() };
+        let n = data.n_rows();
+        let t = recon_core::ruler::trimmed_rows(n, c, TRIM_ROUNDS, |kept| {
+            quick.fit_plain(&data.select_rows(kept), &mut on_epoch)?.score(data.x.as_ref())
+        })?;
+        let mut ae = plain.fit_plain(&data.select_rows(&t.kept(n)), &mut on_epoch)?;
+        ae.threshold.trimmed = Some(t.summary());
+        Ok(ae)
+    }
+
+    fn fit_plain(&self, data: &Dataset, on_epoch: &mut dyn FnMut(usize, f64, f64)) -> Result<Autoencoder> {
         let x = data.x.as_ref();
         let (n, d) = (x.nrows(), x.ncols());
         self.check(n, d)?;
@@ -211,7 +238,7 @@ impl AutoencoderParams {
             val_x: &val_x,
             current: init,
         };
-        let (mlp, log) = train(&self.train, &mut trainee, train_rows, n_val, 0, &mut rng, &mut on_epoch)?;
+        let (mlp, log) = train(&self.train, &mut trainee, train_rows, n_val, 0, &mut rng, on_epoch)?;
         // On standardised rows, rebuilding every row as the mean scores about 1: a best held-out
         // loss far above that is a fit that blew up, not a model.
         let best = log.best_val_loss();
@@ -231,6 +258,9 @@ impl AutoencoderParams {
         Ok(Autoencoder { mlp, hidden: self.hidden.clone(), scaler, threshold, log, seed: self.train.seed })
     }
 }
+
+/// Most fits while trimming outliers from contaminated training rows (the final fit comes after).
+pub const TRIM_ROUNDS: usize = 3;
 
 /// A best held-out loss (mean squared standardised residual) above this is a diverged fit:
 /// ten times worse than rebuilding every row as the training mean.
@@ -324,7 +354,7 @@ fn calibrate(scores: &[f64], q: f64) -> Result<AeThreshold> {
         }
     };
     let (t, method) = pick?;
-    Ok(AeThreshold { value: t.value, target_far: q, calibration_far: t.calibration_far, method: method.into(), cv: None })
+    Ok(AeThreshold { value: t.value, target_far: q, calibration_far: t.calibration_far, method: method.into(), cv: None, trimmed: None })
 }
 
 fn row_scores(mlp: &Mlp, z: &Mat<f32>) -> Vec<f64> {

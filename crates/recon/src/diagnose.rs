@@ -8,6 +8,7 @@ use std::path::Path;
 use faer::Mat;
 use recon_core::data::{load_table, LoadOptions};
 use recon_core::ruler::{episodes, persistent_alarms, SignatureLibrary};
+use recon_core::model::ModelKind;
 use recon_core::{Error, Result};
 use serde::Serialize;
 
@@ -55,6 +56,60 @@ pub struct Confusion {
     pub share: f64,
 }
 
+/// A pair of faults the library confuses on its own training rows, and what would separate them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Collision {
+    /// The fault whose rows are misnamed.
+    pub fault: String,
+    /// What they are called instead.
+    pub called: String,
+    /// The share of the fault's alarmed training rows called that.
+    pub share: f64,
+    /// Cosine of the two signatures.
+    pub cosine: f64,
+    /// Changes to the model or the library that give the two faults different residual
+    /// directions, most likely to help first.
+    pub advice: Vec<String>,
+}
+
+/// Above this share of a fault's training rows named as another fault, the pair collides.
+pub const COLLISION_SHARE: f64 = 0.05;
+
+/// The changes that separate colliding faults, for a library learned on `model` (whitened or not):
+/// a linear monitor (a fault's PCA residual is a fixed projection of it, so a fault keeps one
+/// direction; a nonlinear autoencoder's residual direction moves with the operating point);
+/// memory (moving averages or lags: a step and a slow drift leave the same instantaneous
+/// residual but different filtered ones); whitening (decorrelated residuals scatter tightly
+/// around each signature).
+pub fn collision_advice(model: &Model, whitened: bool) -> Vec<String> {
+    let mut advice = Vec::new();
+    if model.header.kind != ModelKind::Pca {
+        advice.push(
+            "diagnose with a linear monitor: refit with --model pca (a fault's PCA residual is a fixed projection of it, so each fault keeps one direction)"
+                .to_string(),
+        );
+    }
+    let w = &model.header.window;
+    if w.emas.is_empty() {
+        advice.push(
+            "give the model memory: refit with --ema 5,20,50,200 (a filter bank; or more --lags) so fast and slow responses leave different residuals"
+                .to_string(),
+        );
+    } else if w.emas.len() < 3 {
+        advice.push("add slower moving averages to --ema (e.g. 5,20,50,200)".to_string());
+    }
+    if !whitened {
+        advice.push("learn the signatures with --whiten (residuals decorrelated by their normal covariance)".to_string());
+    }
+    if advice.is_empty() {
+        advice.push(
+            "label more fault rows, or accept that this model cannot tell them apart (their residual directions agree)"
+                .to_string(),
+        );
+    }
+    advice
+}
+
 /// What learning a signature library reports (`recon diagnose fit`).
 #[derive(Debug, Clone, Serialize)]
 pub struct SignatureReport {
@@ -70,6 +125,8 @@ pub struct SignatureReport {
     pub signature_similarity: Vec<SignaturePair>,
     /// Calls on the training rows themselves.
     pub training_confusion: Vec<Confusion>,
+    /// Pairs confused on more than [`COLLISION_SHARE`] of a fault's training rows, with advice.
+    pub collisions: Vec<Collision>,
 }
 
 /// How to learn signatures.
@@ -115,8 +172,22 @@ pub fn learn_signatures(
             .into_iter()
             .map(|(fault, called, share)| Confusion { fault, called, share })
             .collect(),
+        collisions: Vec::new(),
     };
-    Ok((lib, report))
+    let advice = collision_advice(model, opts.whiten);
+    let collisions = report
+        .training_confusion
+        .iter()
+        .filter(|c| c.called != c.fault && c.called != "unknown" && c.share > COLLISION_SHARE)
+        .map(|c| Collision {
+            fault: c.fault.clone(),
+            called: c.called.clone(),
+            share: c.share,
+            cosine: report.cosine(&c.fault, &c.called).unwrap_or(f64::NAN),
+            advice: advice.clone(),
+        })
+        .collect();
+    Ok((lib, SignatureReport { collisions, ..report }))
 }
 
 impl SignatureReport {

@@ -90,6 +90,9 @@ pub struct PcaFitReport {
     /// With cross-validated limits: the folds and the estimated false-alarm rate with its 95% interval.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cv: Option<recon_linear::CvEstimate>,
+    /// With --contamination: the rows the trimmed fit left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trimmed: Option<recon_core::ruler::TrimSummary>,
 }
 
 impl PcaFitReport {
@@ -108,6 +111,7 @@ impl PcaFitReport {
             t2_limit: l.t2,
             spe_limit: l.spe,
             cv: l.cv,
+            trimmed: l.trimmed,
         }
     }
 }
@@ -129,6 +133,9 @@ pub struct AeFitReport {
     /// With out-of-fold calibration: the folds and the estimated false-alarm rate with its 95% interval.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cv: Option<recon_core::ruler::CvEstimate>,
+    /// With --contamination: the rows the trimmed fit left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trimmed: Option<recon_core::ruler::TrimSummary>,
     pub seed: u64,
 }
 
@@ -147,6 +154,7 @@ impl AeFitReport {
             target_far: t.target_far,
             calibration_far: t.calibration_far,
             cv: t.cv,
+            trimmed: t.trimmed,
             seed,
         }
     }

@@ -112,16 +112,15 @@ fn fit(args: DiagnoseFitArgs) -> anyhow::Result<()> {
     for s in &lib.signatures {
         eprintln!("signature '{}' from {} alarmed rows", s.fault, s.n_rows);
     }
-    for c in &report.training_confusion {
-        if c.called != c.fault && c.called != "unknown" && c.share > 0.05 {
-            eprintln!(
-                "warning: {:.1}% of the '{}' training rows are named '{}' (signature cosine {:.3}); this model cannot tell them apart reliably",
-                100.0 * c.share,
-                c.fault,
-                c.called,
-                report.cosine(&c.fault, &c.called).unwrap_or(f64::NAN)
-            );
-        }
+    for c in &report.collisions {
+        eprintln!(
+            "warning: {:.1}% of the '{}' training rows are named '{}' (signature cosine {:.3}); this model cannot tell them apart reliably. To separate them: {}",
+            100.0 * c.share,
+            c.fault,
+            c.called,
+            c.cosine,
+            c.advice.join("; or ")
+        );
     }
     #[derive(serde::Serialize)]
     struct Out<'a> {

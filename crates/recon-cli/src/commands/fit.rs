@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{ArgGroup, Args, ValueEnum};
 use recon::fit::{drop_zero_genes, window_features, AeFitReport, PcaFitReport, VaeFitReport};
 use recon_core::data::{OutDir, Window};
+use recon_core::ruler::Contamination;
 use recon_core::{Dataset, Fit};
 use recon_linear::{Components, LimitMethod, PcaMonitorParams, DEFAULT_FOLDS};
 use recon_neural::likelihood::Likelihood;
@@ -118,6 +119,11 @@ pub struct FitArgs {
     /// (PCA) or holdout (autoencoder). PCA: analytical, empirical, cv; autoencoder: cv, holdout.
     #[arg(long, value_enum, value_name = "METHOD")]
     pub limits: Option<LimitsArg>,
+    /// PCA, autoencoder: the training rows may hold outliers, up to this fraction in [0, 0.5),
+    /// or `auto` to estimate it. The model is refitted on the rows that look normal (iteratively
+    /// trimmed refits) and its limits set from them; model.json records how many were left out.
+    #[arg(long, value_name = "auto|F")]
+    pub contamination: Option<Contamination>,
     /// With cross-validated limits: the number of contiguous folds (default 5).
     #[arg(long, value_name = "K")]
     pub folds: Option<usize>,
@@ -283,7 +289,15 @@ fn fit_pca(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
         .alpha(args.target_far)
         .limits(method)
         .folds(args.folds.unwrap_or(DEFAULT_FOLDS));
-    let monitor = if args.limits.is_none() { params.auto_limits() } else { params }.fit(data)?;
+    let params = if args.limits.is_none() { params.auto_limits() } else { params };
+    let monitor = match args.contamination {
+        Some(c) => params.contamination(c),
+        None => params,
+    }
+    .fit(data)?;
+    if let Some(t) = monitor.limits().trimmed {
+        eprintln!("{}", trim_line(&t, data.n_rows()));
+    }
     if let Some(cv) = monitor.limits().cv {
         eprintln!("{}", cv_line(&cv, args.target_far));
     }
@@ -312,6 +326,20 @@ fn cv_line(cv: &recon::ruler::CvEstimate, target: f64) -> String {
         100.0 * cv.interval[0],
         100.0 * cv.interval[1],
         100.0 * target
+    )
+}
+
+/// What a trimmed fit left out, one line.
+fn trim_line(t: &recon::ruler::TrimSummary, n: usize) -> String {
+    let asked = match t.contamination {
+        recon::ruler::Contamination::Auto => "estimated".to_string(),
+        recon::ruler::Contamination::Fraction(f) => format!("asked {f}"),
+    };
+    format!(
+        "contaminated training rows: the final fit left out {} of {n} ({:.1}%, {asked}) after {} round(s) of trimmed refits",
+        t.rows_dropped,
+        100.0 * t.fraction,
+        t.rounds
     )
 }
 
@@ -354,6 +382,10 @@ fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
         (None, None) => params.auto_limits(),
         (None, _) => params,
     };
+    let params = match args.contamination {
+        Some(c) => params.contamination(c),
+        None => params,
+    };
     let ae = params.fit_with(data, |epoch, train, val| {
         pb.set_position(epoch as u64);
         pb.set_message(format!("loss {train:.4} · validation {val:.4}"));
@@ -367,6 +399,9 @@ fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     }
     if let Some(cv) = &ae.threshold().cv {
         eprintln!("{}", cv_line(cv, args.target_far));
+    }
+    if let Some(t) = &ae.threshold().trimmed {
+        eprintln!("{}", trim_line(t, data.n_rows()));
     }
     let t = ae.threshold();
     eprintln!(
@@ -382,8 +417,10 @@ fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
 
 fn fit_vae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     pca_options_unused(args)?;
-    if args.limits.is_some() || args.folds.is_some() {
-        return Err(UsageError("--limits and --folds are for the monitors (--model pca, ae)".into()).into());
+    if args.limits.is_some() || args.folds.is_some() || args.contamination.is_some() {
+        return Err(
+            UsageError("--limits, --folds and --contamination are for the monitors (--model pca, ae)".into()).into()
+        );
     }
     if args.window != 1 || args.lags.is_some() || args.ema.is_some() {
         return Err(
