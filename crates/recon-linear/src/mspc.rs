@@ -216,8 +216,14 @@ impl PcaMonitorParams {
         if method == LimitMethod::Empirical {
             let s = monitor.score(data.x.as_ref())?;
             let q = |v: &[f64]| recon_core::ruler::quantile_threshold(v, self.alpha).map(|t| t.value);
-            let limits =
-                Limits { alpha: self.alpha, t2: q(&s.t2)?, spe: q(&s.spe)?, method: LimitMethod::Empirical, cv: None, trimmed: None };
+            let limits = Limits {
+                alpha: self.alpha,
+                t2: q(&s.t2)?,
+                spe: q(&s.spe)?,
+                method: LimitMethod::Empirical,
+                cv: None,
+                trimmed: None,
+            };
             if !(limits.t2 > 0.0) || (k < data.n_cols() && !(limits.spe > 0.0)) {
                 return Err(recon_core::Error::Degenerate {
                     what: "PCA monitor".into(),

@@ -354,7 +354,14 @@ fn calibrate(scores: &[f64], q: f64) -> Result<AeThreshold> {
         }
     };
     let (t, method) = pick?;
-    Ok(AeThreshold { value: t.value, target_far: q, calibration_far: t.calibration_far, method: method.into(), cv: None, trimmed: None })
+    Ok(AeThreshold {
+        value: t.value,
+        target_far: q,
+        calibration_far: t.calibration_far,
+        method: method.into(),
+        cv: None,
+        trimmed: None,
+    })
 }
 
 fn row_scores(mlp: &Mlp, z: &Mat<f32>) -> Vec<f64> {

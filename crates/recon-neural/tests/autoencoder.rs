@@ -171,3 +171,60 @@ fn blocked_scores_equal_the_full_evaluation() {
     let by_hand = (0..6).map(|j| full.residuals[(i, j)].powi(2)).sum::<f64>() / 6.0;
     assert_eq!(fast[i], by_hand);
 }
+
+/// `n` rows of a 2-factor model in 6 variables whose factors are AR(1) with coefficient 0.5
+/// (time-ordered, autocorrelated rows, as plant data are), noise sd 0.3.
+fn autoregressive(n: usize, seed: u64) -> Mat<f64> {
+    let mut lr = StdRng::seed_from_u64(500);
+    let w = Mat::from_fn(2, 6, |_, _| lr.sample::<f64, _>(StandardNormal));
+    let mut rng = StdRng::seed_from_u64(seed);
+    let (phi, mut f) = (0.5f64, [0.0f64; 2]);
+    let mut x = Mat::zeros(n, 6);
+    for i in 0..n {
+        for v in f.iter_mut() {
+            *v = phi * *v + (1.0 - phi * phi).sqrt() * rng.sample::<f64, _>(StandardNormal);
+        }
+        for j in 0..6 {
+            x[(i, j)] = f[0] * w[(0, j)] + f[1] * w[(1, j)] + 0.3 * rng.sample::<f64, _>(StandardNormal);
+        }
+    }
+    x
+}
+
+/// Out-of-fold thresholds (contiguous folds) keep the promised false-alarm rate on fresh rows
+/// of the same process, within a binomial tolerance, averaged over seeds; the estimate the
+/// fit records brackets the target. Seeds and sizes not used to choose anything.
+#[test]
+fn out_of_fold_thresholds_hold_on_fresh_rows() {
+    let (n, alpha) = (600, 0.05);
+    let fresh = autoregressive(20_000, 999);
+    let (mut rates, mut holdout) = (Vec::new(), Vec::new());
+    for seed in 0..4u64 {
+        let x = autoregressive(n, 100 + seed);
+        let params = AutoencoderParams::new(vec![8, 2]).target_far(alpha).seed(seed);
+        let one = params.clone().fit(&Dataset::from_mat(x.clone())).unwrap();
+        let s = one.score(fresh.as_ref()).unwrap();
+        holdout.push(s.iter().filter(|&&v| v > one.threshold().value).count() as f64 / s.len() as f64);
+        let ae = params.cv_folds(5).fit(&Dataset::from_mat(x)).unwrap();
+        let t = ae.threshold();
+        let cv = t.cv.expect("out-of-fold thresholds record their estimate");
+        assert!(t.method.starts_with("cv-") && cv.folds == 5);
+        assert!(cv.interval[0] <= alpha && alpha <= cv.interval[1], "{cv:?}");
+        let s = ae.score(fresh.as_ref()).unwrap();
+        rates.push(s.iter().filter(|&&v| v > t.value).count() as f64 / s.len() as f64);
+    }
+    let mean = rates.iter().sum::<f64>() / rates.len() as f64;
+    // A conformal quantile of n autocorrelated scores: effective size about n(1 − φ)/(1 + φ);
+    // three standard errors of the mean of four seeds.
+    let n_eff = n as f64 * 0.5 / 1.5;
+    let tol = 3.0 * (alpha * (1.0 - alpha) / n_eff / rates.len() as f64).sqrt();
+    let mean_holdout = holdout.iter().sum::<f64>() / holdout.len() as f64;
+    eprintln!(
+        "out-of-fold thresholds: fresh false-alarm rates {rates:?}, mean {mean:.4}, target {alpha} ± {tol:.4}; \
+         random held-out rows: {holdout:?}, mean {mean_holdout:.4}"
+    );
+    assert!((mean - alpha).abs() <= tol, "mean {mean} vs {alpha} ± {tol}");
+    // The random validation rows (which also chose the epoch, and have neighbours in the
+    // training rows) promise less well.
+    assert!((mean_holdout - alpha).abs() > (mean - alpha).abs(), "held-out rows {mean_holdout} vs {mean}");
+}

@@ -30,8 +30,7 @@ pub fn log_normalise(x: MatRef<'_, f64>) -> Result<Mat<f64>> {
     }
     let mut sorted = totals.clone();
     sorted.sort_by(f64::total_cmp);
-    let median =
-        if n % 2 == 1 { sorted[n / 2] } else { 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]) };
+    let median = if n % 2 == 1 { sorted[n / 2] } else { 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]) };
     Ok(Mat::from_fn(n, x.ncols(), |i, j| (x[(i, j)] * median / totals[i]).ln_1p()))
 }
 

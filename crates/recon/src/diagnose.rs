@@ -7,8 +7,8 @@ use std::path::Path;
 
 use faer::Mat;
 use recon_core::data::{load_table, LoadOptions};
-use recon_core::ruler::{episodes, persistent_alarms, SignatureLibrary};
 use recon_core::model::ModelKind;
+use recon_core::ruler::{episodes, persistent_alarms, SignatureLibrary};
 use recon_core::{Error, Result};
 use serde::Serialize;
 
@@ -99,7 +99,8 @@ pub fn collision_advice(model: &Model, whitened: bool) -> Vec<String> {
         advice.push("add slower moving averages to --ema (e.g. 5,20,50,200)".to_string());
     }
     if !whitened {
-        advice.push("learn the signatures with --whiten (residuals decorrelated by their normal covariance)".to_string());
+        advice
+            .push("learn the signatures with --whiten (residuals decorrelated by their normal covariance)".to_string());
     }
     if advice.is_empty() {
         advice.push(

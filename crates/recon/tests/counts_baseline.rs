@@ -45,3 +45,22 @@ fn default_nb_vae_beats_pca_on_log_normalised_counts() {
         assert!(nb > log_pca, "NB VAE {nb:.3} vs PCA on log-normalised counts {log_pca:.3}");
     }
 }
+
+/// The default NB VAE on a real count table (GTEx skin, 50 samples × 100 genes) stops because the
+/// held-out ELBO stopped improving, well inside its epoch budget.
+#[test]
+fn default_vae_on_a_real_count_table_converges() {
+    let opts = recon::data::LoadOptions { label_col: Some("sample_id".into()), ..Default::default() };
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/rnaseq/outrider_gtex_skin_small_counts.csv");
+    let table = recon::data::load_table(&path, &opts).unwrap().dataset;
+    let (data, _) = recon::fit::drop_zero_genes(&table);
+    let vae = VaeParams::new(Likelihood::Nb, VaeParams::default_hidden(), VaeParams::default_latent(data.n_cols()))
+        .fit(&data)
+        .unwrap();
+    let log = vae.log();
+    eprintln!("GTEx skin {}×{}: {}", data.n_rows(), data.n_cols(), log.summary());
+    assert!(log.converged && log.stopped_early, "{}", log.summary());
+    assert!(log.train_loss.len() < VaeParams::default_training().epochs / 2, "{}", log.summary());
+    assert!(log.limit_warning().is_none());
+}

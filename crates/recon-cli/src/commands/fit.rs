@@ -240,7 +240,6 @@ impl FitArgs {
     }
 }
 
-
 pub fn run(args: FitArgs) -> anyhow::Result<()> {
     // Refuse an --out that cannot be written before any work is done.
     let out = OutDir::create(&args.out)?;

@@ -2,13 +2,13 @@
 //! against the baselines a biologist tries first (squared residuals of a PCA on log-normalised
 //! counts, and on raw counts), finding planted single-gene outliers.
 
+use recon::counts::{entries, log_normalised_pca_scores, raw_entry_scores};
 use recon_core::data::{load_table, LoadOptions};
 use recon_core::report::{Block, LinePlot, Section, Series};
 use recon_core::ruler::{precision_recall, PrCurve};
 use recon_core::synth::counts::{simulate, CountParams};
 use recon_core::{Dataset, Fit};
 use recon_neural::likelihood::Likelihood;
-use recon::counts::{entries, log_normalised_pca_scores, raw_entry_scores};
 use recon_neural::{Trainable, VaeParams};
 
 use super::{Chapter, Tour, KREMER_COUNTS};

@@ -237,3 +237,40 @@ fn streaming_answers_each_row_and_skips_bad_ones() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("other features"));
 }
+
+/// An autoencoder on the raw columns (no memory, no whitening) cannot tell a load step from a
+/// current-sensor bias; `diagnose fit` says so and names the changes that separate them, in
+/// its message and in `--json`.
+#[test]
+fn colliding_faults_come_with_advice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let normal = simulate(dir, "normal", 1, None, "120");
+    let model = dir.join("ae").display().to_string();
+    run_json(&["fit", &normal, "--model", "ae", "--columns", "voltage,speed,current", "--out", &model]);
+    let runs: Vec<String> = ["load", "current-bias"]
+        .iter()
+        .map(|f| {
+            let path = dir.join(format!("lab-{f}.csv")).display().to_string();
+            run_json(&["simulate", "motor", "--seed", "10", "--duration", "60", "--fault", f, "--out", &path]);
+            path
+        })
+        .collect();
+    let labelled = concat(&dir.join("labelled.csv"), &runs);
+    let sigs = dir.join("signatures.json").display().to_string();
+    let out = crate::util::recon()
+        .args(["diagnose", "fit", &model, &labelled, "--label-col", "fault", "--out", &sigs])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lib: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let collisions = lib["collisions"].as_array().unwrap();
+    eprintln!("collisions: {collisions:?}");
+    assert!(!collisions.is_empty(), "{lib}");
+    let advice: Vec<&str> = collisions[0]["advice"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    for needle in ["--model pca", "--ema", "--whiten"] {
+        assert!(advice.iter().any(|a| a.contains(needle)), "{needle} not in {advice:?}");
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("To separate them") && err.contains("--model pca"), "{err}");
+}

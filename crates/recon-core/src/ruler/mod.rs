@@ -25,8 +25,8 @@ pub use cv::{clopper_pearson, contiguous_folds, out_of_fold_far, CvEstimate, CV_
 pub use detection::{alarm_rate, precision_recall, PrCurve};
 pub use diagnose::{direction, episodes, residual_spread, Diagnosis, Episode, Signature, SignatureLibrary};
 pub use elbow::{kneedle, Knee, Knees};
-pub use trim::{robust_outlier_fraction, trimmed_rows, Contamination, TrimSummary, Trimmed};
 pub use pvalues::{benjamini_hochberg, empirical_p_value, reference_scores};
 pub use threshold::{
     fit_pareto_tail, persistent_alarms, pot_threshold, quantile_threshold, ParetoTail, Persistence, Threshold,
 };
+pub use trim::{robust_outlier_fraction, trimmed_rows, Contamination, TrimSummary, Trimmed};

@@ -174,9 +174,8 @@ where
         }
         Ok(scores)
     };
-    let kept_of = |dropped: &[usize]| {
-        Trimmed { contamination, fraction: 0.0, rounds: 0, dropped: dropped.to_vec() }.kept(n)
-    };
+    let kept_of =
+        |dropped: &[usize]| Trimmed { contamination, fraction: 0.0, rounds: 0, dropped: dropped.to_vec() }.kept(n);
     // Round 1 on every row, round 2 on the lower-scoring half.
     let all: Vec<usize> = (0..n).collect();
     let first = check(fit_score(&all)?)?;
