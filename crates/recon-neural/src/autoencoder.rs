@@ -169,20 +169,32 @@ impl AutoencoderParams {
     /// Out-of-fold scores of every row (each block scored by an autoencoder with these settings
     /// fitted on the other blocks) and the threshold calibrated on them.
     fn cv_threshold(&self, data: &Dataset, folds: usize) -> Result<AeThreshold> {
+        let (scores, blocks) = self.out_of_fold_scores(data, folds, &mut |_, _, _| {})?;
+        let mut t = calibrate(&scores, self.target_far)?;
+        t.method = format!("cv-{}", t.method);
+        t.cv = Some(recon_core::ruler::out_of_fold_far(&[&scores], &blocks, self.target_far)?);
+        Ok(t)
+    }
+
+    /// The score of every row of `data` by an autoencoder (these settings, one fit) fitted on the
+    /// other `folds − 1` contiguous blocks, and the blocks.
+    fn out_of_fold_scores(
+        &self,
+        data: &Dataset,
+        folds: usize,
+        on_epoch: &mut dyn FnMut(usize, f64, f64),
+    ) -> Result<(Vec<f64>, Vec<std::ops::Range<usize>>)> {
         let n = data.n_rows();
         let blocks = recon_core::ruler::contiguous_folds(n, folds)?;
         let single = AutoencoderParams { cv_folds: None, auto: false, contamination: None, ..self.clone() };
         let mut scores = vec![0.0; n];
         for block in &blocks {
             let keep: Vec<usize> = (0..n).filter(|i| !block.contains(i)).collect();
-            let ae = single.fit(&data.select_rows(&keep))?;
+            let ae = single.fit_plain(&data.select_rows(&keep), on_epoch)?;
             let s = ae.score(data.x.as_ref().subrows(block.start, block.len()))?;
             scores[block.clone()].copy_from_slice(&s);
         }
-        let mut t = calibrate(&scores, self.target_far)?;
-        t.method = format!("cv-{}", t.method);
-        t.cv = Some(recon_core::ruler::out_of_fold_far(&[&scores], &blocks, self.target_far)?);
-        Ok(t)
+        Ok((scores, blocks))
     }
 
     /// Layer widths `d → hidden → mirrored hidden → d`.
@@ -201,7 +213,13 @@ impl AutoencoderParams {
         let plain = AutoencoderParams { contamination: None, ..self.clone() };
         let quick = AutoencoderParams { cv_folds: None, auto: false, ..plain.clone() };
         let n = data.n_rows();
+        // The first round scores every row by a model that did not see it: an autoencoder fitted
+        // on all rows can learn to rebuild the outliers among them, and they would look normal
+        // to the rounds that follow.
         let t = recon_core::ruler::trimmed_rows(n, c, TRIM_ROUNDS, |kept| {
+            if kept.len() == n && n >= 2 * recon_core::ruler::DEFAULT_FOLDS * 10 {
+                return Ok(quick.out_of_fold_scores(data, recon_core::ruler::DEFAULT_FOLDS, &mut on_epoch)?.0);
+            }
             quick.fit_plain(&data.select_rows(kept), &mut on_epoch)?.score(data.x.as_ref())
         })?;
         let mut ae = plain.fit_plain(&data.select_rows(&t.kept(n)), &mut on_epoch)?;
@@ -259,8 +277,12 @@ impl AutoencoderParams {
     }
 }
 
-/// Most fits while trimming outliers from contaminated training rows (the final fit comes after).
-pub const TRIM_ROUNDS: usize = 3;
+/// Fits while trimming outliers from contaminated training rows, before the final fit: the
+/// first scores every row out of fold, the second is fitted on the lower-scoring half and scores
+/// the rest without having seen them. More rounds refit on rows that still hold undetected
+/// outliers, which an autoencoder learns to rebuild, and the estimate drifts down (on cardio:
+/// 6.6% after three rounds, 3.1% after five, against 8.1% after two; 9.6% are labelled outliers).
+pub const TRIM_ROUNDS: usize = 2;
 
 /// A best held-out loss (mean squared standardised residual) above this is a diverged fit:
 /// ten times worse than rebuilding every row as the training mean.
