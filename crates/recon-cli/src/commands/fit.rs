@@ -70,16 +70,24 @@ pub enum ActivationArg {
 ///
 /// PCA (--model pca) standardises each variable (unless --no-scale), keeps --components K or the
 /// fewest components reaching --energy F (default 0.9), and sets two control limits at the target
-/// false-alarm rate: Hotelling T² inside the model plane (F distribution) and the squared
-/// prediction error SPE/Q off it (Jackson–Mudholkar). Those formulas assume Gaussian,
-/// independent rows; with lagged features or step changes use --limits empirical (the
-/// quantile of each statistic over the training rows).
+/// false-alarm rate: Hotelling T² inside the model plane and the squared prediction error SPE/Q
+/// off it.
 ///
-/// The autoencoder (--model ae) standardises each variable, trains an MLP d → hidden → d (the
-/// decoder mirrors --hidden) with Adam on minibatches, holds out --validation of the rows for
-/// early stopping, and calibrates its alarm threshold on those held-out rows: the conformal
-/// quantile for --target-far, or a generalized-Pareto (peaks-over-threshold) tail when the
-/// held-out rows are too few to resolve the rate.
+/// The autoencoder (--model ae) standardises each variable and trains an MLP d → hidden → d (the
+/// decoder mirrors --hidden) with Adam on minibatches, holding out --validation of the rows: it
+/// stops when their loss has not improved for --patience epochs (halving the learning rate after
+/// half as many), so --epochs is only a budget; a fit the budget stopped says so.
+///
+/// Limits that hold on new data: below 10,000 training rows both monitors set their limits from
+/// out-of-fold scores (--limits cv: --folds contiguous blocks, each scored by a model fitted on
+/// the others), because rows a model was fitted on score optimistically; the false-alarm rate
+/// this gives is estimated and recorded with a 95% interval. Otherwise, or when asked: PCA
+/// --limits analytical (F distribution, Jackson–Mudholkar) or empirical (training-row
+/// quantiles); autoencoder --limits holdout (its validation rows).
+///
+/// Training data with outliers in it: --contamination auto (or a fraction below 0.5) refits on
+/// the rows that look normal (a robust half-sample start, then iteratively trimmed refits) and
+/// sets the limits from them.
 ///
 /// --window W adds the W − 1 previous samples of every column as features (named
 /// `speed[t-1]`, ...), so the model sees short-term dynamics; --lags 0,1,2,4,8,...
@@ -94,6 +102,7 @@ pub enum ActivationArg {
 ///
 /// Examples:
 ///   recon fit d00_train.csv --model pca --energy 0.9 --out te-pca/
+///   recon fit odds.csv --label-col label --model ae --contamination auto --out odds-ae/
 ///   recon simulate motor --seed 1 --out normal.csv
 ///   recon fit normal.csv --model ae --columns voltage,speed,current --window 5 --hidden 32,4 --out motor-ae/
 ///   recon fit normal.csv --model pca --columns voltage,speed,current --ema 5,20,50,200 --components 6 --limits empirical --out motor-pca/
