@@ -3,10 +3,13 @@
 //! [`TrainConfig`] holds what every family trains with (epochs, batch size, learning rate,
 //! validation share, patience, seed, backend), in burn's `#[derive(Config)]` style: `new()` gives
 //! the defaults and `with_*` changes one. A family keeps its own defaults by starting from its own
-//! config (the autoencoder stops after 10 epochs without improvement, the VAE after 20).
+//! config (the autoencoder stops after 20 epochs without improvement, the VAE after 40).
 //!
 //! [`train`] runs epochs of shuffled minibatches over a [`Trainee`], checks every loss for
-//! divergence, validates after each epoch, keeps the best epoch's weights and stops early. The
+//! divergence, validates after each epoch, keeps the best epoch's weights, halves the learning
+//! rate on plateaus (back at the best weights) and stops when the held-out loss has stopped
+//! improving — the epoch count is a budget, and the log says whether convergence or the budget
+//! ended the fit. The
 //! trainee owns its networks and optimisers and does one optimisation step per batch, so a model
 //! made of two networks with two optimisers and alternating steps (a GAN: discriminator step on
 //! detached fakes, then generator step, each `GradientsParams::from_grads` per module) is a

@@ -157,6 +157,9 @@ where
     if let Contamination::Fraction(f) = contamination {
         Contamination::fraction(f)?;
     }
+    if n < 4 {
+        return Err(Error::invalid("contamination", format!("{n} rows are too few to trim (need at least 4)")));
+    }
     let rounds = rounds.max(2);
     let top = |scores: &[f64], k: usize| -> Vec<usize> {
         let mut order: Vec<usize> = (0..n).collect();
