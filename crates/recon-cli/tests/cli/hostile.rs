@@ -541,6 +541,13 @@ fn hostile_fits_simulators_and_output_folders() {
             "'lots' is not a number",
         ),
         case(
+            "--contamination auto on a dozen rows",
+            vec![("dozen.csv", csv(&signal(12, 7)))],
+            &["fit", "dozen.csv", "--model", "pca", "--components", "1", "--contamination", "auto", "--out", "m"],
+            2,
+            "too few to estimate the outlier share",
+        ),
+        case(
             "--contamination for a VAE",
             vec![ok()],
             &["fit", "ok.csv", "--model", "vae", "--likelihood", "gaussian", "--contamination", "auto", "--out", "m"],

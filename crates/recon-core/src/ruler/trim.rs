@@ -35,6 +35,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
+/// The fewest rows from which [`Contamination::Auto`] estimates the outlier share (a median and
+/// a median absolute deviation of fewer rows say little).
+pub const MIN_AUTO_ROWS: usize = 20;
+
 /// How much of the training data may be outliers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -159,6 +163,12 @@ where
     }
     if n < 4 {
         return Err(Error::invalid("contamination", format!("{n} rows are too few to trim (need at least 4)")));
+    }
+    if contamination == Contamination::Auto && n < MIN_AUTO_ROWS {
+        return Err(Error::invalid(
+            "contamination",
+            format!("{n} rows are too few to estimate the outlier share (need at least {MIN_AUTO_ROWS}); give a fraction"),
+        ));
     }
     let rounds = rounds.max(2);
     let top = |scores: &[f64], k: usize| -> Vec<usize> {
