@@ -167,7 +167,9 @@ where
     if contamination == Contamination::Auto && n < MIN_AUTO_ROWS {
         return Err(Error::invalid(
             "contamination",
-            format!("{n} rows are too few to estimate the outlier share (need at least {MIN_AUTO_ROWS}); give a fraction"),
+            format!(
+                "{n} rows are too few to estimate the outlier share (need at least {MIN_AUTO_ROWS}); give a fraction"
+            ),
         ));
     }
     let rounds = rounds.max(2);
