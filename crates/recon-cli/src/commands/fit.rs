@@ -394,9 +394,14 @@ fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
         Some(c) => params.contamination(c),
         None => params,
     };
+    // Out-of-fold limits and trimmed refits train several autoencoders in turn: count them.
+    let mut fits = 0;
     let ae = params.fit_with(data, |epoch, train, val| {
+        if epoch == 1 {
+            fits += 1;
+        }
         pb.set_position(epoch as u64);
-        pb.set_message(format!("loss {train:.4} · validation {val:.4}"));
+        pb.set_message(format!("fit {fits} · loss {train:.4} · validation {val:.4}"));
     })?;
     pb.finish_and_clear();
     ae.save(out.path(), &data.columns)?;
