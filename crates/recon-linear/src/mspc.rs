@@ -30,6 +30,9 @@ use recon_core::{Dataset, ErrorMeasure, Fit, Named, Reconstruct, Residuals, RowS
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor, Normal};
 
+pub use recon_core::ruler::{clopper_pearson, CvEstimate, DEFAULT_FOLDS};
+use recon_core::ruler::{Contamination, TrimSummary};
+
 use crate::error::{invalid, Result};
 use crate::{Pca, PcaParams};
 
@@ -54,13 +57,6 @@ pub enum LimitMethod {
     /// The conformal `(1 − α)` quantile of each statistic over out-of-fold rows (blocked k-fold).
     Cv,
 }
-
-/// The default number of folds of [`LimitMethod::Cv`].
-pub use recon_core::ruler::cv::DEFAULT_FOLDS;
-pub use recon_core::ruler::{clopper_pearson, CvEstimate};
-use recon_core::ruler::{Contamination, TrimSummary};
-
-pub use recon_core::ruler::CV_BELOW_ROWS;
 
 /// Unfitted monitor parameters.
 #[derive(Debug, Clone)]
@@ -133,7 +129,7 @@ impl PcaMonitorParams {
         self
     }
     /// Let the training set choose the limits (what `recon fit` does when `--limits` is not
-    /// given): cross-validated when there are fewer than [`CV_BELOW_ROWS`] rows and enough rows
+    /// given): cross-validated when there are fewer than [`recon_core::ruler::CV_BELOW_ROWS`] rows and enough rows
     /// for the folds, analytical otherwise.
     pub fn auto_limits(mut self) -> Self {
         self.auto = true;
@@ -203,14 +199,10 @@ impl PcaMonitorParams {
         }
         let mut monitor = PcaMonitor { pca: full.truncate(k)?, limits };
         let method = match self.auto {
-            true if n < CV_BELOW_ROWS
-                && self.folds >= 2
-                && n >= self.folds * (k + 2)
-                && n >= recon_core::ruler::cv::cv_rows_needed(self.folds, self.alpha) =>
-            {
-                LimitMethod::Cv
-            }
-            true => LimitMethod::Analytical,
+            true => match recon_core::ruler::cv::auto_folds(n, self.folds, self.alpha, k + 2) {
+                Some(_) => LimitMethod::Cv,
+                None => LimitMethod::Analytical,
+            },
             false => self.method,
         };
         if method == LimitMethod::Empirical {
@@ -259,8 +251,7 @@ impl PcaMonitorParams {
         let unit = Limits { alpha: self.alpha, t2: 1.0, spe: 1.0, method: LimitMethod::Cv, cv: None, trimmed: None };
         for fold in &folds {
             let keep: Vec<usize> = (0..n).filter(|i| !fold.contains(i)).collect();
-            let train = Mat::from_fn(keep.len(), data.n_cols(), |i, j| data.x[(keep[i], j)]);
-            let pca = PcaParams::new().scale(self.scale).n_components(k).fit(&Dataset::from_mat(train))?;
+            let pca = PcaParams::new().scale(self.scale).n_components(k).fit(&data.select_rows(&keep))?;
             let s = PcaMonitor { pca, limits: unit }.score(data.x.as_ref().subrows(fold.start, fold.len()))?;
             t2[fold.clone()].copy_from_slice(&s.t2);
             spe[fold.clone()].copy_from_slice(&s.spe);

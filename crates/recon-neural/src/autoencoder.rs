@@ -263,12 +263,11 @@ impl AutoencoderParams {
         if !(best <= DIVERGED_LOSS) {
             return Err(recon_core::Error::Diverged { epoch: log.val_loss.len(), loss: best });
         }
-        let folds = recon_core::ruler::DEFAULT_FOLDS;
-        let auto = (self.auto
-            && n < recon_core::ruler::CV_BELOW_ROWS
-            && n - n.div_ceil(folds) >= 20
-            && n >= recon_core::ruler::cv::cv_rows_needed(folds, self.target_far))
-        .then_some(folds);
+        // Every fold model needs 20 training rows: 5 per fold of 5.
+        let auto = self
+            .auto
+            .then(|| recon_core::ruler::cv::auto_folds(n, recon_core::ruler::DEFAULT_FOLDS, self.target_far, 5))
+            .flatten();
         let threshold = match self.cv_folds.or(auto) {
             Some(folds) => self.cv_threshold(data, folds)?,
             None => calibrate(&row_scores(&mlp, &val_x), self.target_far)?,

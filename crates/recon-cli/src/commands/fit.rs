@@ -133,7 +133,8 @@ pub struct FitArgs {
     /// trimmed refits) and its limits set from them; model.json records how many were left out.
     #[arg(long, value_name = "auto|F")]
     pub contamination: Option<Contamination>,
-    /// With cross-validated limits: the number of contiguous folds (default 5).
+    /// Cross-validated limits with this many contiguous folds (default 5; given alone, it asks
+    /// for --limits cv).
     #[arg(long, value_name = "K")]
     pub folds: Option<usize>,
     /// Autoencoder: encoder widths, the last one the bottleneck (default: 2·d capped at 64, then
@@ -281,23 +282,25 @@ fn fit_pca(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
         (_, Some(f)) => Components::Energy(f),
         _ => Components::Energy(0.9),
     };
-    let method = match args.limits {
-        Some(LimitsArg::Empirical) => LimitMethod::Empirical,
-        Some(LimitsArg::Cv) => LimitMethod::Cv,
-        Some(LimitsArg::Holdout) => {
+    // --folds alone asks for cross-validated limits, as it does for the autoencoder.
+    let method = match (args.limits, args.folds) {
+        (Some(LimitsArg::Cv), _) | (None, Some(_)) => Some(LimitMethod::Cv),
+        (None, None) => None,
+        (Some(_), Some(_)) => return Err(UsageError("--folds is for --limits cv".into()).into()),
+        (Some(LimitsArg::Empirical), None) => Some(LimitMethod::Empirical),
+        (Some(LimitsArg::Analytical), None) => Some(LimitMethod::Analytical),
+        (Some(LimitsArg::Holdout), None) => {
             return Err(UsageError("--limits holdout is for --model ae (a PCA monitor holds out no rows)".into()).into())
         }
-        _ => LimitMethod::Analytical,
     };
-    if args.folds.is_some() && !matches!(args.limits, None | Some(LimitsArg::Cv)) {
-        return Err(UsageError("--folds is for --limits cv".into()).into());
-    }
     let params = PcaMonitorParams::new(components)
         .scale(!args.no_scale)
         .alpha(args.target_far)
-        .limits(method)
         .folds(args.folds.unwrap_or(DEFAULT_FOLDS));
-    let params = if args.limits.is_none() { params.auto_limits() } else { params };
+    let params = match method {
+        Some(m) => params.limits(m),
+        None => params.auto_limits(),
+    };
     let monitor = match args.contamination {
         Some(c) => params.contamination(c),
         None => params,
@@ -363,16 +366,14 @@ fn pca_options_unused(args: &FitArgs) -> anyhow::Result<()> {
 
 fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     pca_options_unused(args)?;
-    let cv = match args.limits {
-        None | Some(LimitsArg::Cv) => args.folds.or(args.limits.map(|_| DEFAULT_FOLDS)),
-        Some(LimitsArg::Holdout) => None,
-        Some(_) => {
-            return Err(UsageError("--model ae takes --limits cv or holdout".into()).into());
-        }
+    // Some(folds): out-of-fold threshold; None: the one-fit threshold; auto when neither is asked.
+    let cv = match (args.limits, args.folds) {
+        (Some(LimitsArg::Cv), f) | (None, f @ Some(_)) => Some(Some(f.unwrap_or(DEFAULT_FOLDS))),
+        (None, None) => None,
+        (Some(LimitsArg::Holdout), None) => Some(None),
+        (Some(LimitsArg::Holdout), Some(_)) => return Err(UsageError("--folds is for --limits cv".into()).into()),
+        (Some(_), _) => return Err(UsageError("--model ae takes --limits cv or holdout".into()).into()),
     };
-    if args.folds.is_some() && args.limits == Some(LimitsArg::Holdout) {
-        return Err(UsageError("--folds is for --limits cv".into()).into());
-    }
     if args.likelihood.is_some() || args.latent.is_some() {
         return Err(UsageError("--likelihood and --latent are for --model vae".into()).into());
     }
@@ -385,10 +386,10 @@ fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
         .dropout(args.dropout)
         .training(train)
         .target_far(args.target_far);
-    let params = match (cv, args.limits) {
-        (Some(folds), _) => params.cv_folds(folds),
-        (None, None) => params.auto_limits(),
-        (None, _) => params,
+    let params = match cv {
+        Some(Some(folds)) => params.cv_folds(folds),
+        Some(None) => params,
+        None => params.auto_limits(),
     };
     let params = match args.contamination {
         Some(c) => params.contamination(c),

@@ -765,3 +765,30 @@ fn block_scoring_matches_the_stream_and_fails_cleanly() {
     assert!(!out.exists(), "no half-written table");
     assert!(files_in(d.path()).iter().all(|f| !f.starts_with(".recon-")), "temp file left: {:?}", files_in(d.path()));
 }
+
+/// `--folds` alone asks for cross-validated limits, for the PCA monitor as for the autoencoder,
+/// and the fit reports the folds it used.
+#[test]
+fn folds_alone_ask_for_cross_validated_limits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wine = repo("data/wine.csv").display().to_string();
+    let out = tmp.path().join("m").display().to_string();
+    let fit = run_json(&[
+        "fit",
+        &wine,
+        "--label-col",
+        "cultivar",
+        "--model",
+        "pca",
+        "--components",
+        "3",
+        "--target-far",
+        "0.05",
+        "--folds",
+        "4",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(fit["limits"], "cv");
+    assert_eq!(fit["cv"]["folds"], 4);
+}

@@ -70,6 +70,18 @@ pub fn cv_rows_needed(folds: usize, alpha: f64) -> usize {
     (per_limit..).find(|&m| m - m.div_ceil(folds) >= per_limit).unwrap_or(usize::MAX).max(2 * folds)
 }
 
+/// Whether `folds` contiguous folds of `n` rows can set out-of-fold limits at `alpha` with at
+/// least `min_rows_per_fold` rows in every fold.
+pub fn cv_feasible(n: usize, folds: usize, alpha: f64, min_rows_per_fold: usize) -> bool {
+    folds >= 2 && n >= folds * min_rows_per_fold && n >= cv_rows_needed(folds, alpha)
+}
+
+/// What a monitor left to choose its own limits uses: `Some(folds)` (out-of-fold limits) below
+/// [`CV_BELOW_ROWS`] rows when [`cv_feasible`], `None` (its one-fit limits) otherwise.
+pub fn auto_folds(n: usize, folds: usize, alpha: f64, min_rows_per_fold: usize) -> Option<usize> {
+    (n < CV_BELOW_ROWS && cv_feasible(n, folds, alpha, min_rows_per_fold)).then_some(folds)
+}
+
 /// The estimated false-alarm rate of limits set at the conformal `(1 − alpha)` quantile of
 /// out-of-fold scores: each statistic in `stats` (one score per row each; a row alarms when any
 /// statistic is above its limit) is limited, for the rows of each fold, by the quantile of the
