@@ -28,8 +28,8 @@ mod streaming;
 pub use error::{Error, Result};
 pub use image::{Compressed, ImageSvd};
 pub use mspc::{
-    clopper_pearson, control_limits, Components, CvEstimate, LimitMethod, Limits, MonitorScorer, MonitorScores,
-    PcaMonitor, PcaMonitorParams, DEFAULT_FOLDS,
+    clopper_pearson, control_limits, quadratic_form_quantile, AlarmStatistic, Components, CvEstimate, LimitMethod,
+    Limits, MonitorScorer, MonitorScores, PcaMonitor, PcaMonitorParams, DEFAULT_FOLDS,
 };
 pub use pca::{Method, Pca, PcaParams, PcaScorer};
 pub use randomized::{randomized_svd, RandomizedParams};

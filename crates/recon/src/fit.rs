@@ -87,6 +87,11 @@ pub struct PcaFitReport {
     pub limits: recon_linear::LimitMethod,
     pub t2_limit: f64,
     pub spe_limit: f64,
+    /// What raises the alarm: "combined" (T²/t2_limit + SPE/spe_limit above combined_limit) or
+    /// "either" (T² or SPE above its limit).
+    pub alarm: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub combined_limit: Option<f64>,
     /// With cross-validated limits: the folds and the estimated false-alarm rate with its 95% interval.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cv: Option<recon_linear::CvEstimate>,
@@ -107,6 +112,8 @@ impl PcaFitReport {
             captured_variance: pca.explained_variance_ratio().iter().sum(),
             standardised,
             target_far: l.alpha,
+            alarm: if l.combined.is_some() { "combined" } else { "either" },
+            combined_limit: l.combined,
             limits: l.method,
             t2_limit: l.t2,
             spe_limit: l.spe,

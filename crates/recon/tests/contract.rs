@@ -39,7 +39,7 @@ fn every_family_scores_through_the_registry_as_it_does_itself() {
     assert!(m.scorer.threshold().is_none());
     close(&m.scorer.score(x, false).unwrap().errors, &pca.row_errors(x).unwrap(), 1e-12);
 
-    // PCA monitor: errors = SPE, scores = max(T²/limit, SPE/limit), threshold 1.
+    // PCA monitor: errors = SPE, scores = combined index over its limit, threshold 1.
     let mon = PcaMonitorParams::new(Components::Fixed(2)).fit(&train).unwrap();
     mon.save(&dir.path().join("mon"), &train.columns).unwrap();
     let s = load_scorer(&dir.path().join("mon")).unwrap();

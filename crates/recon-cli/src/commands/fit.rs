@@ -7,7 +7,7 @@ use recon::fit::{drop_zero_genes, window_features, AeFitReport, PcaFitReport, Va
 use recon_core::data::{OutDir, Window};
 use recon_core::ruler::Contamination;
 use recon_core::{Dataset, Fit};
-use recon_linear::{Components, LimitMethod, PcaMonitorParams, DEFAULT_FOLDS};
+use recon_linear::{AlarmStatistic, Components, LimitMethod, PcaMonitorParams, DEFAULT_FOLDS};
 use recon_neural::likelihood::Likelihood;
 use recon_neural::{Activation, AutoencoderParams, TrainConfig, Trainable, VaeParams};
 
@@ -57,6 +57,17 @@ pub enum LimitsArg {
     Holdout,
 }
 
+/// What raises a PCA monitor's alarm.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StatisticArg {
+    /// T²/T²-limit + SPE/SPE-limit (Yue & Qin's combined index) above its own limit: one test
+    /// at --target-far.
+    Combined,
+    /// T² or SPE above its own limit: two tests at --target-far each (up to twice the false
+    /// alarms), the classic pair of charts.
+    Either,
+}
+
 /// Hidden-layer nonlinearity of an autoencoder.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ActivationArg {
@@ -69,9 +80,10 @@ pub enum ActivationArg {
 /// `recon diagnose` names the fault.
 ///
 /// PCA (--model pca) standardises each variable (unless --no-scale), keeps --components K or the
-/// fewest components reaching --energy F (default 0.9), and sets two control limits at the target
-/// false-alarm rate: Hotelling T² inside the model plane and the squared prediction error SPE/Q
-/// off it.
+/// fewest components reaching --energy F (default 0.9), and limits Hotelling T² inside the model
+/// plane and the squared prediction error SPE/Q off it; the alarm is their combined index
+/// T²/T²-limit + SPE/SPE-limit above its own limit, one test at the target false-alarm rate
+/// (--statistic either: T² or SPE above its limit).
 ///
 /// The autoencoder (--model ae) standardises each variable and trains an MLP d → hidden → d (the
 /// decoder mirrors --hidden) with Adam on minibatches, holding out --validation of the rows: it
@@ -133,6 +145,10 @@ pub struct FitArgs {
     /// trimmed refits) and its limits set from them; model.json records how many were left out.
     #[arg(long, value_name = "auto|F")]
     pub contamination: Option<Contamination>,
+    /// PCA: what raises the alarm: the combined index of T² and SPE (default), or either of
+    /// them above its own limit.
+    #[arg(long, value_enum, value_name = "STAT")]
+    pub statistic: Option<StatisticArg>,
     /// Cross-validated limits with this many contiguous folds (default 5; given alone, it asks
     /// for --limits cv).
     #[arg(long, value_name = "K")]
@@ -296,7 +312,11 @@ fn fit_pca(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     let params = PcaMonitorParams::new(components)
         .scale(!args.no_scale)
         .alpha(args.target_far)
-        .folds(args.folds.unwrap_or(DEFAULT_FOLDS));
+        .folds(args.folds.unwrap_or(DEFAULT_FOLDS))
+        .statistic(match args.statistic {
+            Some(StatisticArg::Either) => AlarmStatistic::Either,
+            Some(StatisticArg::Combined) | None => AlarmStatistic::Combined,
+        });
     let params = match method {
         Some(m) => params.limits(m),
         None => params.auto_limits(),
@@ -357,9 +377,9 @@ fn trim_line(t: &recon::ruler::TrimSummary, n: usize) -> String {
 /// The PCA monitor's options are refused for the neural models (the autoencoder takes
 /// `--limits cv` and `--folds`).
 fn pca_options_unused(args: &FitArgs) -> anyhow::Result<()> {
-    let set = [args.components.is_some(), args.energy.is_some(), args.no_scale];
+    let set = [args.components.is_some(), args.energy.is_some(), args.no_scale, args.statistic.is_some()];
     if set.into_iter().any(|b| b) {
-        return Err(UsageError("--components, --energy and --no-scale are for --model pca".into()).into());
+        return Err(UsageError("--components, --energy, --no-scale and --statistic are for --model pca".into()).into());
     }
     Ok(())
 }

@@ -24,8 +24,10 @@ use crate::UsageError;
 /// the model's own units (standardised when the model standardises), or the negative
 /// log-likelihood for a VAE. Models without a threshold report errors and scores only.
 ///
-/// For a PCA monitor the score is max(T²/T²-limit, SPE/SPE-limit), so the threshold is 1 and an
-/// alarm means T² or SPE above its limit; t2 and spe are reported too. For an autoencoder the
+/// For a PCA monitor the score is the combined index φ = T²/T²-limit + SPE/SPE-limit (Yue & Qin)
+/// over its own limit, so the threshold is 1 and one test at --target-far raises the alarm; t2
+/// and spe are reported too (folders fitted before the combined index alarm on the larger of
+/// the two ratios). For an autoencoder the
 /// score is the mean squared standardised residual and the threshold the calibrated one. The
 /// model's own columns are taken from DATA by name (other columns, such as time or a fault
 /// label, are ignored); a missing one is an error that names it. Rows must be in time order

@@ -118,7 +118,7 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
                 LinePlot {
                     title: "Motor, load step at 30 s: PCA monitor score and threshold".into(),
                     x_label: "time (s)".into(),
-                    y_label: "score = max(T²/limit, SPE/limit)".into(),
+                    y_label: "score = (T²/limit + SPE/limit) / its limit".into(),
                     series: vec![
                         Series { name: "score".into(), x: t.clone(), y: ev.score.clone() },
                         Series { name: "threshold".into(), x: t.clone(), y: vec![1.0; t.len()] },
