@@ -11,9 +11,9 @@ pub struct TableArgs {
     /// Keep this string column as the sample label (not a feature).
     #[arg(long, value_name = "NAME")]
     pub label_col: Option<String>,
-    /// Keep this string column as the sample group (not a feature).
-    #[arg(long, value_name = "NAME")]
-    pub group_col: Option<String>,
+    /// Keep these string or integer columns as the sample group (not features).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub group_col: Option<Vec<String>>,
     /// Use only these feature columns (comma-separated names; .npy columns are x0, x1, ...).
     #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
     pub columns: Option<Vec<String>>,
@@ -26,7 +26,7 @@ impl TableArgs {
     pub fn options(&self) -> LoadOptions {
         LoadOptions {
             label_col: self.label_col.clone(),
-            group_col: self.group_col.clone(),
+            group_cols: self.group_col.clone().unwrap_or_default(),
             columns: self.columns.clone(),
             drop_nonfinite: self.drop_nonfinite,
         }

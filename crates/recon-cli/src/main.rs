@@ -33,6 +33,7 @@ enum Command {
     Fit(commands::fit::FitArgs),
     Score(commands::score::ScoreArgs),
     Diagnose(commands::diagnose::DiagnoseArgs),
+    Audit(commands::audit::AuditArgs),
     Tour(tour::TourArgs),
 }
 
@@ -72,6 +73,7 @@ fn main() -> ExitCode {
         Command::Fit(a) => commands::fit::run(a),
         Command::Score(a) => commands::score::run(a),
         Command::Diagnose(a) => commands::diagnose::run(a),
+        Command::Audit(a) => commands::audit::run(a),
         Command::Tour(a) => tour::run(a),
     };
     match result {

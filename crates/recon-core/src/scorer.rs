@@ -48,6 +48,15 @@ pub enum ErrorMeasure {
     NegLogLikelihood,
 }
 
+impl std::fmt::Display for ErrorMeasure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ErrorMeasure::SquaredError => "squared error",
+            ErrorMeasure::NegLogLikelihood => "negative log-likelihood",
+        })
+    }
+}
+
 /// The scores of a block of rows.
 #[derive(Debug, Clone)]
 pub struct ScoreBlock {

@@ -58,7 +58,7 @@ fn text_columns_are_named_unless_kept_as_label_or_group() {
         }
         e => panic!("{e}"),
     }
-    let opts = LoadOptions { label_col: Some("name".into()), group_col: Some("g".into()), ..Default::default() };
+    let opts = LoadOptions { label_col: Some("name".into()), group_cols: vec!["g".into()], ..Default::default() };
     let l = load_table(&p, &opts).unwrap().dataset;
     assert_eq!(l.columns, ["x", "y"]);
     assert_eq!(l.labels.unwrap(), ["a", "b"]);

@@ -7,6 +7,7 @@
 //! ([`load_model`]), and holds the pipelines the command-line tool runs ([`score`],
 //! [`diagnose`], [`curve`]), each returning a serde result type.
 
+pub mod audit;
 pub mod counts;
 pub mod curve;
 pub mod diagnose;

@@ -141,3 +141,47 @@ pub fn counts(p: &CountParams, like: Option<(&Path, &[String])>, out: &Path) -> 
     };
     Ok((report, dropped))
 }
+
+/// What simulating two groups wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupsReport {
+    pub out: String,
+    pub truth: String,
+    pub rows: usize,
+    pub minority_rows: usize,
+    pub features: usize,
+    pub rank: usize,
+    pub null: bool,
+    /// Expected per-row error of each group's own best rank-r subspace, `(d − r) σ²`.
+    pub own_rank_error: f64,
+    pub seed: u64,
+}
+
+/// Simulates a majority and a minority ([`recon_core::synth::groups`]), writes the table
+/// (`x0…`, then `group` = majority / minority) and the truth beside it (`STEM.truth.json`).
+pub fn groups(p: &recon_core::synth::groups::GroupParams, out: &Path) -> Result<GroupsReport> {
+    let s = recon_core::synth::groups::simulate(p)?;
+    let mut header: Vec<String> = (0..p.features).map(|j| format!("x{j}")).collect();
+    header.push("group".into());
+    let header_ref: Vec<&str> = header.iter().map(String::as_str).collect();
+    let rows = (0..p.rows).map(|i| {
+        let mut rec: Vec<String> = (0..p.features).map(|j| format!("{}", s.x[(i, j)])).collect();
+        rec.push(if s.minority[i] { "minority".into() } else { "majority".into() });
+        rec
+    });
+    write_csv_records(out, &header_ref, rows)?;
+    let truth = PathBuf::from(format!("{}.truth.json", out.with_extension("").display()));
+    let report = GroupsReport {
+        out: out.display().to_string(),
+        truth: truth.display().to_string(),
+        rows: p.rows,
+        minority_rows: s.minority.iter().filter(|&&m| m).count(),
+        features: p.features,
+        rank: p.rank,
+        null: p.null,
+        own_rank_error: s.own_rank_error,
+        seed: p.seed,
+    };
+    recon_core::data::write_json(&truth, &report)?;
+    Ok(report)
+}

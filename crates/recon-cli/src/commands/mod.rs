@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod audit;
 pub mod compress;
 pub mod curve;
 pub mod diagnose;

@@ -49,12 +49,12 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
             format!("{:.1}%", 100.0 * alarm_rate(sf.spe[onset..].iter().map(|&v| v > l.spe))),
         ],
         vec![
-            format!("PCA T² or SPE ({} components, analytical limits)", wide.pca().n_components()),
+            format!("PCA monitor, combined index ({} components, analytical limits)", wide.pca().n_components()),
             format!("{:.1}%", 100.0 * wide_n),
             format!("{:.1}%", 100.0 * wide_f),
         ],
         vec![
-            format!("PCA T² or SPE ({} components, out-of-fold limits)", cv.pca().n_components()),
+            format!("PCA monitor, combined index ({} components, out-of-fold limits)", cv.pca().n_components()),
             format!("{:.1}%", 100.0 * cv_n),
             format!("{:.1}%", 100.0 * cv_f),
         ],
@@ -79,7 +79,9 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
          false alarms on the normal test run rise far above 1%. Limits from out-of-fold rows (`--limits cv`, five \
          contiguous folds, each left out of its own model) bring them back down; below 10,000 training rows they are \
          what `recon fit` uses when `--limits` is not given, for the autoencoder too (its threshold from five \
-         autoencoders, each scoring the block it did not see: {}).",
+         autoencoders, each scoring the block it did not see: {}). The PCA monitor alarms on one statistic, \
+         T²/limit + SPE/limit (Yue & Qin's combined index) above its own 99% limit, so the 1% target is that of \
+         one test rather than two.",
         train.n_rows(),
         ae.log().summary()
     ));

@@ -725,3 +725,105 @@ fn stream_and_batch_read_every_csv_alike() {
         assert_eq!(b, s, "{name}: stream rows after skipping the bad line");
     }
 }
+
+/// `signal(n, seed)` with a group column `g` cycling through `groups` (an empty name is written
+/// as an empty field).
+fn grouped(n: usize, groups: &[&str]) -> Vec<u8> {
+    let s = signal(n, 11);
+    let mut out = String::new();
+    for (i, line) in s.lines().enumerate() {
+        let g = if i == 0 { "g" } else { groups[(i - 1) % groups.len()] };
+        out += &format!("{line},{g}\n");
+    }
+    out.into_bytes()
+}
+
+#[test]
+fn hostile_audits() {
+    let cases = vec![
+        case(
+            "audit: missing group column",
+            vec![("t.csv", grouped(50, &["u", "v"]))],
+            &["audit", "{model}", "t.csv", "--group-col", "sex"],
+            2,
+            "no column named 'sex'",
+        ),
+        case(
+            "audit: empty group value",
+            vec![("t.csv", grouped(50, &["u", "", "v"]))],
+            &["audit", "{model}", "t.csv", "--group-col", "g"],
+            2,
+            "empty value",
+        ),
+        case(
+            "audit: the model's columns missing",
+            vec![("t.csv", csv("x,y,g\n1,2,u\n3,4,v\n"))],
+            &["audit", "{model}", "t.csv", "--group-col", "g"],
+            2,
+            "no column named 'a'",
+        ),
+        case(
+            "audit: alpha out of range",
+            vec![("t.csv", grouped(50, &["u", "v"]))],
+            &["audit", "{model}", "t.csv", "--group-col", "g", "--alpha", "1.5"],
+            2,
+            "alpha",
+        ),
+        case(
+            "audit: a group column that is a model column",
+            vec![("t.csv", grouped(50, &["u", "v"]))],
+            &["audit", "{model}", "t.csv", "--group-col", "a"],
+            2,
+            "model's own columns",
+        ),
+        case(
+            "audit: one group column twice",
+            vec![("t.csv", grouped(50, &["u", "v"]))],
+            &["audit", "{model}", "t.csv", "--group-col", "g,g"],
+            2,
+            "twice",
+        ),
+        case(
+            "audit: a group of one row is reported, not tested",
+            vec![(
+                "t.csv",
+                grouped(
+                    41,
+                    &[
+                        "u", "v", "u", "v", "u", "v", "u", "v", "u", "v", "u", "v", "u", "v", "u", "v", "u", "v", "u",
+                        "v", "u", "v", "u", "v", "u", "v", "u", "v", "u", "v", "u", "v", "u", "v", "u", "v", "u", "v",
+                        "u", "v", "w",
+                    ],
+                ),
+            )],
+            &["audit", "{model}", "t.csv", "--group-col", "g"],
+            0,
+            "",
+        ),
+        case(
+            "--statistic for the autoencoder",
+            vec![("t.csv", csv(&signal(100, 3)))],
+            &["fit", "t.csv", "--model", "ae", "--statistic", "either", "--out", "m"],
+            2,
+            "--statistic",
+        ),
+    ];
+    for c in &cases {
+        run(c);
+    }
+    // The one-row group: in the JSON with n = 1, no p-value, listed as untested.
+    let d = tempfile::tempdir().unwrap();
+    let mut groups = vec!["u", "v"].repeat(20);
+    groups.push("w");
+    std::fs::write(d.path().join("t.csv"), grouped(41, &groups)).unwrap();
+    let out = recon()
+        .current_dir(d.path())
+        .args(["audit", models().pca.to_str().unwrap(), "t.csv", "--group-col", "g", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["untested"], serde_json::json!(["w"]));
+    let w = v["groups"].as_array().unwrap().iter().find(|g| g["group"] == "w").unwrap();
+    assert_eq!((w["n"].as_u64(), w["p_value"].is_null(), w["flagged"].as_bool()), (Some(1), true, Some(false)));
+}

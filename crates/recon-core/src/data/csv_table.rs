@@ -174,10 +174,7 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
 
 /// Column indices of `opts`' feature, label and group columns in `header`, checked: every named
 /// column exists, none is named twice, and a label or group column is never also a feature.
-pub(crate) fn select_columns(
-    header: &[String],
-    opts: &LoadOptions,
-) -> Result<(Vec<usize>, Option<usize>, Option<usize>)> {
+pub(crate) fn select_columns(header: &[String], opts: &LoadOptions) -> Result<(Vec<usize>, Option<usize>, Vec<usize>)> {
     let find = |name: &str| {
         header
             .iter()
@@ -185,10 +182,17 @@ pub(crate) fn select_columns(
             .ok_or_else(|| Error::UnknownColumn { column: name.to_string(), available: header.join(", ") })
     };
     let label_idx = opts.label_col.as_deref().map(find).transpose()?;
-    let group_idx = opts.group_col.as_deref().map(find).transpose()?;
-    if label_idx.is_some() && label_idx == group_idx {
-        let c = opts.label_col.clone().unwrap_or_default();
-        return Err(Error::invalid("columns", format!("'{c}' is named both as --label-col and --group-col")));
+    let group_idx = opts.group_cols.iter().map(|c| find(c)).collect::<Result<Vec<usize>>>()?;
+    for (k, &j) in group_idx.iter().enumerate() {
+        if label_idx == Some(j) {
+            return Err(Error::invalid(
+                "columns",
+                format!("'{}' is named both as --label-col and --group-col", header[j]),
+            ));
+        }
+        if group_idx[..k].contains(&j) {
+            return Err(Error::invalid("columns", format!("'{}' is listed twice in --group-col", header[j])));
+        }
     }
     let feature_idx: Vec<usize> = match &opts.columns {
         Some(cols) => {
@@ -197,7 +201,7 @@ pub(crate) fn select_columns(
                 if idx[..k].contains(&j) {
                     return Err(Error::invalid("columns", format!("'{}' is listed twice in --columns", header[j])));
                 }
-                if Some(j) == label_idx || Some(j) == group_idx {
+                if Some(j) == label_idx || group_idx.contains(&j) {
                     let role = if Some(j) == label_idx { "--label-col" } else { "--group-col" };
                     return Err(Error::invalid(
                         "columns",
@@ -207,7 +211,7 @@ pub(crate) fn select_columns(
             }
             idx
         }
-        None => (0..header.len()).filter(|&j| Some(j) != label_idx && Some(j) != group_idx).collect(),
+        None => (0..header.len()).filter(|&j| Some(j) != label_idx && !group_idx.contains(&j)).collect(),
     };
     Ok((feature_idx, label_idx, group_idx))
 }
@@ -217,7 +221,7 @@ pub(crate) struct CsvRows {
     feature_idx: Vec<usize>,
     columns: Vec<String>,
     label_idx: Option<usize>,
-    group_idx: Option<usize>,
+    group_idx: Vec<usize>,
     row: usize,
 }
 
@@ -255,7 +259,23 @@ impl CsvRows {
             values.push(v);
         }
         let label = self.label_idx.map(|j| record[j].to_string());
-        let group = self.group_idx.map(|j| record[j].to_string());
+        let group = match self.group_idx.is_empty() {
+            true => None,
+            false => {
+                let mut parts = Vec::with_capacity(self.group_idx.len());
+                for &j in &self.group_idx {
+                    let v = record[j].trim();
+                    if v.is_empty() {
+                        return Err(Error::invalid_data(
+                            format!("group column '{}'", self.source.header()[j]),
+                            format!("row {} has an empty value", self.row),
+                        ));
+                    }
+                    parts.push(v.to_string());
+                }
+                Some(parts.join(" & "))
+            }
+        };
         Ok(Some(Row { values, label, group }))
     }
 }

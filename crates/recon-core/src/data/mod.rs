@@ -76,8 +76,9 @@ impl Format {
 pub struct LoadOptions {
     /// A string column kept as the sample label (not a feature).
     pub label_col: Option<String>,
-    /// A string column kept as the sample group (not a feature).
-    pub group_col: Option<String>,
+    /// String or integer columns kept as the sample group (not features); with several, a row's
+    /// group is their values joined by " & " (the intersection). An empty value is an error.
+    pub group_cols: Vec<String>,
     /// Only these columns are features (in this order); default: every other column.
     pub columns: Option<Vec<String>>,
     /// Drop rows holding NaN, ±Inf or an empty field instead of failing.

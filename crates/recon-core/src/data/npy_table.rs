@@ -175,7 +175,7 @@ impl NpyRows {
         if n_rows == 0 || n_cols == 0 {
             return Err(Error::Empty { what: path.display().to_string(), reason: format!("shape {shape:?}") });
         }
-        if opts.label_col.is_some() || opts.group_col.is_some() {
+        if opts.label_col.is_some() || !opts.group_cols.is_empty() {
             return Err(Error::invalid("option", ".npy files have no label or group columns"));
         }
         let all: Vec<String> = (0..n_cols).map(|j| format!("x{j}")).collect();

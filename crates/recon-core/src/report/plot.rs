@@ -152,3 +152,99 @@ impl LinePlot {
         Ok(())
     }
 }
+
+/// Point estimates with interval bars, one row per category (e.g. each group's mean error with
+/// its bootstrap interval), and an optional reference line (e.g. the overall mean).
+#[derive(Debug, Clone)]
+pub struct IntervalPlot {
+    /// Title above the plot.
+    pub title: String,
+    /// Axis label of the values.
+    pub x_label: String,
+    /// Category names, top to bottom.
+    pub names: Vec<String>,
+    /// Point estimate of each category.
+    pub values: Vec<f64>,
+    /// Interval of each category (`None`: no bar).
+    pub intervals: Vec<Option<(f64, f64)>>,
+    /// A vertical reference line with its label.
+    pub reference: Option<Marker>,
+}
+
+impl IntervalPlot {
+    /// Renders the plot as an SVG document of `width` pixels (the height grows with the rows).
+    pub fn to_svg(&self, width: u32) -> Result<String> {
+        let n = self.names.len();
+        let height = (90 + 28 * n as u32).max(160);
+        let (mut x0, mut x1) = (f64::INFINITY, f64::NEG_INFINITY);
+        let ends = self.intervals.iter().flatten().flat_map(|&(a, b)| [a, b]);
+        for v in self.values.iter().copied().chain(ends).chain(self.reference.iter().map(|m| m.x)) {
+            if v.is_finite() {
+                (x0, x1) = (x0.min(v), x1.max(v));
+            }
+        }
+        if !x0.is_finite() {
+            (x0, x1) = (0.0, 1.0);
+        }
+        let pad = 0.08 * (x1 - x0).max(x1.abs() * 1e-3).max(1e-12);
+        let longest = self.names.iter().map(|s| s.chars().count()).max().unwrap_or(4) as u32;
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+            root.fill(&WHITE).map_err(plot_err)?;
+            let mut chart = ChartBuilder::on(&root)
+                .caption(&self.title, ("sans-serif", 18))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size((7 * longest + 16).min(width / 2))
+                .build_cartesian_2d((x0 - pad)..(x1 + pad), -0.5f64..(n as f64 - 0.5))
+                .map_err(plot_err)?;
+            let names = &self.names;
+            chart
+                .configure_mesh()
+                .x_desc(&self.x_label)
+                .y_labels(n.max(1))
+                .y_label_formatter(&|v: &f64| {
+                    let i = v.round();
+                    match (i - v).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                        true => names[n - 1 - i as usize].clone(),
+                        false => String::new(),
+                    }
+                })
+                .light_line_style(RGBColor(235, 235, 235))
+                .draw()
+                .map_err(plot_err)?;
+            let color = PALETTE[0];
+            for (k, (&v, iv)) in self.values.iter().zip(&self.intervals).enumerate() {
+                let y = (n - 1 - k) as f64;
+                if let Some((a, b)) = iv {
+                    chart
+                        .draw_series(LineSeries::new(vec![(*a, y), (*b, y)], color.stroke_width(2)))
+                        .map_err(plot_err)?;
+                    for e in [*a, *b] {
+                        chart
+                            .draw_series(LineSeries::new(vec![(e, y - 0.15), (e, y + 0.15)], color.stroke_width(2)))
+                            .map_err(plot_err)?;
+                    }
+                }
+                chart.draw_series(std::iter::once(Circle::new((v, y), 4, color.filled()))).map_err(plot_err)?;
+            }
+            if let Some(m) = &self.reference {
+                let c = PALETTE[3 % PALETTE.len()];
+                chart
+                    .draw_series(LineSeries::new(vec![(m.x, -0.5), (m.x, n as f64 - 0.5)], c.stroke_width(1)))
+                    .map_err(plot_err)?
+                    .label(&m.label)
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(1)));
+                chart
+                    .configure_series_labels()
+                    .background_style(WHITE.mix(0.8))
+                    .border_style(BLACK)
+                    .draw()
+                    .map_err(plot_err)?;
+            }
+            root.present().map_err(plot_err)?;
+        }
+        Ok(svg)
+    }
+}

@@ -11,6 +11,7 @@
 //! assert_eq!(persistent_alarms(&[true, false, true, true], 2, 3).unwrap(), [false, false, true, true]);
 //! ```
 
+pub mod audit;
 pub mod curve;
 pub mod cv;
 pub mod detection;
@@ -20,6 +21,7 @@ pub mod pvalues;
 pub mod threshold;
 pub mod trim;
 
+pub use audit::{audit, holm, quantile_sorted, Audit, AuditParams, GroupAudit};
 pub use curve::{psnr, rank_for_energy, ErrorCurve};
 pub use cv::{clopper_pearson, contiguous_folds, out_of_fold_far, CvEstimate, CV_BELOW_ROWS, DEFAULT_FOLDS};
 pub use detection::{alarm_rate, precision_recall, PrCurve};

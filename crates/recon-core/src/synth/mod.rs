@@ -14,3 +14,4 @@
 pub mod clickstream;
 pub mod counts;
 pub mod dc_motor;
+pub mod groups;

@@ -1,0 +1,242 @@
+//! `recon audit`: the per-group error of any model folder on a table with group columns.
+//!
+//! The errors are the ones `recon score` reports for the model (squared error in the model's
+//! own units for PCA, truncated SVD, CP/Tucker and autoencoders; the negative log-likelihood for
+//! a VAE), read through the same [`score_file`] path for every family, and the groups are the
+//! named string or integer columns of the same rows; [`recon_core::ruler::audit`] does the rest
+//! without knowing which model made the errors. For a linear model the error of each group at
+//! every rank up to the model's is measured too ([`rank_curves`]).
+//!
+//! # Example
+//!
+//! ```
+//! use recon::{audit::audit_file, load_model, ruler::AuditParams, Dataset, Fit, PcaParams};
+//! # fn main() -> recon::Result<()> {
+//! let dir = tempfile::tempdir().unwrap();
+//! let csv = dir.path().join("t.csv");
+//! let mut text = String::from("a,b,g\n");
+//! for i in 0..60 {
+//!     let t = i as f64 * 0.1;
+//!     let off = if i % 3 == 0 { 0.5 * ((i * 7) % 5) as f64 } else { 0.0 };
+//!     text += &format!("{},{},{}\n", t.sin(), 2.0 * t.sin() + off, if i % 3 == 0 { "x" } else { "y" });
+//! }
+//! std::fs::write(&csv, text).unwrap();
+//! let data = recon::data::load_table(&csv, &recon::data::LoadOptions {
+//!     group_cols: vec!["g".into()], ..Default::default() })?.dataset;
+//! PcaParams::new().n_components(1).fit(&data)?.save(&dir.path().join("m"), &data.columns)?;
+//! let model = load_model(&dir.path().join("m"))?;
+//! let report = audit_file(&model, &csv, &["g".to_string()], &AuditParams::new().permutations(499))?;
+//! assert_eq!(report.audit.groups.len(), 2);
+//! assert_eq!(report.audit.groups[0].group, "x"); // the group the model serves worse
+//! assert!(report.audit.groups[0].mean_error > report.audit.groups[1].mean_error);
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use faer::{Mat, MatRef};
+use serde::Serialize;
+
+use recon_core::data::{LoadOptions, TableReader};
+use recon_core::ruler::{audit, Audit, AuditParams};
+use recon_core::{Error, ErrorMeasure, Reconstruct, Result};
+use recon_linear::{MonitorScorer, Pca, PcaScorer};
+
+use crate::score::{score_file, ScoreOptions};
+use crate::Model;
+
+/// The audit of a model folder on a table.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    /// The model family.
+    pub model: String,
+    /// What the per-row errors measure.
+    pub error_measure: ErrorMeasure,
+    /// The group columns (a row's group is their values joined by " & ").
+    pub group_columns: Vec<String>,
+    /// Rows audited.
+    pub n_rows: usize,
+    /// Per-group statistics, tests and flags.
+    #[serde(flatten)]
+    pub audit: Audit,
+    /// For a linear model: each group's mean error at ranks 0..=k.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rank_curves: Option<RankCurves>,
+}
+
+/// Mean error of each group at every rank of a linear model.
+#[derive(Debug, Clone, Serialize)]
+pub struct RankCurves {
+    /// Ranks 0..=k.
+    pub ranks: Vec<usize>,
+    /// Group name → mean error at each rank (the model's own units).
+    pub groups: BTreeMap<String, Vec<f64>>,
+}
+
+/// Audits `model` on the table at `path`, grouping rows by `group_cols`.
+pub fn audit_file(model: &Model, path: &Path, group_cols: &[String], params: &AuditParams) -> Result<AuditReport> {
+    if group_cols.is_empty() {
+        return Err(Error::invalid("group columns", "name at least one (--group-col G or G1,G2)"));
+    }
+    if let Some(c) = group_cols.iter().find(|c| model.header.inputs.contains(c)) {
+        return Err(Error::invalid("group columns", format!("'{c}' is one of the model's own columns")));
+    }
+    let read = LoadOptions {
+        columns: Some(model.header.inputs.clone()),
+        group_cols: group_cols.to_vec(),
+        ..Default::default()
+    };
+    let table = TableReader::open(path, &read)?.read_all()?.dataset;
+    let groups = table.groups.clone().ok_or_else(|| Error::invalid("group columns", "no group values read"))?;
+    let scored = score_file(model, path, &ScoreOptions { persistence: (1, 1), drop_nonfinite: false }, None)?;
+    if scored.errors.len() != groups.len() {
+        return Err(Error::invalid_data(
+            path.display().to_string(),
+            format!("{} rows scored but {} group values read", scored.errors.len(), groups.len()),
+        ));
+    }
+    let result = audit(&scored.errors, &groups, params)?;
+    let rank_curves = match model.header.window.width() == 1 {
+        true => rank_curves(model, table.x.as_ref(), &groups)?,
+        false => None,
+    };
+    Ok(AuditReport {
+        model: scored.model,
+        error_measure: scored.error_measure,
+        group_columns: group_cols.to_vec(),
+        n_rows: groups.len(),
+        audit: result,
+        rank_curves,
+    })
+}
+
+/// For a PCA model (compression or monitor): each group's mean squared error at ranks 0..=k, in
+/// the units the model reports (a monitor's standardised SPE, a compression model's data
+/// units). `None` for other families.
+pub fn rank_curves(model: &Model, x: MatRef<'_, f64>, groups: &[String]) -> Result<Option<RankCurves>> {
+    let (pca, standardised): (&Pca, bool) = match (model.downcast::<MonitorScorer>(), model.downcast::<PcaScorer>()) {
+        (Some(m), _) => (m.model.pca(), true),
+        (None, Some(p)) => (&p.model, false),
+        _ => return Ok(None),
+    };
+    let d = x.ncols();
+    let w: Vec<f64> = match standardised {
+        true => pca.scale().to_vec(),
+        false => vec![1.0; d],
+    };
+    let mut order: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, g) in groups.iter().enumerate() {
+        order.entry(g.as_str()).or_default().push(i);
+    }
+    let group_means = |e: &[f64]| -> Vec<f64> {
+        order.values().map(|rows| rows.iter().map(|&i| e[i]).sum::<f64>() / rows.len() as f64).collect()
+    };
+    let mean = pca.mean();
+    let rank0: Vec<f64> =
+        (0..x.nrows()).map(|i| (0..d).map(|j| ((x[(i, j)] - mean[j]) / w[j]).powi(2)).sum()).collect();
+    let mut per_rank = vec![group_means(&rank0)];
+    for r in 1..=pca.n_components() {
+        let xh: Mat<f64> = pca.truncate(r)?.reconstruct(x)?;
+        let e: Vec<f64> =
+            (0..x.nrows()).map(|i| (0..d).map(|j| ((x[(i, j)] - xh[(i, j)]) / w[j]).powi(2)).sum()).collect();
+        per_rank.push(group_means(&e));
+    }
+    let groups =
+        order.keys().enumerate().map(|(g, name)| (name.to_string(), per_rank.iter().map(|v| v[g]).collect())).collect();
+    Ok(Some(RankCurves { ranks: (0..=pca.n_components()).collect(), groups }))
+}
+
+impl AuditReport {
+    /// The audit as a text table, one line per group (worst mean error first), with the rule.
+    pub fn table(&self) -> String {
+        let mut rows: Vec<&recon_core::ruler::GroupAudit> = self.audit.groups.iter().collect();
+        rows.sort_by(|a, b| b.mean_error.total_cmp(&a.mean_error));
+        let width = rows.iter().map(|g| g.group.chars().count()).max().unwrap_or(5).max(5);
+        let mut s = format!(
+            "{} model, {} rows; error = {}; overall mean {:.6}; best-served group: {}\n",
+            self.model, self.n_rows, self.error_measure, self.audit.overall_mean_error, self.audit.best_group
+        );
+        s += &format!(
+            "{:<width$} {:>7} {:>12} {:>12} {:>12} {:>27} {:>8} {:>10} {:>10}  flagged\n",
+            "group",
+            "n",
+            "mean",
+            "median",
+            "p90",
+            format!("{:.0}% interval of mean", 100.0 * self.audit.confidence),
+            "ratio",
+            "p",
+            "p (Holm)"
+        );
+        let opt = |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
+        for g in rows {
+            let ci = match (g.ci_low, g.ci_high) {
+                (Some(a), Some(b)) => format!("[{a:.6}, {b:.6}]"),
+                _ => "-".into(),
+            };
+            s += &format!(
+                "{:<width$} {:>7} {:>12.6} {:>12.6} {:>12.6} {:>27} {:>8.3} {:>10} {:>10}  {}\n",
+                g.group,
+                g.n,
+                g.mean_error,
+                g.median_error,
+                g.p90_error,
+                ci,
+                g.ratio_to_best,
+                opt(g.p_value, 5),
+                opt(g.p_holm, 5),
+                if g.flagged { "yes" } else { "no" }
+            );
+        }
+        s += &format!("{}\n", self.audit.rule);
+        if !self.audit.untested.is_empty() {
+            s += &format!(
+                "not tested (one row each, reported above without interval or p-value): {}\n",
+                self.audit.untested.join(", ")
+            );
+        }
+        s
+    }
+
+    /// The plots `recon audit --out` writes: `(file name, SVG)` — the per-group means with their
+    /// intervals, and for linear models the error against rank per group.
+    pub fn plots(&self, title: &str) -> Result<Vec<(String, String)>> {
+        use recon_core::report::{IntervalPlot, LinePlot, Marker, Series};
+        let mut rows: Vec<&recon_core::ruler::GroupAudit> = self.audit.groups.iter().collect();
+        rows.sort_by(|a, b| b.mean_error.total_cmp(&a.mean_error));
+        let means = IntervalPlot {
+            title: format!("Mean error by group — {title}"),
+            x_label: format!("mean {} ({:.0}% bootstrap interval)", self.error_measure, 100.0 * self.audit.confidence),
+            names: rows
+                .iter()
+                .map(|g| format!("{}{} (n={})", g.group, if g.flagged { " *" } else { "" }, g.n))
+                .collect(),
+            values: rows.iter().map(|g| g.mean_error).collect(),
+            intervals: rows.iter().map(|g| g.ci_low.zip(g.ci_high)).collect(),
+            reference: Some(Marker { x: self.audit.overall_mean_error, label: "overall mean".into() }),
+        };
+        let mut out = vec![("group_means.svg".to_string(), means.to_svg(760)?)];
+        if let Some(c) = &self.rank_curves {
+            let plot = LinePlot {
+                title: format!("Error against rank by group — {title}"),
+                x_label: "rank".into(),
+                y_label: format!("mean {}", self.error_measure),
+                series: c
+                    .groups
+                    .iter()
+                    .map(|(g, y)| Series {
+                        name: g.clone(),
+                        x: c.ranks.iter().map(|&r| r as f64).collect(),
+                        y: y.clone(),
+                    })
+                    .collect(),
+                markers: vec![],
+                log_y: true,
+            };
+            out.push(("error_by_rank.svg".to_string(), plot.to_svg(760, 420)?));
+        }
+        Ok(out)
+    }
+}
