@@ -19,6 +19,7 @@
 //! ```
 
 mod error;
+mod fair_pca;
 mod image;
 mod mspc;
 mod pca;
@@ -26,6 +27,7 @@ mod randomized;
 mod streaming;
 
 pub use error::{Error, Result};
+pub use fair_pca::{FairPca, FairPcaParams, FairPcaReport, GroupLoss};
 pub use image::{Compressed, ImageSvd};
 pub use mspc::{
     clopper_pearson, control_limits, quadratic_form_quantile, AlarmStatistic, Components, CvEstimate, LimitMethod,

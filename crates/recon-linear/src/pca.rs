@@ -43,6 +43,8 @@ pub enum Method {
     Randomized,
     /// Out-of-core: chunked Gram accumulation + symmetric eigendecomposition.
     Streaming,
+    /// Fair PCA: the subspace that minimises the largest group loss ([`crate::FairPcaParams`]).
+    Fair,
 }
 
 /// Unfitted PCA parameters.
