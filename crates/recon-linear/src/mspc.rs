@@ -221,6 +221,24 @@ impl PcaMonitorParams {
         }
         let n = data.n_rows();
         let full = PcaParams::new().scale(self.scale).fit(data)?;
+        let k = self.rank(&full, data)?;
+        let method = match self.auto {
+            true => match recon_core::ruler::cv::auto_folds(n, self.folds, self.alpha, k + 2) {
+                Some(_) => LimitMethod::Cv,
+                None => LimitMethod::Analytical,
+            },
+            false => self.method,
+        };
+        let mut monitor = self.on_model(full.truncate(k)?, full.spectrum(), data, method == LimitMethod::Empirical)?;
+        if method == LimitMethod::Cv {
+            monitor.limits = self.cv_limits(data, k)?;
+        }
+        Ok(monitor)
+    }
+
+    /// The number of components for `data`, whose full PCA is `full`.
+    fn rank(&self, full: &Pca, data: &Dataset) -> Result<usize> {
+        let n = data.n_rows();
         let k = match self.components {
             Components::Fixed(k) => k,
             Components::Energy(f) => {
@@ -231,14 +249,59 @@ impl PcaMonitorParams {
         if k == 0 || k >= n || k > full.spectrum().len() {
             return Err(invalid("components", format!("{k} with {n} training rows and {} features", data.n_cols())));
         }
-        let mut limits = control_limits(full.spectrum(), k, n, self.alpha)?;
+        Ok(k)
+    }
+
+    /// A monitor on fair PCA's subspace ([`crate::FairPcaParams`]) for the groups of `data`, with
+    /// as many components as this monitor would keep (the rank rule applied to standard PCA),
+    /// analytical or empirical limits ([`PcaMonitorParams::fit_model`]), and the fair fit's
+    /// report. Fair PCA needs one extra dimension less than it might: the rank is kept; the
+    /// report says what one more would give.
+    pub fn fit_fair(&self, data: &Dataset) -> Result<(PcaMonitor, crate::FairPcaReport)> {
+        if self.contamination.is_some() {
+            return Err(invalid("contamination", "fair PCA and trimmed refits do not combine (yet)"));
+        }
+        let full = PcaParams::new().scale(self.scale).fit(data)?;
+        let k = self.rank(&full, data)?;
+        if k >= data.n_cols() {
+            return Err(invalid(
+                "components",
+                format!("fair PCA needs fewer components ({k}) than features ({})", data.n_cols()),
+            ));
+        }
+        let fair = crate::FairPcaParams::new(k).scale(self.scale).fit(data)?;
+        let report = fair.report().clone();
+        Ok((self.fit_model(fair.into_pca(), data)?, report))
+    }
+
+    /// A monitor on a model fitted elsewhere (fair PCA's subspace, [`crate::FairPcaParams`]) and
+    /// the rows it was fitted on: analytical limits from the model's spectrum, or empirical ones
+    /// with `.limits(LimitMethod::Empirical)`. Out-of-fold limits would refit the model on each
+    /// fold, which this does not know how to do: asking for them is an error (the automatic
+    /// choice falls back to analytical).
+    pub fn fit_model(&self, pca: Pca, data: &Dataset) -> Result<PcaMonitor> {
+        if !self.auto && self.method == LimitMethod::Cv {
+            return Err(invalid(
+                "limits",
+                "out-of-fold limits refit the model on every fold; a monitor on a given model (fair PCA) takes analytical or empirical limits",
+            ));
+        }
+        let spectrum = pca.spectrum().to_vec();
+        self.on_model(pca, &spectrum, data, !self.auto && self.method == LimitMethod::Empirical)
+    }
+
+    /// The monitor of `pca` (k components) with analytical limits from the full `spectrum`, or
+    /// with `empirical` the training rows' quantiles.
+    fn on_model(&self, pca: Pca, spectrum: &[f64], data: &Dataset, empirical: bool) -> Result<PcaMonitor> {
+        let (n, k) = (data.n_rows(), pca.n_components());
+        let mut limits = control_limits(spectrum, k, n, self.alpha)?;
         if self.statistic == AlarmStatistic::Either {
             limits.combined = None;
         }
         // The residual space must have seen variation, or every new row off the training rows'
         // plane alarms (two rows fitted by one component leave an SPE limit of zero).
-        let total: f64 = full.spectrum().iter().map(|s| s * s).sum();
-        let left: f64 = full.spectrum()[k..].iter().map(|s| s * s).sum();
+        let total: f64 = spectrum.iter().map(|s| s * s).sum();
+        let left: f64 = spectrum[k.min(spectrum.len())..].iter().map(|s| s * s).sum();
         if k < data.n_cols() && !(left > 1e-12 * total) {
             return Err(recon_core::Error::Degenerate {
                 what: "PCA monitor".into(),
@@ -247,15 +310,8 @@ impl PcaMonitorParams {
                 ),
             });
         }
-        let mut monitor = PcaMonitor { pca: full.truncate(k)?, limits };
-        let method = match self.auto {
-            true => match recon_core::ruler::cv::auto_folds(n, self.folds, self.alpha, k + 2) {
-                Some(_) => LimitMethod::Cv,
-                None => LimitMethod::Analytical,
-            },
-            false => self.method,
-        };
-        if method == LimitMethod::Empirical {
+        let mut monitor = PcaMonitor { pca, limits };
+        if empirical {
             let s = monitor.score(data.x.as_ref())?;
             let q = |v: &[f64]| recon_core::ruler::quantile_threshold(v, self.alpha).map(|t| t.value);
             let mut limits = Limits {
@@ -278,9 +334,6 @@ impl PcaMonitorParams {
                 limits.combined = Some(q(&phi)?);
             }
             monitor.limits = limits;
-        }
-        if method == LimitMethod::Cv {
-            monitor.limits = self.cv_limits(data, k)?;
         }
         Ok(monitor)
     }

@@ -98,6 +98,24 @@ pub struct PcaFitReport {
     /// With --contamination: the rows the trimmed fit left out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trimmed: Option<recon_core::ruler::TrimSummary>,
+    /// With --fair-group-col: each group's error and loss under standard and fair PCA, the price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fair: Option<recon_linear::FairPcaReport>,
+}
+
+/// What a fair PCA fit says on stderr: one line per group and the price.
+pub fn fair_lines(r: &recon_linear::FairPcaReport) -> Vec<String> {
+    let mut out = vec![format!(
+        "fair PCA of rank {} ({}): largest group loss {:.4} (standard PCA {:.4}; with one more dimension {:.4}); price {:+.4} mean error per row",
+        r.d, r.method, r.max_loss_fair, r.max_loss_standard, r.max_loss_plus_one, r.price
+    )];
+    for g in &r.groups {
+        out.push(format!(
+            "  {} (n={}): error {:.4} → {:.4}, loss {:.4} → {:.4} (own best {:.4})",
+            g.group, g.n, g.error_standard, g.error_fair, g.loss_standard, g.loss_fair, g.own_best_error
+        ));
+    }
+    out
 }
 
 impl PcaFitReport {
@@ -119,6 +137,7 @@ impl PcaFitReport {
             spe_limit: l.spe,
             cv: l.cv,
             trimmed: l.trimmed,
+            fair: None,
         }
     }
 }

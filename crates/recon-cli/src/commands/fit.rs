@@ -149,6 +149,13 @@ pub struct FitArgs {
     /// them above its own limit.
     #[arg(long, value_enum, value_name = "STAT")]
     pub statistic: Option<StatisticArg>,
+    /// PCA: fair PCA for the groups in this column — the subspace that minimises the largest
+    /// group loss (a group's error minus its own best error at the same rank; Samadi et al.
+    /// 2018) instead of the total error. The fit reports each group's error and loss under
+    /// standard and fair PCA and the price (the increase of the mean error). Limits: analytical
+    /// (default) or empirical.
+    #[arg(long, value_name = "G")]
+    pub fair_group_col: Option<String>,
     /// Cross-validated limits with this many contiguous folds (default 5; given alone, it asks
     /// for --limits cv).
     #[arg(long, value_name = "K")]
@@ -269,7 +276,16 @@ impl FitArgs {
 pub fn run(args: FitArgs) -> anyhow::Result<()> {
     // Refuse an --out that cannot be written before any work is done.
     let out = OutDir::create(&args.out)?;
-    let loaded = args.table.load(&args.input)?;
+    let mut table = args.table.clone();
+    if let Some(g) = &args.fair_group_col {
+        if table.group_col.is_some() {
+            return Err(
+                UsageError("--fair-group-col names the group column itself; leave out --group-col".into()).into()
+            );
+        }
+        table.group_col = Some(vec![g.clone()]);
+    }
+    let loaded = table.load(&args.input)?;
     let raw = &loaded.dataset;
     let constant = raw.constant_columns();
     // A VAE does not standardise counts, and drops all-zero genes itself with its own message.
@@ -283,13 +299,40 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
     let window = Window::new(lags, args.ema.clone().unwrap_or_default())?;
     let data = window_features(raw, &window)?;
     match args.model {
+        ModelKind::Pca if args.fair_group_col.is_some() => fit_fair_pca(&args, raw, &window, out),
         ModelKind::Pca => fit_pca(&args, &data, out),
         ModelKind::Ae => fit_ae(&args, &data, out),
         ModelKind::Vae => fit_vae(&args, &data, out),
     }
 }
 
-fn fit_pca(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
+/// `--model pca --fair-group-col G`: a monitor on fair PCA's subspace.
+fn fit_fair_pca(args: &FitArgs, raw: &Dataset, window: &Window, out: OutDir) -> anyhow::Result<()> {
+    if window.width() > 1 || !window.names(&raw.columns).iter().eq(raw.columns.iter()) {
+        return Err(
+            UsageError("--fair-group-col takes the table's own columns (no --window, --lags or --ema)".into()).into()
+        );
+    }
+    if args.contamination.is_some() || args.folds.is_some() || args.limits == Some(LimitsArg::Cv) {
+        return Err(UsageError(
+            "--fair-group-col takes --limits analytical or empirical (no --contamination, --folds or cv)".into(),
+        )
+        .into());
+    }
+    let params = pca_params(args)?;
+    let (monitor, fair) = params.fit_fair(raw)?;
+    for line in recon::fit::fair_lines(&fair) {
+        eprintln!("{line}");
+    }
+    monitor.save(out.path(), &raw.columns)?;
+    out.commit()?;
+    let mut report = PcaFitReport::new(&monitor, raw, !args.no_scale);
+    report.fair = Some(fair);
+    print_json(&WithOut { out: args.out.display().to_string(), report })
+}
+
+/// The PCA monitor's parameters from the command line.
+fn pca_params(args: &FitArgs) -> anyhow::Result<PcaMonitorParams> {
     if args.hidden.is_some() || args.likelihood.is_some() || args.latent.is_some() {
         return Err(UsageError("--hidden, --likelihood and --latent are for --model ae / vae".into()).into());
     }
@@ -317,10 +360,14 @@ fn fit_pca(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
             Some(StatisticArg::Either) => AlarmStatistic::Either,
             Some(StatisticArg::Combined) | None => AlarmStatistic::Combined,
         });
-    let params = match method {
+    Ok(match method {
         Some(m) => params.limits(m),
         None => params.auto_limits(),
-    };
+    })
+}
+
+fn fit_pca(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
+    let params = pca_params(args)?;
     let monitor = match args.contamination {
         Some(c) => params.contamination(c),
         None => params,
@@ -377,6 +424,12 @@ fn trim_line(t: &recon::ruler::TrimSummary, n: usize) -> String {
 /// The PCA monitor's options are refused for the neural models (the autoencoder takes
 /// `--limits cv` and `--folds`).
 fn pca_options_unused(args: &FitArgs) -> anyhow::Result<()> {
+    if args.fair_group_col.is_some() {
+        return Err(UsageError(
+            "--fair-group-col is for --model pca (group-robust autoencoder training is not built yet)".into(),
+        )
+        .into());
+    }
     let set = [args.components.is_some(), args.energy.is_some(), args.no_scale, args.statistic.is_some()];
     if set.into_iter().any(|b| b) {
         return Err(UsageError("--components, --energy, --no-scale and --statistic are for --model pca".into()).into());
