@@ -412,6 +412,10 @@ impl Autoencoder {
     pub fn n_features(&self) -> usize {
         self.scaler.len()
     }
+    /// Hidden-layer nonlinearity.
+    pub fn activation(&self) -> Activation {
+        self.mlp.activation
+    }
     /// Encoder widths (the last is the bottleneck).
     pub fn hidden(&self) -> &[usize] {
         &self.hidden

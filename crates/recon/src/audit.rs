@@ -41,7 +41,7 @@ use serde::Serialize;
 
 use recon_core::data::{LoadOptions, TableReader};
 use recon_core::ruler::{audit, Audit, AuditParams};
-use recon_core::{Error, ErrorMeasure, Reconstruct, Result};
+use recon_core::{Dataset, Error, ErrorMeasure, Reconstruct, Result};
 use recon_linear::{MonitorScorer, Pca, PcaScorer};
 
 use crate::score::{score_file, ScoreOptions};
@@ -64,6 +64,136 @@ pub struct AuditReport {
     /// For a linear model: each group's mean error at ranks 0..=k.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rank_curves: Option<RankCurves>,
+    /// The model refitted with every group at the smallest group's size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub equal_size: Option<EqualSize>,
+}
+
+/// The equal-size comparison: the same family and size refitted on subsamples with every tested
+/// group at the smallest tested group's size, errors measured on every row as before, averaged
+/// over the repeats.
+#[derive(Debug, Clone, Serialize)]
+pub struct EqualSize {
+    /// Rows per group in each refit.
+    pub rows_per_group: usize,
+    /// Refits (different subsamples).
+    pub repeats: usize,
+    /// Group name → mean error under the equal-size refits.
+    pub mean_error: BTreeMap<String, f64>,
+    /// Largest over smallest group mean error, as fitted and at equal sizes.
+    pub ratio_as_fitted: f64,
+    /// The same ratio at equal sizes.
+    pub ratio_equal_size: f64,
+    /// Which explains the gap, by the rule stated in [`EqualSize::rule`].
+    pub explanation: String,
+    /// The rule.
+    pub rule: String,
+}
+
+/// Refits `model`'s family and size on `train` and returns the per-row errors of `x` as the model
+/// would report them (`None` for CP / Tucker slice models, which are not refitted).
+pub fn refit_errors(model: &Model, train: &Dataset, x: MatRef<'_, f64>, seed: u64) -> Result<Option<Vec<f64>>> {
+    use recon_core::{Fit, RowScorer};
+    use recon_neural::Trainable;
+    if let Some(m) = model.downcast::<MonitorScorer>() {
+        let pca = m.model.pca();
+        let standardised = pca.scale().iter().any(|s| *s != 1.0);
+        let refit = recon_linear::PcaMonitorParams::new(recon_linear::Components::Fixed(pca.n_components()))
+            .scale(standardised)
+            .limits(recon_linear::LimitMethod::Analytical)
+            .fit(train)?;
+        return Ok(Some(refit.score(x)?.spe));
+    }
+    if let Some(p) = model.downcast::<PcaScorer>() {
+        let standardised = p.model.scale().iter().any(|s| *s != 1.0);
+        let refit = recon_linear::PcaParams::new()
+            .n_components(p.model.n_components())
+            .center(p.model.centered())
+            .scale(standardised)
+            .fit(train)?;
+        return Ok(Some(refit.row_errors(x)?));
+    }
+    if let Some(a) = model.downcast::<recon_neural::AeScorer>() {
+        let refit = recon_neural::AutoencoderParams::new(a.model.hidden().to_vec())
+            .activation(a.model.activation())
+            .seed(seed)
+            .fit(train)?;
+        return Ok(Some(refit.score_rows(x, false)?.errors));
+    }
+    if let Some(v) = model.downcast::<recon_neural::VaeScorer>() {
+        let refit = recon_neural::VaeParams::new(v.model.likelihood(), v.model.hidden().to_vec(), v.model.latent())
+            .training(recon_neural::VaeParams::default_training().with_seed(seed))
+            .fit(train)?;
+        return Ok(Some(refit.score_rows(x, false)?.errors));
+    }
+    Ok(None)
+}
+
+/// The equal-size comparison of `audit` (see [`EqualSize`]); `None` when the family is not
+/// refitted or every tested group already has the smallest size.
+pub fn equal_size(
+    model: &Model,
+    data: &Dataset,
+    groups: &[String],
+    audit: &Audit,
+    repeats: usize,
+    seed: u64,
+) -> Result<Option<EqualSize>> {
+    use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
+    let tested: Vec<&recon_core::ruler::GroupAudit> = audit.groups.iter().filter(|g| g.n >= 2).collect();
+    let m = tested.iter().map(|g| g.n).min().unwrap_or(0);
+    if repeats == 0 || tested.len() < 2 || tested.iter().all(|g| g.n == m) {
+        return Ok(None);
+    }
+    let rows: BTreeMap<&str, Vec<usize>> = tested
+        .iter()
+        .map(|g| (g.group.as_str(), (0..groups.len()).filter(|&i| groups[i] == g.group).collect()))
+        .collect();
+    let mut sums: BTreeMap<String, f64> = BTreeMap::new();
+    for r in 0..repeats {
+        let mut rng = StdRng::seed_from_u64(seed.wrapping_add(r as u64));
+        let mut keep: Vec<usize> = Vec::with_capacity(m * rows.len());
+        for idx in rows.values() {
+            let mut idx = idx.clone();
+            idx.shuffle(&mut rng);
+            keep.extend_from_slice(&idx[..m]);
+        }
+        keep.sort_unstable();
+        let Some(errors) = refit_errors(model, &data.select_rows(&keep), data.x.as_ref(), seed.wrapping_add(r as u64))?
+        else {
+            return Ok(None);
+        };
+        for (name, idx) in &rows {
+            let mean = idx.iter().map(|&i| errors[i]).sum::<f64>() / idx.len() as f64;
+            *sums.entry(name.to_string()).or_default() += mean / repeats as f64;
+        }
+    }
+    let ratio = |v: &mut dyn Iterator<Item = f64>| {
+        let (lo, hi) = v.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| (lo.min(x), hi.max(x)));
+        hi / lo
+    };
+    let as_fitted = ratio(&mut tested.iter().map(|g| g.mean_error));
+    let equal = ratio(&mut sums.values().copied());
+    let explanation = if (equal - 1.0) <= 0.5 * (as_fitted - 1.0) {
+        format!(
+            "under-representation: at equal sizes the largest-to-smallest ratio of group mean errors falls from {as_fitted:.3} to {equal:.3}"
+        )
+    } else {
+        format!(
+            "a group harder to reconstruct: the ratio stays at {equal:.3} at equal sizes (as fitted {as_fitted:.3})"
+        )
+    };
+    Ok(Some(EqualSize {
+        rows_per_group: m,
+        repeats,
+        mean_error: sums,
+        ratio_as_fitted: as_fitted,
+        ratio_equal_size: equal,
+        explanation,
+        rule: "under-representation when the gap (ratio − 1) at equal sizes is at most half the gap as fitted; \
+               errors measured on every row, the smallest group's rows in every refit"
+            .into(),
+    }))
 }
 
 /// Mean error of each group at every rank of a linear model.
@@ -77,6 +207,17 @@ pub struct RankCurves {
 
 /// Audits `model` on the table at `path`, grouping rows by `group_cols`.
 pub fn audit_file(model: &Model, path: &Path, group_cols: &[String], params: &AuditParams) -> Result<AuditReport> {
+    audit_file_with(model, path, group_cols, params, 0)
+}
+
+/// [`audit_file`] with the equal-size comparison over `repeats` refits (0: none).
+pub fn audit_file_with(
+    model: &Model,
+    path: &Path,
+    group_cols: &[String],
+    params: &AuditParams,
+    repeats: usize,
+) -> Result<AuditReport> {
     if group_cols.is_empty() {
         return Err(Error::invalid("group columns", "name at least one (--group-col G or G1,G2)"));
     }
@@ -98,8 +239,14 @@ pub fn audit_file(model: &Model, path: &Path, group_cols: &[String], params: &Au
         ));
     }
     let result = audit(&scored.errors, &groups, params)?;
-    let rank_curves = match model.header.window.width() == 1 {
+    // A model of the table's own columns (no lags or moving averages): it can be refitted on rows.
+    let plain = model.header.columns == model.header.inputs;
+    let rank_curves = match plain {
         true => rank_curves(model, table.x.as_ref(), &groups)?,
+        false => None,
+    };
+    let equal_size = match plain {
+        true => equal_size(model, &table, &groups, &result, repeats, params.seed)?,
         false => None,
     };
     Ok(AuditReport {
@@ -109,6 +256,7 @@ pub fn audit_file(model: &Model, path: &Path, group_cols: &[String], params: &Au
         n_rows: groups.len(),
         audit: result,
         rank_curves,
+        equal_size,
     })
 }
 
@@ -191,6 +339,15 @@ impl AuditReport {
             );
         }
         s += &format!("{}\n", self.audit.rule);
+        if let Some(e) = &self.equal_size {
+            s += &format!(
+                "equal sizes ({} rows per group, {} refits): {}\n",
+                e.rows_per_group,
+                e.repeats,
+                e.mean_error.iter().map(|(g, v)| format!("{g} {v:.6}")).collect::<Vec<_>>().join(", ")
+            );
+            s += &format!("  → {}\n", e.explanation);
+        }
         if !self.audit.untested.is_empty() {
             s += &format!(
                 "not tested (one row each, reported above without interval or p-value): {}\n",

@@ -152,8 +152,10 @@ pub struct GroupsReport {
     pub features: usize,
     pub rank: usize,
     pub null: bool,
-    /// Expected per-row error of each group's own best rank-r subspace, `(d − r) σ²`.
-    pub own_rank_error: f64,
+    /// Expected per-row error of each group's own best rank-r subspace, `(d − r) σ²`: majority,
+    /// minority.
+    pub own_rank_error: [f64; 2],
+    pub minority_noise: f64,
     pub seed: u64,
 }
 
@@ -180,6 +182,7 @@ pub fn groups(p: &recon_core::synth::groups::GroupParams, out: &Path) -> Result<
         rank: p.rank,
         null: p.null,
         own_rank_error: s.own_rank_error,
+        minority_noise: p.minority_noise,
         seed: p.seed,
     };
     recon_core::data::write_json(&truth, &report)?;

@@ -190,3 +190,36 @@ fn single_rows_are_reported_untested_and_bad_groups_refused() {
     assert!(audit(&e[..5], &g, &AuditParams::new()).unwrap_err().is_input_error());
     assert!(audit(&[1.0, f64::NAN], &g[..2], &AuditParams::new()).unwrap_err().is_input_error());
 }
+
+#[test]
+fn equal_sizes_tell_under_representation_from_a_harder_group() {
+    // Different structures, same noise: at equal sizes the gap closes (under-representation).
+    // Shared structure, the minority twice as noisy: the gap stays (a harder group).
+    let dir = tempfile::tempdir().unwrap();
+    for (seed, null, noise, expect) in [
+        (21u64, false, 1.0, "under-representation"),
+        (22, true, 2.0, "harder"),
+        (23, false, 1.0, "under-representation"),
+        (24, true, 2.0, "harder"),
+    ] {
+        let p = GroupParams { rows: 1200, minority: 0.1, null, minority_noise: noise, seed, ..Default::default() };
+        let csv = write_groups(dir.path(), &p);
+        let cols: Vec<String> = (0..p.features).map(|j| format!("x{j}")).collect();
+        let data = recon::data::load_table(
+            &csv,
+            &recon::data::LoadOptions { columns: Some(cols.clone()), ..Default::default() },
+        )
+        .unwrap()
+        .dataset;
+        let m = PcaMonitorParams::new(Components::Fixed(p.rank)).limits(LimitMethod::Analytical).fit(&data).unwrap();
+        let folder = dir.path().join(format!("m{seed}"));
+        m.save(&folder, &cols).unwrap();
+        let model = load_model(&folder).unwrap();
+        let params = AuditParams::new().permutations(199).bootstrap(0).seed(seed);
+        let r = recon::audit::audit_file_with(&model, &csv, &["group".into()], &params, 3).unwrap();
+        let e = r.equal_size.expect("a PCA model is refitted");
+        eprintln!("seed {seed}: {}", e.explanation);
+        assert_eq!(e.rows_per_group, 120);
+        assert!(e.explanation.contains(expect), "seed {seed}: {}", e.explanation);
+    }
+}

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use recon::audit::audit_file;
+use recon::audit::audit_file_with;
 use recon::data::{write_atomic, write_json, OutDir};
 use recon::load_model;
 use recon::ruler::AuditParams;
@@ -22,6 +22,12 @@ use crate::output::{print, print_json};
 /// (--permutations random relabellings). A group is flagged when its Holm-adjusted p-value is
 /// below --alpha, which keeps the chance of flagging any group, when all groups share one error
 /// distribution, at most --alpha. A group with one row is reported but not tested.
+///
+/// Equal sizes (--equal-size R refits, default 3): the model's family and size are refitted on
+/// subsamples with every group at the smallest group's size, and the errors measured again on
+/// every row. If the gap between groups shrinks by at least half, under-representation explains
+/// it; if it stays, the group is harder to reconstruct. (Models with lags or moving averages,
+/// and CP / Tucker models, are not refitted.)
 ///
 /// The model's own columns are taken from DATA by name; other columns are ignored. Group columns
 /// may be strings or integers; an empty group value is an error. With --out DIR: audit.json,
@@ -54,6 +60,11 @@ pub struct AuditArgs {
     /// Coverage of the bootstrap intervals.
     #[arg(long, default_value_t = 0.95, value_name = "C")]
     pub confidence: f64,
+    /// Refits of the equal-size comparison: the model's family and size refitted on subsamples
+    /// with every group at the smallest group's size (0: skip). Says whether the gap is
+    /// under-representation (it shrinks at equal sizes) or a group harder to reconstruct.
+    #[arg(long, default_value_t = 3, value_name = "R")]
+    pub equal_size: usize,
     /// Seed of the resampling and the relabelling.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -74,7 +85,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<()> {
         .alpha(args.alpha)
         .confidence(args.confidence)
         .seed(args.seed);
-    let report = audit_file(&model, &args.data, &args.group_col, &params)?;
+    let report = audit_file_with(&model, &args.data, &args.group_col, &params, args.equal_size)?;
     if let Some(out) = out {
         let name = args.data.file_name().map_or("data".into(), |n| n.to_string_lossy().into_owned());
         for (file, svg) in report.plots(&name)? {

@@ -30,7 +30,8 @@ pub enum Simulation {
 /// loadings W_g are independent draws of the same scale, so each group alone is rebuilt by its
 /// own best rank-r subspace to the same error, (features − rank)·noise² per row. A model fitted
 /// on the pooled rows serves the minority worse only because it is under-represented. --null
-/// gives the minority the majority's structure (no gap to find). OUT gets x0…, then `group`
+/// gives the minority the majority's structure (no gap to find); --minority-noise 2 doubles the
+/// minority's noise (a group intrinsically harder to rebuild). OUT gets x0…, then `group`
 /// (majority / minority); OUT-stem.truth.json the sizes and the own-subspace error.
 ///
 /// Examples:
@@ -57,6 +58,10 @@ pub struct GroupsArgs {
     /// Both groups share one structure (the null: no group is served worse).
     #[arg(long)]
     pub null: bool,
+    /// The minority's noise as a multiple of --noise (above 1: a group harder to rebuild at any
+    /// size).
+    #[arg(long, default_value_t = 1.0, value_name = "F")]
+    pub minority_noise: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Output CSV file.
@@ -252,6 +257,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
                 minority: a.minority,
                 noise: a.noise,
                 null: a.null,
+                minority_noise: a.minority_noise,
                 seed: a.seed,
             };
             print_json(&recon::simulate::groups(&p, &a.out)?)

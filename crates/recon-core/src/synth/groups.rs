@@ -6,7 +6,8 @@
 //! both groups carry the same variance); in null mode the minority shares `W_a`. Each group on its
 //! own is rebuilt by its best rank-r subspace to the same expected error, `(d − r) σ²` per row
 //! (the noise outside a rank-r structure), so a gap under a model fitted on the pooled rows comes
-//! from the minority being under-represented, not from being harder to rebuild. The groups'
+//! from the minority being under-represented, not from being harder to rebuild — unless
+//! `minority_noise` raises the minority's noise, which makes it harder at any size. The groups'
 //! rows are shuffled together.
 //!
 //! # Example
@@ -41,13 +42,25 @@ pub struct GroupParams {
     pub noise: f64,
     /// Null mode: the minority has the majority's structure.
     pub null: bool,
+    /// The minority's noise is this multiple of σ (1: as the majority's; above 1: a group that
+    /// is harder to rebuild at any size).
+    pub minority_noise: f64,
     /// Seed of every draw.
     pub seed: u64,
 }
 
 impl Default for GroupParams {
     fn default() -> Self {
-        GroupParams { rows: 2000, features: 20, rank: 3, minority: 0.1, noise: 0.3, null: false, seed: 0 }
+        GroupParams {
+            rows: 2000,
+            features: 20,
+            rank: 3,
+            minority: 0.1,
+            noise: 0.3,
+            null: false,
+            minority_noise: 1.0,
+            seed: 0,
+        }
     }
 }
 
@@ -58,8 +71,9 @@ pub struct GroupSample {
     pub x: Mat<f64>,
     /// `true` for minority rows.
     pub minority: Vec<bool>,
-    /// The expected per-row error of each group's own best rank-r subspace, `(d − r) σ²`.
-    pub own_rank_error: f64,
+    /// The expected per-row error of each group's own best rank-r subspace, `(d − r) σ²`
+    /// (majority, minority).
+    pub own_rank_error: [f64; 2],
 }
 
 /// Draws the two groups.
@@ -69,6 +83,9 @@ pub fn simulate(p: &GroupParams) -> Result<GroupSample> {
     }
     if p.rank == 0 || p.rank >= p.features {
         return Err(Error::invalid("rank", format!("{} is not in 1..{}", p.rank, p.features)));
+    }
+    if !(p.minority_noise > 0.0 && p.minority_noise.is_finite()) {
+        return Err(Error::invalid("minority noise", format!("{} is not a positive multiple", p.minority_noise)));
     }
     if !(p.noise >= 0.0 && p.noise.is_finite()) {
         return Err(Error::invalid("noise", format!("{} is not a standard deviation", p.noise)));
@@ -89,12 +106,13 @@ pub fn simulate(p: &GroupParams) -> Result<GroupSample> {
     minority.shuffle(&mut rng);
     let mut x = Mat::zeros(p.rows, d);
     for (i, &m) in minority.iter().enumerate() {
-        let w = if m { &wb } else { &wa };
+        let (w, sd) = if m { (&wb, p.noise * p.minority_noise) } else { (&wa, p.noise) };
         let f: Vec<f64> = (0..r).map(|_| StandardNormal.sample(&mut rng)).collect();
         for j in 0..d {
             let e: f64 = StandardNormal.sample(&mut rng);
-            x[(i, j)] = (0..r).map(|c| w[j * r + c] * f[c]).sum::<f64>() + p.noise * e;
+            x[(i, j)] = (0..r).map(|c| w[j * r + c] * f[c]).sum::<f64>() + sd * e;
         }
     }
-    Ok(GroupSample { x, minority, own_rank_error: (d - r) as f64 * p.noise * p.noise })
+    let own = |sd: f64| (d - r) as f64 * sd * sd;
+    Ok(GroupSample { x, minority, own_rank_error: [own(p.noise), own(p.noise * p.minority_noise)] })
 }

@@ -206,6 +206,10 @@ impl Vae {
     pub fn n_features(&self) -> usize {
         self.extra.len()
     }
+    /// Encoder widths before the latent layer.
+    pub fn hidden(&self) -> &[usize] {
+        &self.hidden
+    }
     /// Latent dimensions.
     pub fn latent(&self) -> usize {
         self.latent
