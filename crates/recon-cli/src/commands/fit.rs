@@ -149,11 +149,13 @@ pub struct FitArgs {
     /// them above its own limit.
     #[arg(long, value_enum, value_name = "STAT")]
     pub statistic: Option<StatisticArg>,
-    /// PCA: fair PCA for the groups in this column — the subspace that minimises the largest
-    /// group loss (a group's error minus its own best error at the same rank; Samadi et al.
-    /// 2018) instead of the total error. The fit reports each group's error and loss under
-    /// standard and fair PCA and the price (the increase of the mean error). Limits: analytical
-    /// (default) or empirical.
+    /// Serve the groups in this column evenly. PCA: fair PCA — the subspace that minimises the
+    /// largest group loss (a group's error minus its own best error at the same rank; Samadi et
+    /// al. 2018) instead of the total error; limits analytical (default) or empirical.
+    /// Autoencoder: group-robust training (group DRO: the loss weighs the groups by weights that
+    /// grow with each group's loss; early stopping on the worst group). Either way the fit
+    /// reports each group's error under standard and fair fitting, and the price (the increase
+    /// of the mean error).
     #[arg(long, value_name = "G")]
     pub fair_group_col: Option<String>,
     /// Cross-validated limits with this many contiguous folds (default 5; given alone, it asks
@@ -300,19 +302,29 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
     let data = window_features(raw, &window)?;
     match args.model {
         ModelKind::Pca if args.fair_group_col.is_some() => fit_fair_pca(&args, raw, &window, out),
+        ModelKind::Ae if args.fair_group_col.is_some() => {
+            own_columns(raw, &window)?;
+            fit_ae(&args, raw, out)
+        }
         ModelKind::Pca => fit_pca(&args, &data, out),
         ModelKind::Ae => fit_ae(&args, &data, out),
         ModelKind::Vae => fit_vae(&args, &data, out),
     }
 }
 
-/// `--model pca --fair-group-col G`: a monitor on fair PCA's subspace.
-fn fit_fair_pca(args: &FitArgs, raw: &Dataset, window: &Window, out: OutDir) -> anyhow::Result<()> {
+/// --fair-group-col fits the table's own columns: no lags or moving averages.
+fn own_columns(raw: &Dataset, window: &Window) -> anyhow::Result<()> {
     if window.width() > 1 || !window.names(&raw.columns).iter().eq(raw.columns.iter()) {
         return Err(
             UsageError("--fair-group-col takes the table's own columns (no --window, --lags or --ema)".into()).into()
         );
     }
+    Ok(())
+}
+
+/// `--model pca --fair-group-col G`: a monitor on fair PCA's subspace.
+fn fit_fair_pca(args: &FitArgs, raw: &Dataset, window: &Window, out: OutDir) -> anyhow::Result<()> {
+    own_columns(raw, window)?;
     if args.contamination.is_some() || args.folds.is_some() || args.limits == Some(LimitsArg::Cv) {
         return Err(UsageError(
             "--fair-group-col takes --limits analytical or empirical (no --contamination, --folds or cv)".into(),
@@ -424,12 +436,6 @@ fn trim_line(t: &recon::ruler::TrimSummary, n: usize) -> String {
 /// The PCA monitor's options are refused for the neural models (the autoencoder takes
 /// `--limits cv` and `--folds`).
 fn pca_options_unused(args: &FitArgs) -> anyhow::Result<()> {
-    if args.fair_group_col.is_some() {
-        return Err(UsageError(
-            "--fair-group-col is for --model pca (group-robust autoencoder training is not built yet)".into(),
-        )
-        .into());
-    }
     let set = [args.components.is_some(), args.energy.is_some(), args.no_scale, args.statistic.is_some()];
     if set.into_iter().any(|b| b) {
         return Err(UsageError("--components, --energy, --no-scale and --statistic are for --model pca".into()).into());
@@ -470,14 +476,29 @@ fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     };
     // Out-of-fold limits and trimmed refits train several autoencoders in turn: count them.
     let mut fits = 0;
-    let ae = params.fit_with(data, |epoch, train, val| {
+    let progress = |epoch: usize, train: f64, val: f64| {
         if epoch == 1 {
             fits += 1;
         }
         pb.set_position(epoch as u64);
         pb.set_message(format!("fit {fits} · loss {train:.4} · validation {val:.4}"));
-    })?;
+    };
+    let (ae, robust) = match args.fair_group_col {
+        Some(_) => {
+            if args.contamination.is_some() {
+                return Err(UsageError("--fair-group-col and --contamination do not combine (yet)".into()).into());
+            }
+            let (ae, r) = recon::fit::group_robust_autoencoder(&params, data, recon::fit::GROUP_ROBUST_ETA, progress)?;
+            (ae, Some(r))
+        }
+        None => (params.fit_with(data, progress)?, None),
+    };
     pb.finish_and_clear();
+    if let Some(r) = &robust {
+        for line in recon::fit::group_robust_lines(r) {
+            eprintln!("{line}");
+        }
+    }
     ae.save(out.path(), &data.columns)?;
     out.commit()?;
     let log = ae.log();
@@ -499,11 +520,18 @@ fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
         t.method,
         t.target_far
     );
-    print_json(&WithOut { out: args.out.display().to_string(), report: AeFitReport::new(&ae, data, args.seed) })
+    let mut report = AeFitReport::new(&ae, data, args.seed);
+    report.group_robust = robust;
+    print_json(&WithOut { out: args.out.display().to_string(), report })
 }
 
 fn fit_vae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     pca_options_unused(args)?;
+    if args.fair_group_col.is_some() {
+        return Err(
+            UsageError("--fair-group-col is for --model pca (fair PCA) and ae (group-robust training)".into()).into()
+        );
+    }
     if args.limits.is_some() || args.folds.is_some() || args.contamination.is_some() {
         return Err(
             UsageError("--limits, --folds and --contamination are for the monitors (--model pca, ae)".into()).into()
