@@ -357,6 +357,36 @@ impl AuditReport {
         s
     }
 
+    /// The per-group lines as table cells (worst mean error first): header and rows.
+    pub fn cells(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut rows: Vec<&recon_core::ruler::GroupAudit> = self.audit.groups.iter().collect();
+        rows.sort_by(|a, b| b.mean_error.total_cmp(&a.mean_error));
+        let header = ["group", "n", "mean", "median", "p90", "interval of mean", "ratio to best", "p (Holm)", "flagged"]
+            .iter()
+            .map(|h| h.to_string())
+            .collect();
+        let cells = rows
+            .iter()
+            .map(|g| {
+                vec![
+                    g.group.clone(),
+                    g.n.to_string(),
+                    format!("{:.4}", g.mean_error),
+                    format!("{:.4}", g.median_error),
+                    format!("{:.4}", g.p90_error),
+                    match (g.ci_low, g.ci_high) {
+                        (Some(a), Some(b)) => format!("[{a:.4}, {b:.4}]"),
+                        _ => "-".into(),
+                    },
+                    format!("{:.3}", g.ratio_to_best),
+                    g.p_holm.map_or("-".into(), |p| format!("{p:.4}")),
+                    if g.flagged { "yes".into() } else { "no".into() },
+                ]
+            })
+            .collect();
+        (header, cells)
+    }
+
     /// The plots `recon audit --out` writes: `(file name, SVG)` — the per-group means with their
     /// intervals, and for linear models the error against rank per group.
     pub fn plots(&self, title: &str) -> Result<Vec<(String, String)>> {

@@ -7,6 +7,7 @@ mod clickstream;
 mod counts;
 mod covid;
 mod digits;
+mod fairness;
 mod motor;
 mod photo;
 mod tennessee;
@@ -28,6 +29,7 @@ pub const TE_D00_TRAIN: &[u8] = include_bytes!("../../../../data/tennessee_eastm
 pub const TE_D00_TEST: &[u8] = include_bytes!("../../../../data/tennessee_eastman/d00_test.csv");
 pub const TE_D01_TEST: &[u8] = include_bytes!("../../../../data/tennessee_eastman/d01_test.csv");
 pub const KREMER_COUNTS: &[u8] = include_bytes!("../../../../data/rnaseq/outrider_kremer_small_counts.csv");
+pub const ADULT_5K: &[u8] = include_bytes!("../../../../data/fairness/adult_5k.csv");
 
 /// Run every section of the essay on embedded data and write report.html.
 ///
@@ -40,7 +42,10 @@ pub const KREMER_COUNTS: &[u8] = include_bytes!("../../../../data/rnaseq/outride
 /// step, speed-sensor drift and current-sensor bias, left-out faults called unknown); (6) the
 /// Tennessee Eastman plant: false alarms and detection of fault 1 by PCA T², SPE and an
 /// autoencoder; (7) the right ruler for counts: a negative-binomial VAE against squared error
-/// on raw and log counts, finding planted outliers (precision–recall). Prints a short summary; the report, its plots and images go to --out
+/// on raw and log counts, finding planted outliers (precision–recall); (8) auditing by group:
+/// a PCA trained on imbalanced groups, the audit that flags the minority with intervals and
+/// p-values, the equal-size comparison, fair PCA and its price, and UCI Adult by sex and race.
+/// Prints a short summary; the report, its plots and images go to --out
 /// (default: recon-tour/).
 ///
 /// Example:
@@ -71,6 +76,11 @@ impl Tour {
         Ok(p)
     }
 
+    /// A path in the scratch folder (for files and model folders a section writes and reads back).
+    pub fn scratch_path(&self, name: &str) -> PathBuf {
+        self.scratch.path().join(name)
+    }
+
     /// Writes a file into the output folder (atomically).
     pub fn write(&self, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
         Ok(write_atomic(&self.out.join(name), bytes)?)
@@ -94,6 +104,7 @@ const SECTIONS: &[(&str, SectionFn)] = &[
     ("motor", motor::run),
     ("tennessee eastman", tennessee::run),
     ("counts", counts::run),
+    ("fairness", fairness::run),
 ];
 
 pub fn run(args: TourArgs) -> anyhow::Result<()> {
