@@ -361,10 +361,11 @@ impl AuditReport {
     pub fn cells(&self) -> (Vec<String>, Vec<Vec<String>>) {
         let mut rows: Vec<&recon_core::ruler::GroupAudit> = self.audit.groups.iter().collect();
         rows.sort_by(|a, b| b.mean_error.total_cmp(&a.mean_error));
-        let header = ["group", "n", "mean", "median", "p90", "interval of mean", "ratio to best", "p (Holm)", "flagged"]
-            .iter()
-            .map(|h| h.to_string())
-            .collect();
+        let header =
+            ["group", "n", "mean", "median", "p90", "interval of mean", "ratio to best", "p (Holm)", "flagged"]
+                .iter()
+                .map(|h| h.to_string())
+                .collect();
         let cells = rows
             .iter()
             .map(|g| {

@@ -79,8 +79,10 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
 
     // A real table: 5,000 rows of UCI Adult, five numeric columns, by sex and by sex × race.
     let adult = tour.embedded("adult_5k.csv", ADULT_5K)?;
-    let numeric: Vec<String> =
-        ["age", "education-num", "hours-per-week", "capital-gain", "capital-loss"].iter().map(|c| c.to_string()).collect();
+    let numeric: Vec<String> = ["age", "education-num", "hours-per-week", "capital-gain", "capital-loss"]
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
     let a = load_table(&adult, &LoadOptions { columns: Some(numeric.clone()), ..Default::default() })?.dataset;
     let am = PcaMonitorParams::new(Components::Fixed(2)).limits(LimitMethod::Analytical).fit(&a)?;
     let afolder = tour.scratch_path("adult-pca");

@@ -813,7 +813,7 @@ fn hostile_audits() {
     }
     // The one-row group: in the JSON with n = 1, no p-value, listed as untested.
     let d = tempfile::tempdir().unwrap();
-    let mut groups = vec!["u", "v"].repeat(20);
+    let mut groups = ["u", "v"].repeat(20);
     groups.push("w");
     std::fs::write(d.path().join("t.csv"), grouped(41, &groups)).unwrap();
     let out = recon()
