@@ -34,6 +34,7 @@ enum Command {
     Score(commands::score::ScoreArgs),
     Diagnose(commands::diagnose::DiagnoseArgs),
     Audit(commands::audit::AuditArgs),
+    Frame(commands::frame::FrameArgs),
     Tour(tour::TourArgs),
 }
 
@@ -74,6 +75,7 @@ fn main() -> ExitCode {
         Command::Score(a) => commands::score::run(a),
         Command::Diagnose(a) => commands::diagnose::run(a),
         Command::Audit(a) => commands::audit::run(a),
+        Command::Frame(a) => commands::frame::run(a),
         Command::Tour(a) => tour::run(a),
     };
     match result {

@@ -12,6 +12,7 @@ pub mod counts;
 pub mod curve;
 pub mod diagnose;
 pub mod fit;
+pub mod frame;
 mod registry;
 pub mod score;
 pub mod simulate;
@@ -47,5 +48,6 @@ pub fn fixed_parallelism() {
 pub mod families {
     pub use recon_linear as linear;
     pub use recon_neural as neural;
+    pub use recon_signal as signal;
     pub use recon_tensor as tensor;
 }

@@ -5,6 +5,7 @@ pub mod compress;
 pub mod curve;
 pub mod diagnose;
 pub mod fit;
+pub mod frame;
 pub mod score;
 pub mod simulate;
 pub mod tensor;

@@ -827,3 +827,51 @@ fn hostile_audits() {
     let w = v["groups"].as_array().unwrap().iter().find(|g| g["group"] == "w").unwrap();
     assert_eq!((w["n"].as_u64(), w["p_value"].is_null(), w["flagged"].as_bool()), (Some(1), true, Some(false)));
 }
+
+#[test]
+fn hostile_frames() {
+    let cases = vec![
+        case("frame: fewer vectors than dimensions", vec![], &["frame", "--dim", "5", "--vectors", "4"], 2, "N > d"),
+        case(
+            "frame: random, fewer vectors than dimensions",
+            vec![],
+            &["frame", "--kind", "random", "--dim", "5", "--vectors", "3"],
+            2,
+            "cannot span",
+        ),
+        case(
+            "frame: a union of bases with a stray vector",
+            vec![],
+            &["frame", "--kind", "union", "--dim", "3", "--vectors", "7"],
+            2,
+            "multiple of d",
+        ),
+        case(
+            "frame: more erasures than vectors",
+            vec![],
+            &["frame", "--dim", "3", "--vectors", "5", "--erase", "9"],
+            2,
+            "erasures",
+        ),
+        case(
+            "frame: a sweep that ends below d",
+            vec![],
+            &["frame", "--dim", "3", "--vectors", "5", "--sweep-redundancy", "2"],
+            2,
+            "sweep",
+        ),
+    ];
+    for c in &cases {
+        run(c);
+    }
+    // The JSON the issue names, and d/N for one erasure of a harmonic frame.
+    let out =
+        recon().args(["frame", "--kind", "harmonic", "--dim", "4", "--vectors", "10", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for k in ["dim", "vectors", "redundancy", "frame_bounds", "tight", "erasures", "worst_case_error", "mean_error"] {
+        assert!(v.get(k).is_some(), "{k} missing");
+    }
+    assert_eq!(v["tight"], serde_json::json!(true));
+    assert!((v["worst_case_error"].as_f64().unwrap() - 0.4).abs() < 1e-12);
+}
