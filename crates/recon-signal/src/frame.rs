@@ -36,6 +36,8 @@ pub enum FrameKind {
     Random,
     /// The union of k orthonormal bases (the identity and k − 1 random rotations).
     UnionOfBases,
+    /// An oversampled DFT-modulated filter bank on periodic signals of length d.
+    FilterBank,
     /// Given vectors.
     Given,
 }
@@ -169,6 +171,76 @@ impl Frame {
             }
         }
         Ok(Frame { vectors: v, kind: FrameKind::UnionOfBases })
+    }
+
+    /// An oversampled, DFT-modulated filter bank as a frame of periodic signals of length `len`:
+    /// `channels` M (the real cosine and sine halves of the M DFT channels: channel 0, the pairs
+    /// m = 1 … ⌈M/2⌉ − 1, and channel M/2 when M is even), decimation D (each channel keeps every
+    /// D-th output, `len/D` of them), and a sine-window prototype of `taps` samples
+    /// `p[k] = sin(π(k + ½)/taps)`. The vector of channel m at output n is the modulated
+    /// prototype shifted by nD (circularly), so analysis is `Fᵀx` (filter, then decimate) and
+    /// synthesis with the canonical dual rebuilds x exactly when the frame is one; redundancy
+    /// M/D. (The matrix is built explicitly — a polyphase implementation would compute the same
+    /// products faster.) A decimation that leaves gaps the window does not cover (D > taps), or
+    /// more than M, breaks reconstruction and is refused.
+    pub fn filter_bank(len: usize, channels: usize, decimation: usize, taps: usize) -> Result<Frame> {
+        let (l, m, dd) = (len, channels, decimation);
+        if m == 0 || dd == 0 || taps == 0 || l == 0 {
+            return Err(Error::invalid("filter bank", "length, channels, decimation and taps must be positive"));
+        }
+        if l % dd != 0 {
+            return Err(Error::invalid(
+                "filter bank",
+                format!("the decimation {dd} must divide the signal length {l}"),
+            ));
+        }
+        if dd > m {
+            return Err(Error::invalid(
+                "filter bank",
+                format!(
+                    "decimation {dd} above the {m} channels keeps fewer coefficients than samples: no reconstruction"
+                ),
+            ));
+        }
+        if dd > taps || taps > l {
+            return Err(Error::invalid(
+                "filter bank",
+                format!("a window of {taps} taps shifted by {dd} must cover the signal without gaps (need D ≤ taps ≤ length {l})"),
+            ));
+        }
+        let p: Vec<f64> = (0..taps).map(|k| (std::f64::consts::PI * (k as f64 + 0.5) / taps as f64).sin()).collect();
+        // (frequency, cosine or sine, scale) of each real channel.
+        let mut chans: Vec<(usize, bool, f64)> = vec![(0, true, 1.0)];
+        for f in 1..m.div_ceil(2) {
+            chans.push((f, true, std::f64::consts::SQRT_2));
+            chans.push((f, false, std::f64::consts::SQRT_2));
+        }
+        if m % 2 == 0 && m > 1 {
+            chans.push((m / 2, true, 1.0));
+        }
+        let shifts = l / dd;
+        let v = Mat::from_fn(l, shifts * chans.len(), |t, col| {
+            let (n, c) = (col / chans.len(), col % chans.len());
+            let k = (t + l - (n * dd) % l) % l;
+            if k >= taps {
+                return 0.0;
+            }
+            let (f, cos, scale) = chans[c];
+            let a = 2.0 * std::f64::consts::PI * (f * k) as f64 / m as f64;
+            scale * p[k] * if cos { a.cos() } else { a.sin() }
+        });
+        Ok(Frame { vectors: v, kind: FrameKind::FilterBank })
+    }
+
+    /// Analysis and synthesis of `x` (length d) with the canonical dual: the rebuilt signal.
+    pub fn reconstruct(&self, x: &[f64]) -> Result<Vec<f64>> {
+        if x.len() != self.dim() {
+            return Err(Error::invalid("signal", format!("{} samples for a frame of R^{}", x.len(), self.dim())));
+        }
+        let dual = self.canonical_dual()?;
+        let coef: Vec<f64> =
+            (0..self.len()).map(|j| (0..self.dim()).map(|i| self.vectors[(i, j)] * x[i]).sum()).collect();
+        Ok((0..self.dim()).map(|i| (0..self.len()).map(|j| dual[(i, j)] * coef[j]).sum()).collect())
     }
 
     /// Dimension d.

@@ -97,3 +97,27 @@ fn not_a_frame_is_refused_and_counted() {
     let s = big.erasures(5, 200, 1).unwrap();
     assert!(!s.exhaustive && s.sets_checked == 200);
 }
+
+#[test]
+fn the_filter_bank_reconstructs_perfectly_and_refuses_gaps() {
+    // Signals of length 48; 8 channels; decimation 2, 4 and 8 (redundancy 4, 2, 1); windows of
+    // 8 and 16 taps.
+    let x: Vec<f64> =
+        (0..48).map(|t| (0.3 * t as f64).sin() + 0.5 * (1.7 * t as f64).cos() + 0.01 * t as f64).collect();
+    for (d, taps) in [(2usize, 8usize), (4, 8), (8, 8), (4, 16)] {
+        let f = Frame::filter_bank(48, 8, d, taps).unwrap();
+        assert_eq!(f.len(), 48 / d * 8);
+        assert!((f.redundancy() - 8.0 / d as f64).abs() < 1e-12);
+        let y = f.reconstruct(&x).unwrap();
+        let err = x.iter().zip(&y).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        assert!(err < 1e-10, "D = {d}, taps {taps}: {err}");
+        // More redundancy, smaller worst one-erasure error.
+        let _ = f.erasures(1, 10_000, 0).unwrap();
+    }
+    let one = |d| Frame::filter_bank(48, 8, d, 8).unwrap().erasures(1, 10_000, 0).unwrap().worst_case_error;
+    assert!(one(2) < one(4) && one(4) < one(8));
+    // A decimation above the channels, or gaps the window leaves, is refused.
+    assert!(Frame::filter_bank(48, 8, 12, 16).unwrap_err().is_input_error());
+    assert!(Frame::filter_bank(48, 8, 8, 4).unwrap_err().is_input_error());
+    assert!(Frame::filter_bank(50, 8, 4, 8).unwrap_err().is_input_error());
+}

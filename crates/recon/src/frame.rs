@@ -35,6 +35,8 @@ pub struct FrameOptions {
     pub seed: u64,
     /// Also measure frames of the same kind with N from d + 1 to this many vectors.
     pub sweep_to: Option<usize>,
+    /// Filter bank: channels M, decimation D, prototype taps (default M).
+    pub filter_bank: Option<(usize, usize, Option<usize>)>,
 }
 
 impl Default for FrameOptions {
@@ -47,6 +49,7 @@ impl Default for FrameOptions {
             max_sets: 100_000,
             seed: 0,
             sweep_to: None,
+            filter_bank: None,
         }
     }
 }
@@ -105,13 +108,26 @@ pub fn build(kind: FrameKind, d: usize, n: usize, seed: u64) -> Result<Frame> {
             }
             Frame::union_of_bases(d, n / d, seed)
         }
-        FrameKind::Given => Err(Error::invalid("kind", "a given frame is read, not built")),
+        FrameKind::Given | FrameKind::FilterBank => {
+            Err(Error::invalid("kind", "given frames are read and filter banks take channels and a decimation"))
+        }
     }
 }
 
 /// Builds and measures the frame of `opts`.
 pub fn frame_report(opts: &FrameOptions) -> Result<FrameReport> {
-    let f = build(opts.kind, opts.dim, opts.vectors, opts.seed)?;
+    let f = match (opts.kind, opts.filter_bank) {
+        (FrameKind::FilterBank, Some((m, d, taps))) => {
+            if opts.sweep_to.is_some() {
+                return Err(Error::invalid("sweep", "the redundancy sweep is for harmonic, random and union frames"));
+            }
+            Frame::filter_bank(opts.dim, m, d, taps.unwrap_or(m))?
+        }
+        (FrameKind::FilterBank, None) => {
+            return Err(Error::invalid("filter bank", "give the channels and the decimation"));
+        }
+        (kind, _) => build(kind, opts.dim, opts.vectors, opts.seed)?,
+    };
     let [a, b] = f.bounds()?;
     let e = f.erasures(opts.erase, opts.max_sets, opts.seed)?;
     let mut sweep = Vec::new();
@@ -139,7 +155,7 @@ pub fn frame_report(opts: &FrameOptions) -> Result<FrameReport> {
     Ok(FrameReport {
         kind: opts.kind,
         dim: opts.dim,
-        vectors: opts.vectors,
+        vectors: f.len(),
         redundancy: f.redundancy(),
         frame_bounds: [a, b],
         tight: b - a <= 1e-10 * b,
@@ -150,7 +166,7 @@ pub fn frame_report(opts: &FrameOptions) -> Result<FrameReport> {
         sets_checked: e.sets_checked,
         exhaustive: e.exhaustive,
         not_a_frame: e.not_a_frame,
-        tight_one_erasure_bound: opts.dim as f64 / opts.vectors as f64,
+        tight_one_erasure_bound: opts.dim as f64 / f.len() as f64,
         sweep,
         frame: Some(f),
     })

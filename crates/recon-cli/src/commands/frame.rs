@@ -18,6 +18,9 @@ pub enum KindArg {
     Random,
     /// The identity and N/d − 1 random orthonormal bases (N a multiple of d).
     Union,
+    /// An oversampled DFT-modulated filter bank on periodic signals of length --dim:
+    /// --channels M, --decimation D (redundancy M/D), sine-window prototype of --taps samples.
+    Filterbank,
 }
 
 /// How robust is a redundant representation when coefficients are lost?
@@ -39,6 +42,7 @@ pub enum KindArg {
 ///   recon frame --kind harmonic --dim 4 --vectors 9 --erase 1
 ///   recon frame --kind random --dim 4 --vectors 9 --erase 2 --seed 3 --json
 ///   recon frame --kind harmonic --dim 6 --vectors 12 --erase 2 --sweep-redundancy 30 --out frames/
+///   recon frame --kind filterbank --dim 48 --channels 8 --decimation 4 --erase 1
 #[derive(Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct FrameArgs {
@@ -48,9 +52,18 @@ pub struct FrameArgs {
     /// Dimension d of the signals.
     #[arg(long, value_name = "D")]
     pub dim: usize,
-    /// Number N of frame vectors (coefficients sent).
-    #[arg(long, value_name = "N")]
-    pub vectors: usize,
+    /// Number N of frame vectors (coefficients sent); a filter bank has (d/D)·M.
+    #[arg(long, value_name = "N", required_unless_present = "channels")]
+    pub vectors: Option<usize>,
+    /// Filter bank: channels M.
+    #[arg(long, value_name = "M", requires = "decimation")]
+    pub channels: Option<usize>,
+    /// Filter bank: keep every D-th output of each channel (D ≤ M; D must divide --dim).
+    #[arg(long, value_name = "D", requires = "channels")]
+    pub decimation: Option<usize>,
+    /// Filter bank: prototype window length (default M).
+    #[arg(long, value_name = "T", requires = "channels")]
+    pub taps: Option<usize>,
     /// Coefficients lost.
     #[arg(long, default_value_t = 1, value_name = "E")]
     pub erase: usize,
@@ -78,14 +91,22 @@ pub fn run(args: FrameArgs) -> anyhow::Result<()> {
             KindArg::Harmonic => FrameKind::Harmonic,
             KindArg::Random => FrameKind::Random,
             KindArg::Union => FrameKind::UnionOfBases,
+            KindArg::Filterbank => FrameKind::FilterBank,
         },
         dim: args.dim,
-        vectors: args.vectors,
+        vectors: args.vectors.unwrap_or(0),
         erase: args.erase,
         max_sets: args.max_sets,
         seed: args.seed,
         sweep_to: args.sweep_redundancy,
+        filter_bank: args.channels.zip(args.decimation).map(|(m, d)| (m, d, args.taps)),
     };
+    if (opts.kind == FrameKind::FilterBank) != opts.filter_bank.is_some() {
+        return Err(crate::UsageError(
+            "--channels and --decimation go with --kind filterbank (and only with it)".into(),
+        )
+        .into());
+    }
     let report = frame_report(&opts)?;
     if let Some(out) = out {
         if let Some(f) = &report.frame {
