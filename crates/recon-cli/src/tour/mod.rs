@@ -8,6 +8,7 @@ mod counts;
 mod covid;
 mod digits;
 mod fairness;
+mod frames;
 mod motor;
 mod photo;
 mod tennessee;
@@ -44,7 +45,8 @@ pub const ADULT_5K: &[u8] = include_bytes!("../../../../data/fairness/adult_5k.c
 /// autoencoder; (7) the right ruler for counts: a negative-binomial VAE against squared error
 /// on raw and log counts, finding planted outliers (precision–recall); (8) auditing by group:
 /// a PCA trained on imbalanced groups, the audit that flags the minority with intervals and
-/// p-values, the equal-size comparison, fair PCA and its price, and UCI Adult by sex and race.
+/// p-values, the equal-size comparison, fair PCA and its price, and UCI Adult by sex and race;
+/// (9) measuring structure: the worst-case erasure error of frames against redundancy.
 /// Prints a short summary; the report, its plots and images go to --out
 /// (default: recon-tour/).
 ///
@@ -105,6 +107,7 @@ const SECTIONS: &[(&str, SectionFn)] = &[
     ("tennessee eastman", tennessee::run),
     ("counts", counts::run),
     ("fairness", fairness::run),
+    ("frames", frames::run),
 ];
 
 pub fn run(args: TourArgs) -> anyhow::Result<()> {
