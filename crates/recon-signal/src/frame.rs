@@ -276,7 +276,7 @@ impl Frame {
         let evd = self
             .operator()
             .self_adjoint_eigen(Side::Lower)
-            .map_err(|_| Error::NoConvergence { what: "eigendecomposition of the frame operator".into() })?;
+            .map_err(|_| Error::NoConvergence { what: "eigendecomposition of the frame operator" })?;
         let s = evd.S();
         Ok([s[0], s[self.dim() - 1]])
     }
@@ -297,7 +297,7 @@ impl Frame {
         Ok(self
             .operator()
             .llt(Side::Lower)
-            .map_err(|_| Error::NoConvergence { what: "frame operator".into() })?
+            .map_err(|_| Error::NoConvergence { what: "frame operator" })?
             .solve(&self.vectors))
     }
 

@@ -100,7 +100,7 @@ pub fn build(kind: FrameKind, d: usize, n: usize, seed: u64) -> Result<Frame> {
         FrameKind::Harmonic => Frame::harmonic(d, n),
         FrameKind::Random => Frame::random(d, n, seed),
         FrameKind::UnionOfBases => {
-            if d == 0 || n % d != 0 {
+            if d == 0 || !n.is_multiple_of(d) {
                 return Err(Error::invalid(
                     "vectors",
                     format!("a union of bases has a multiple of d = {d} vectors, not {n}"),
