@@ -6,7 +6,9 @@ Writes data/fairness/adult_5k.csv (5,000 rows drawn with seed 0 from the UCI Adu
 ../shared/data/fairness/adult.csv: five numeric columns and the sex and race columns) and
 crates/recon/tests/fixtures/audit_adult.json: for a 2-component standardised PCA of the five
 numeric columns, each group's n, mean, median and 90th-percentile squared error in standardised
-units, by sex and by sex × race.
+units, by sex and by sex × race; and data/fairness/german_credit_small.csv (all 1,000 rows of
+the German credit table: six numeric columns, sex and age group) with the same for a
+3-component PCA by sex, by age and by both.
 
     python3 -m venv venv && venv/bin/pip install numpy pandas scikit-learn fairlearn
     venv/bin/python tools/make_audit_fixture.py [../shared/data]
@@ -53,6 +55,23 @@ for cols in (["sex"], ["sex", "race"]):
         name = " & ".join(str(r[c]) for c in cols)
         groups[name] = {k: (int(r[k]) if k == "n" else float(r[k])) for k in metrics}
     fixture["by"][",".join(cols)] = groups
+# German credit (all 1,000 rows): six numeric columns, by sex and by age group.
+GERMAN_NUMERIC = ["month", "credit_amount", "investment_as_income_percentage", "residence_since", "number_of_credits",
+                  "people_liable_for"]
+german = pd.read_csv(os.path.join(SHARED, "fairness", "german_credit.csv"))[GERMAN_NUMERIC + ["sex", "age"]]
+german.to_csv(os.path.join(ROOT, "data", "fairness", "german_credit_small.csv"), index=False)
+zg = StandardScaler().fit_transform(german[GERMAN_NUMERIC].to_numpy(dtype=float))
+pg = PCA(n_components=3, svd_solver="full").fit(zg)
+eg = ((zg - pg.inverse_transform(pg.transform(zg))) ** 2).sum(axis=1)
+gfix = {"rows": len(german), "columns": GERMAN_NUMERIC, "components": 3, "overall_mean_error": float(eg.mean()), "by": {}}
+for cols in (["sex"], ["age"], ["sex", "age"]):
+    mf = MetricFrame(metrics=metrics, y_true=eg, y_pred=eg, sensitive_features=german[cols])
+    groups = {}
+    for _, r in mf.by_group.reset_index().iterrows():
+        groups[" & ".join(str(r[c]) for c in cols)] = {k: (int(r[k]) if k == "n" else float(r[k])) for k in metrics}
+    gfix["by"][",".join(cols)] = groups
+fixture["german_credit"] = gfix
+
 path = os.path.join(ROOT, "crates", "recon", "tests", "fixtures", "audit_adult.json")
 os.makedirs(os.path.dirname(path), exist_ok=True)
 with open(path, "w") as f:

@@ -2,7 +2,7 @@
 //!
 //! - Per-group errors of a standardised 2-component PCA on 5,000 rows of UCI Adult equal those of
 //!   scikit-learn grouped by Fairlearn's `MetricFrame` (`tools/make_audit_fixture.py`), by sex and
-//!   by sex × race.
+//!   by sex × race; and of a 3-component PCA on German credit by sex, age group and both.
 //! - One code path for every family: PCA monitor, autoencoder and VAE folders are audited by
 //!   `audit_file`, whose group means are the means of the errors `score_file` reports.
 //! - On the two-group simulator the minority (a different structure, 10% of the rows) is flagged;
@@ -32,15 +32,11 @@ fn close(a: f64, b: f64, tol: f64, what: &str) {
     assert!((a - b).abs() <= tol * a.abs().max(b.abs()).max(1.0), "{what}: {a} vs {b}");
 }
 
-#[test]
-fn group_errors_match_scikit_learn_and_fairlearn_on_adult() {
-    let fx: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(repo("crates/recon/tests/fixtures/audit_adult.json")).unwrap())
-            .unwrap();
-    let csv = repo("data/fairness/adult_5k.csv");
+/// Fits the fixture's standardised PCA on `csv` and compares the audit's groups with it.
+fn check_fixture(fx: &serde_json::Value, csv: &Path) {
     let columns: Vec<String> = fx["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().into()).collect();
     let opts = recon::data::LoadOptions { columns: Some(columns), ..Default::default() };
-    let data = recon::data::load_table(&csv, &opts).unwrap().dataset;
+    let data = recon::data::load_table(csv, &opts).unwrap().dataset;
     let k = fx["components"].as_u64().unwrap() as usize;
     let dir = tempfile::tempdir().unwrap();
     let m = PcaMonitorParams::new(Components::Fixed(k)).limits(LimitMethod::Analytical).fit(&data).unwrap();
@@ -48,7 +44,7 @@ fn group_errors_match_scikit_learn_and_fairlearn_on_adult() {
     let model = load_model(dir.path()).unwrap();
     for (cols, expected) in fx["by"].as_object().unwrap() {
         let cols: Vec<String> = cols.split(',').map(String::from).collect();
-        let r = audit_file(&model, &csv, &cols, &AuditParams::new().permutations(99).bootstrap(50)).unwrap();
+        let r = audit_file(&model, csv, &cols, &AuditParams::new().permutations(99).bootstrap(50)).unwrap();
         close(r.audit.overall_mean_error, fx["overall_mean_error"].as_f64().unwrap(), 1e-9, "overall");
         let expected = expected.as_object().unwrap();
         assert_eq!(r.audit.groups.len(), expected.len(), "{cols:?}");
@@ -60,6 +56,15 @@ fn group_errors_match_scikit_learn_and_fairlearn_on_adult() {
             close(g.p90_error, e["p90_error"].as_f64().unwrap(), 1e-9, &g.group);
         }
     }
+}
+
+#[test]
+fn group_errors_match_scikit_learn_and_fairlearn_on_real_tables() {
+    let fx: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo("crates/recon/tests/fixtures/audit_adult.json")).unwrap())
+            .unwrap();
+    check_fixture(&fx, &repo("data/fairness/adult_5k.csv"));
+    check_fixture(&fx["german_credit"], &repo("data/fairness/german_credit_small.csv"));
 }
 
 /// Writes the simulator's rows as CSV (x0…, group) and returns the path.
