@@ -16,6 +16,8 @@
 //! # }
 //! ```
 
+pub mod bottleneck;
 pub mod frame;
 
+pub use bottleneck::{bottleneck, Bottleneck, Down, Level, Up};
 pub use frame::{Erasures, Frame, FrameKind};

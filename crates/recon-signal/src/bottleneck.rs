@@ -1,0 +1,282 @@
+//! How much a U-Net-style down/up-sampling path throws away: apply a down-sampling operator L
+//! times and the matching up-sampling L times, and measure the relative reconstruction error
+//! `‖x − up(down(x))‖² / ‖x‖²` per level, and which frequencies were lost (the share of the
+//! image's spectral energy in each radial band that the residual holds).
+//!
+//! Operators on a grey image (each level halves both sides; the image is first cropped to a
+//! multiple of 2^L, and the crop is reported):
+//! - `avgpool` (2 × 2 means), `stride` (every second row and column), up-sampled by `nearest`
+//!   (each value copied to its 2 × 2 block) or `bilinear` (half-pixel centres, edges clamped, as
+//!   PyTorch's `align_corners=False`);
+//! - `maxpool` (2 × 2 maxima) up-sampled by unpooling: each maximum goes back to the position it
+//!   came from, zeros elsewhere (PyTorch's `MaxUnpool2d`);
+//! - `haar`: the orthonormal 2-D Haar transform's approximation band, up-sampled by the inverse
+//!   transform with the detail bands zeroed (lossy); `haar-details` keeps the detail bands (what
+//!   a U-Net's skip connections carry) and is lossless.
+
+use faer::Mat;
+use recon_core::{Error, Result};
+use serde::Serialize;
+
+/// A down-sampling operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Down {
+    /// 2 × 2 average pooling.
+    Avgpool,
+    /// 2 × 2 max pooling (up-sampled by unpooling at the argmax).
+    Maxpool,
+    /// Every second row and column.
+    Stride,
+    /// The Haar approximation band (details dropped).
+    Haar,
+    /// The Haar transform with its detail bands kept (lossless).
+    HaarDetails,
+}
+
+/// An up-sampling operator (for `avgpool` and `stride`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Up {
+    /// Copy each value to its 2 × 2 block.
+    Nearest,
+    /// Bilinear interpolation (half-pixel centres, clamped edges).
+    Bilinear,
+}
+
+/// One level of the down/up cycle.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Level {
+    /// Levels of down-sampling (each halves both sides).
+    pub level: usize,
+    /// Side lengths at the bottleneck.
+    pub bottleneck: [usize; 2],
+    /// `‖x − x̂‖² / ‖x‖²`.
+    pub relative_error: f64,
+    /// Per radial frequency band (edges in cycles per pixel, [`BAND_EDGES`]): the share of the
+    /// image's energy in that band that the residual holds.
+    pub band_loss: Vec<f64>,
+}
+
+/// Radial frequency band edges, cycles per pixel (the last band runs to the corner, √2/2).
+pub const BAND_EDGES: [f64; 5] = [0.0, 0.0625, 0.125, 0.25, 0.5];
+
+/// What the cycle did to one image.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bottleneck {
+    /// Down-sampling operator.
+    pub op: Down,
+    /// Up-sampling operator (`None` for maxpool and Haar, which have their own inverse).
+    pub up: Option<Up>,
+    /// Image size after cropping to a multiple of 2^levels.
+    pub size: [usize; 2],
+    /// Rows and columns cropped away.
+    pub cropped: [usize; 2],
+    /// Band edges in cycles per pixel.
+    pub band_edges: Vec<f64>,
+    /// Per level.
+    pub levels: Vec<Level>,
+}
+
+fn pool(x: &Mat<f64>, f: impl Fn([f64; 4]) -> f64) -> Mat<f64> {
+    Mat::from_fn(x.nrows() / 2, x.ncols() / 2, |i, j| {
+        f([x[(2 * i, 2 * j)], x[(2 * i, 2 * j + 1)], x[(2 * i + 1, 2 * j)], x[(2 * i + 1, 2 * j + 1)]])
+    })
+}
+
+fn nearest(x: &Mat<f64>) -> Mat<f64> {
+    Mat::from_fn(2 * x.nrows(), 2 * x.ncols(), |i, j| x[(i / 2, j / 2)])
+}
+
+fn bilinear(x: &Mat<f64>) -> Mat<f64> {
+    let (h, w) = (x.nrows(), x.ncols());
+    // Output pixel i sits at input coordinate (i + 0.5)/2 − 0.5, clamped to the grid.
+    let coord = |i: usize, n: usize| -> (usize, usize, f64) {
+        let c = ((i as f64 + 0.5) / 2.0 - 0.5).max(0.0);
+        let lo = (c.floor() as usize).min(n - 1);
+        let hi = (lo + 1).min(n - 1);
+        (lo, hi, c - lo as f64)
+    };
+    Mat::from_fn(2 * h, 2 * w, |i, j| {
+        let (i0, i1, a) = coord(i, h);
+        let (j0, j1, b) = coord(j, w);
+        (1.0 - a) * ((1.0 - b) * x[(i0, j0)] + b * x[(i0, j1)]) + a * ((1.0 - b) * x[(i1, j0)] + b * x[(i1, j1)])
+    })
+}
+
+/// One orthonormal 2-D Haar step: (approximation, [horizontal, vertical, diagonal] details).
+fn haar(x: &Mat<f64>) -> (Mat<f64>, [Mat<f64>; 3]) {
+    let a = pool(x, |[p, q, r, s]| (p + q + r + s) / 2.0);
+    let h = pool(x, |[p, q, r, s]| (p - q + r - s) / 2.0);
+    let v = pool(x, |[p, q, r, s]| (p + q - r - s) / 2.0);
+    let d = pool(x, |[p, q, r, s]| (p - q - r + s) / 2.0);
+    (a, [h, v, d])
+}
+
+fn inverse_haar(a: &Mat<f64>, det: Option<&[Mat<f64>; 3]>) -> Mat<f64> {
+    let z = |m: &Mat<f64>, i: usize, j: usize| m[(i, j)];
+    Mat::from_fn(2 * a.nrows(), 2 * a.ncols(), |i, j| {
+        let (bi, bj) = (i / 2, j / 2);
+        let (h, v, d) = match det {
+            Some([h, v, d]) => (z(h, bi, bj), z(v, bi, bj), z(d, bi, bj)),
+            None => (0.0, 0.0, 0.0),
+        };
+        let (sr, sc) = (if i % 2 == 0 { 1.0 } else { -1.0 }, if j % 2 == 0 { 1.0 } else { -1.0 });
+        (z(a, bi, bj) + sc * h + sr * v + sr * sc * d) / 2.0
+    })
+}
+
+/// Energy of `x` per radial frequency band of its 2-D DFT (a direct separable transform).
+pub fn band_energy(x: &Mat<f64>) -> Vec<f64> {
+    let (h, w) = (x.nrows(), x.ncols());
+    let twiddles = |n: usize| -> Vec<(f64, f64)> {
+        (0..n).map(|k| (2.0 * std::f64::consts::PI * k as f64 / n as f64).sin_cos()).map(|(s, c)| (c, -s)).collect()
+    };
+    let (tw, th) = (twiddles(w), twiddles(h));
+    // Rows first: (h × w) complex.
+    let mut re = Mat::<f64>::zeros(h, w);
+    let mut im = Mat::<f64>::zeros(h, w);
+    for i in 0..h {
+        for k in 0..w {
+            let (mut sr, mut si) = (0.0, 0.0);
+            for j in 0..w {
+                let (c, s) = tw[(j * k) % w];
+                sr += x[(i, j)] * c;
+                si += x[(i, j)] * s;
+            }
+            re[(i, k)] = sr;
+            im[(i, k)] = si;
+        }
+    }
+    let mut bands = vec![0.0; BAND_EDGES.len() - 1];
+    let freq = |k: usize, n: usize| -> f64 {
+        let k = if k <= n / 2 { k as f64 } else { k as f64 - n as f64 };
+        k / n as f64
+    };
+    for k in 0..w {
+        for l in 0..h {
+            let (mut sr, mut si) = (0.0, 0.0);
+            for i in 0..h {
+                let (c, s) = th[(i * l) % h];
+                sr += re[(i, k)] * c - im[(i, k)] * s;
+                si += re[(i, k)] * s + im[(i, k)] * c;
+            }
+            let r = (freq(l, h).powi(2) + freq(k, w).powi(2)).sqrt();
+            let b = BAND_EDGES[1..].iter().position(|&e| r < e).unwrap_or(bands.len() - 1);
+            bands[b] += sr * sr + si * si;
+        }
+    }
+    bands
+}
+
+/// Runs the down/up cycle for levels 1..=`levels` on the grey image `x` (rows × columns).
+pub fn bottleneck(x: &Mat<f64>, op: Down, up: Up, levels: usize) -> Result<Bottleneck> {
+    if levels == 0 || levels > 8 {
+        return Err(Error::invalid("levels", format!("{levels} is not in 1..=8")));
+    }
+    let block = 1usize << levels;
+    let (h, w) = (x.nrows() / block * block, x.ncols() / block * block);
+    if h == 0 || w == 0 {
+        return Err(Error::invalid(
+            "levels",
+            format!(
+                "a {} × {} image is smaller than one {block} × {block} block of {levels} levels",
+                x.nrows(),
+                x.ncols()
+            ),
+        ));
+    }
+    let cropped = [x.nrows() - h, x.ncols() - w];
+    let x = Mat::from_fn(h, w, |i, j| x[(i, j)]);
+    let energy: f64 = (0..h).flat_map(|i| (0..w).map(move |j| (i, j))).map(|(i, j)| x[(i, j)].powi(2)).sum();
+    if !(energy > 0.0) {
+        return Err(Error::invalid("image", "an all-zero image has no energy to lose"));
+    }
+    let spectrum = band_energy(&x);
+    let mut out = Vec::with_capacity(levels);
+    for l in 1..=levels {
+        let xh = cycle(&x, op, up, l);
+        let r = Mat::from_fn(h, w, |i, j| x[(i, j)] - xh[(i, j)]);
+        let err: f64 = (0..h).flat_map(|i| (0..w).map(move |j| (i, j))).map(|(i, j)| r[(i, j)].powi(2)).sum();
+        let lost = band_energy(&r);
+        out.push(Level {
+            level: l,
+            bottleneck: [h >> l, w >> l],
+            relative_error: err / energy,
+            band_loss: lost.iter().zip(&spectrum).map(|(a, b)| if *b > 0.0 { a / b } else { 0.0 }).collect(),
+        });
+    }
+    let own_up = matches!(op, Down::Maxpool | Down::Haar | Down::HaarDetails);
+    Ok(Bottleneck {
+        op,
+        up: (!own_up).then_some(up),
+        size: [h, w],
+        cropped,
+        band_edges: BAND_EDGES.to_vec(),
+        levels: out,
+    })
+}
+
+/// `up(down(x))` over `levels` levels.
+pub fn cycle(x: &Mat<f64>, op: Down, up: Up, levels: usize) -> Mat<f64> {
+    match op {
+        Down::Avgpool | Down::Stride => {
+            let mut y = x.clone();
+            for _ in 0..levels {
+                y = match op {
+                    Down::Avgpool => pool(&y, |v| v.iter().sum::<f64>() / 4.0),
+                    _ => pool(&y, |v| v[0]),
+                };
+            }
+            for _ in 0..levels {
+                y = match up {
+                    Up::Nearest => nearest(&y),
+                    Up::Bilinear => bilinear(&y),
+                };
+            }
+            y
+        }
+        Down::Maxpool => {
+            // Each level remembers where its maxima came from.
+            let mut y = x.clone();
+            let mut argmax: Vec<Mat<f64>> = Vec::new();
+            for _ in 0..levels {
+                let arg = pool(&y, |v| {
+                    let mut best = 0;
+                    for k in 1..4 {
+                        if v[k] > v[best] {
+                            best = k;
+                        }
+                    }
+                    best as f64
+                });
+                y = pool(&y, |v| v.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+                argmax.push(arg);
+            }
+            for arg in argmax.iter().rev() {
+                y = Mat::from_fn(2 * y.nrows(), 2 * y.ncols(), |i, j| {
+                    let k = (i % 2) * 2 + j % 2;
+                    if arg[(i / 2, j / 2)] as usize == k {
+                        y[(i / 2, j / 2)]
+                    } else {
+                        0.0
+                    }
+                });
+            }
+            y
+        }
+        Down::Haar | Down::HaarDetails => {
+            let mut a = x.clone();
+            let mut details = Vec::new();
+            for _ in 0..levels {
+                let (next, d) = haar(&a);
+                details.push(d);
+                a = next;
+            }
+            for d in details.iter().rev() {
+                a = inverse_haar(&a, (op == Down::HaarDetails).then_some(d));
+            }
+            a
+        }
+    }
+}
