@@ -35,6 +35,7 @@ enum Command {
     Diagnose(commands::diagnose::DiagnoseArgs),
     Audit(commands::audit::AuditArgs),
     Frame(commands::frame::FrameArgs),
+    Bottleneck(commands::bottleneck::BottleneckArgs),
     Tour(tour::TourArgs),
 }
 
@@ -76,6 +77,7 @@ fn main() -> ExitCode {
         Command::Diagnose(a) => commands::diagnose::run(a),
         Command::Audit(a) => commands::audit::run(a),
         Command::Frame(a) => commands::frame::run(a),
+        Command::Bottleneck(a) => commands::bottleneck::run(a),
         Command::Tour(a) => tour::run(a),
     };
     match result {

@@ -8,6 +8,7 @@
 //! [`diagnose`], [`curve`]), each returning a serde result type.
 
 pub mod audit;
+pub mod bottleneck;
 pub mod counts;
 pub mod curve;
 pub mod diagnose;

@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod audit;
+pub mod bottleneck;
 pub mod compress;
 pub mod curve;
 pub mod diagnose;
