@@ -121,7 +121,7 @@ impl BottleneckReport {
             })
             .collect();
         series.push(Series { name: "relative error (all)".into(), x: x.clone(), y: self.relative_error.clone() });
-        Ok(LinePlot {
+        LinePlot {
             title: format!("Energy lost per level — {title}"),
             x_label: "levels of down/up-sampling".into(),
             y_label: "share of energy lost".into(),
@@ -129,6 +129,6 @@ impl BottleneckReport {
             markers: vec![],
             log_y: false,
         }
-        .to_svg(720, 420)?)
+        .to_svg(720, 420)
     }
 }
