@@ -53,6 +53,7 @@ pub struct Frame {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Erasures {
     /// Coefficients lost.
+    #[serde(rename = "erasures")]
     pub erased: usize,
     /// Largest operator norm of the error operator over the erasure sets checked (the canonical
     /// dual of the full frame).

@@ -8,14 +8,14 @@
 //! use recon_signal::FrameKind;
 //! # fn main() -> recon::Result<()> {
 //! let r = frame_report(&FrameOptions { kind: FrameKind::Harmonic, dim: 4, vectors: 10, erase: 1, ..Default::default() })?;
-//! assert!(r.tight && (r.worst_case_error - 0.4).abs() < 1e-12);
+//! assert!(r.tight && (r.result.worst_case_error - 0.4).abs() < 1e-12);
 //! # Ok(())
 //! # }
 //! ```
 
 use recon_core::report::{LinePlot, Series};
 use recon_core::{Error, Result};
-use recon_signal::{Frame, FrameKind};
+use recon_signal::{Erasures, Frame, FrameKind};
 use serde::Serialize;
 
 /// What to build and measure.
@@ -74,18 +74,9 @@ pub struct FrameReport {
     /// The optimal frame bounds [A, B]: the extreme eigenvalues of the frame operator.
     pub frame_bounds: [f64; 2],
     pub tight: bool,
-    pub erasures: usize,
-    /// Largest operator norm of the error operator, over the erasure sets checked, with the
-    /// canonical dual of the full frame.
-    pub worst_case_error: f64,
-    /// Mean of that norm over the sets checked.
-    pub mean_error: f64,
-    pub worst_set: Vec<usize>,
-    pub sets_checked: usize,
-    /// Every erasure set checked (false: a seeded sample, and the worst case is a lower bound).
-    pub exhaustive: bool,
-    /// Erasure sets after which the rest no longer spans R^d.
-    pub not_a_frame: usize,
+    /// The erasure errors (`erasures`, `worst_case_error`, `mean_error`, …, flattened).
+    #[serde(flatten)]
+    pub result: Erasures,
     /// For unit-norm tight frames and one erasure, theory's d/N.
     pub tight_one_erasure_bound: f64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -159,13 +150,7 @@ pub fn frame_report(opts: &FrameOptions) -> Result<FrameReport> {
         redundancy: f.redundancy(),
         frame_bounds: [a, b],
         tight: b - a <= 1e-10 * b,
-        erasures: opts.erase,
-        worst_case_error: e.worst_case_error,
-        mean_error: e.mean_error,
-        worst_set: e.worst_set,
-        sets_checked: e.sets_checked,
-        exhaustive: e.exhaustive,
-        not_a_frame: e.not_a_frame,
+        result: e,
         tight_one_erasure_bound: opts.dim as f64 / f.len() as f64,
         sweep,
         frame: Some(f),
@@ -187,18 +172,18 @@ impl FrameReport {
         );
         s += &format!(
             "{} erasure(s), canonical dual of the full frame: worst-case error {:.6} (set {:?}), mean {:.6} over {} sets{}\n",
-            self.erasures,
-            self.worst_case_error,
-            self.worst_set,
-            self.mean_error,
-            self.sets_checked,
-            if self.exhaustive { " (all of them)" } else { " (a seeded sample: the worst case is a lower bound)" }
+            self.result.erased,
+            self.result.worst_case_error,
+            self.result.worst_set,
+            self.result.mean_error,
+            self.result.sets_checked,
+            if self.result.exhaustive { " (all of them)" } else { " (a seeded sample: the worst case is a lower bound)" }
         );
         s += &format!(
             "sets after which the rest is no longer a frame: {} (with the rest's own dual every other set rebuilds exactly)\n",
-            self.not_a_frame
+            self.result.not_a_frame
         );
-        if self.tight && self.erasures == 1 {
+        if self.tight && self.result.erased == 1 {
             s +=
                 &format!("theory for unit-norm tight frames, one erasure: d/N = {:.6}\n", self.tight_one_erasure_bound);
         }
@@ -220,7 +205,7 @@ impl FrameReport {
         let plot = LinePlot {
             title: format!(
                 "Erasure error against redundancy — {:?} frames in R^{}, {} erased",
-                self.kind, self.dim, self.erasures
+                self.kind, self.dim, self.result.erased
             ),
             x_label: "redundancy N/d".into(),
             y_label: "operator norm of the error".into(),
