@@ -69,3 +69,47 @@ impl Dataset {
         }
     }
 }
+
+/// Rows grouped by a name per row: the distinct names in sorted order, each row's group and each
+/// group's rows. The one place group columns are turned into indices (audits, fair PCA,
+/// group-robust training).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupIndex {
+    /// Distinct names, sorted.
+    pub names: Vec<String>,
+    /// The index in `names` of every row's group.
+    pub of_row: Vec<usize>,
+    /// The rows of each group, ascending.
+    pub rows: Vec<Vec<usize>>,
+}
+
+impl GroupIndex {
+    /// Indexes one group name per row.
+    pub fn new(groups: &[String]) -> GroupIndex {
+        let mut names: Vec<String> = groups.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        let of_row: Vec<usize> =
+            groups.iter().map(|g| names.binary_search(g).expect("every name is listed")).collect();
+        let mut rows = vec![Vec::new(); names.len()];
+        for (i, &g) in of_row.iter().enumerate() {
+            rows[g].push(i);
+        }
+        GroupIndex { names, of_row, rows }
+    }
+
+    /// Number of groups.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether there are no groups (no rows).
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The mean of `values` (one per row) within each group.
+    pub fn means(&self, values: &[f64]) -> Vec<f64> {
+        self.rows.iter().map(|r| r.iter().map(|&i| values[i]).sum::<f64>() / r.len() as f64).collect()
+    }
+}

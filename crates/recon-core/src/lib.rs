@@ -26,7 +26,7 @@ mod scorer;
 pub mod synth;
 mod traits;
 
-pub use dataset::Dataset;
+pub use dataset::{Dataset, GroupIndex};
 pub use error::{Error, Result};
 pub use residuals::{check_magnitude, squared_norm, Residuals, MAGNITUDE_RANGE};
 pub use scaler::{is_constant, Scaler};

@@ -38,7 +38,7 @@
 //! ```
 
 use faer::{Mat, MatRef, Side};
-use recon_core::{Dataset, Fit, Scaler};
+use recon_core::{Dataset, Fit, GroupIndex, Scaler};
 use serde::Serialize;
 
 use crate::error::{invalid, Error, Result};
@@ -164,14 +164,10 @@ impl Fit for FairPcaParams {
         if self.d == 0 || self.d >= p {
             return Err(invalid("rank", format!("{} is not in 1..{p} (one below the {p} features)", self.d)));
         }
-        let mut names: Vec<&str> = groups.iter().map(String::as_str).collect();
-        names.sort_unstable();
-        names.dedup();
+        let GroupIndex { names, rows: idx, .. } = GroupIndex::new(groups);
         if names.len() < 2 {
             return Err(invalid("groups", format!("fair PCA needs two or more groups; the data has {}", names.len())));
         }
-        let idx: Vec<Vec<usize>> =
-            names.iter().map(|g| (0..n).filter(|&i| groups[i] == *g).collect::<Vec<usize>>()).collect();
         if let Some((g, _)) = names.iter().zip(&idx).find(|(_, r)| r.len() < 2) {
             return Err(invalid("groups", format!("group '{g}' has fewer than two rows")));
         }
@@ -279,7 +275,7 @@ impl Fit for FairPcaParams {
             .iter()
             .enumerate()
             .map(|(i, g)| GroupLoss {
-                group: g.to_string(),
+                group: g.clone(),
                 n: idx[i].len(),
                 own_best_error: best[i],
                 error_standard: error(&standard_losses, i),

@@ -265,16 +265,13 @@ impl AutoencoderParams {
                     .groups
                     .as_ref()
                     .ok_or_else(|| invalid("groups", "group-robust training needs a group column"))?;
-                let mut names: Vec<&str> = groups.iter().map(String::as_str).collect();
-                names.sort_unstable();
-                names.dedup();
-                if names.len() < 2 {
+                let index = recon_core::GroupIndex::new(groups);
+                if index.len() < 2 {
                     return Err(invalid("groups", "group-robust training needs two or more groups"));
                 }
-                let of_row: Vec<usize> =
-                    groups.iter().map(|g| names.binary_search(&g.as_str()).expect("a listed name")).collect();
+                let of_row = index.of_row;
                 let val_groups = val_rows.iter().map(|&r| of_row[r]).collect();
-                Some(Dro { q: vec![1.0 / names.len() as f64; names.len()], eta, of_row, val_groups })
+                Some(Dro { q: vec![1.0 / index.names.len() as f64; index.names.len()], eta, of_row, val_groups })
             }
         };
         let sizes = Self::sizes(&self.hidden, d);

@@ -2,7 +2,7 @@
 //!
 //! The errors are the ones `recon score` reports for the model (squared error in the model's
 //! own units for PCA, truncated SVD, CP/Tucker and autoencoders; the negative log-likelihood for
-//! a VAE), read through the same [`score_file`] path for every family, and the groups are the
+//! a VAE), through the model's `Scorer` whatever its family, and the groups are the
 //! named string or integer columns of the same rows; [`recon_core::ruler::audit`] does the rest
 //! without knowing which model made the errors. For a linear model the error of each group at
 //! every rank up to the model's is measured too ([`rank_curves`]).
@@ -39,12 +39,11 @@ use std::path::Path;
 use faer::{Mat, MatRef};
 use serde::Serialize;
 
-use recon_core::data::{LoadOptions, TableReader};
+use recon_core::data::{load_table, LoadOptions};
 use recon_core::ruler::{audit, Audit, AuditParams};
-use recon_core::{Dataset, Error, ErrorMeasure, Reconstruct, Result};
+use recon_core::{Dataset, Error, ErrorMeasure, GroupIndex, Result};
 use recon_linear::{MonitorScorer, Pca, PcaScorer};
 
-use crate::score::{score_file, ScoreOptions};
 use crate::Model;
 
 /// The audit of a model folder on a table.
@@ -145,16 +144,20 @@ pub fn equal_size(
     if repeats == 0 || tested.len() < 2 || tested.iter().all(|g| g.n == m) {
         return Ok(None);
     }
-    let rows: BTreeMap<&str, Vec<usize>> = tested
+    let index = GroupIndex::new(groups);
+    let rows: BTreeMap<&str, &Vec<usize>> = index
+        .names
         .iter()
-        .map(|g| (g.group.as_str(), (0..groups.len()).filter(|&i| groups[i] == g.group).collect()))
+        .zip(&index.rows)
+        .filter(|(_, r)| r.len() >= 2)
+        .map(|(name, r)| (name.as_str(), r))
         .collect();
     let mut sums: BTreeMap<String, f64> = BTreeMap::new();
     for r in 0..repeats {
         let mut rng = StdRng::seed_from_u64(seed.wrapping_add(r as u64));
         let mut keep: Vec<usize> = Vec::with_capacity(m * rows.len());
         for idx in rows.values() {
-            let mut idx = idx.clone();
+            let mut idx = idx.to_vec();
             idx.shuffle(&mut rng);
             keep.extend_from_slice(&idx[..m]);
         }
@@ -229,16 +232,13 @@ pub fn audit_file_with(
         group_cols: group_cols.to_vec(),
         ..Default::default()
     };
-    let table = TableReader::open(path, &read)?.read_all()?.dataset;
+    // One read: the model's raw columns and the groups; the features (lags, moving averages) are
+    // built from the raw rows as `recon score` builds them.
+    let table = load_table(path, &read)?.dataset;
     let groups = table.groups.clone().ok_or_else(|| Error::invalid("group columns", "no group values read"))?;
-    let scored = score_file(model, path, &ScoreOptions { persistence: (1, 1), drop_nonfinite: false }, None)?;
-    if scored.errors.len() != groups.len() {
-        return Err(Error::invalid_data(
-            path.display().to_string(),
-            format!("{} rows scored but {} group values read", scored.errors.len(), groups.len()),
-        ));
-    }
-    let result = audit(&scored.errors, &groups, params)?;
+    let (features, _) = model.header.window.features(table.x.as_ref(), &model.header.inputs)?;
+    let errors = model.scorer.score(features.as_ref(), false)?.errors;
+    let result = audit(&errors, &groups, params)?;
     // A model of the table's own columns (no lags or moving averages): it can be refitted on rows.
     let plain = model.header.columns == model.header.inputs;
     let rank_curves = match plain {
@@ -250,8 +250,8 @@ pub fn audit_file_with(
         false => None,
     };
     Ok(AuditReport {
-        model: scored.model,
-        error_measure: scored.error_measure,
+        model: model.scorer.name().to_string(),
+        error_measure: model.scorer.measure(),
         group_columns: group_cols.to_vec(),
         n_rows: groups.len(),
         audit: result,
@@ -269,31 +269,35 @@ pub fn rank_curves(model: &Model, x: MatRef<'_, f64>, groups: &[String]) -> Resu
         (None, Some(p)) => (&p.model, false),
         _ => return Ok(None),
     };
-    let d = x.ncols();
+    let (n, d, k) = (x.nrows(), x.ncols(), pca.n_components());
     let w: Vec<f64> = match standardised {
         true => pca.scale().to_vec(),
         false => vec![1.0; d],
     };
-    let mut order: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, g) in groups.iter().enumerate() {
-        order.entry(g.as_str()).or_default().push(i);
-    }
-    let group_means = |e: &[f64]| -> Vec<f64> {
-        order.values().map(|rows| rows.iter().map(|&i| e[i]).sum::<f64>() / rows.len() as f64).collect()
+    let index = GroupIndex::new(groups);
+    // The residual at rank r is the residual at r − 1 less component r's share: one projection,
+    // then one rank-1 update per rank (the same reconstruction `Pca::truncate(r)` gives).
+    let (z, v, s, mean) = (pca.transform(x)?, pca.components(), pca.scale(), pca.mean());
+    let mut r = Mat::from_fn(n, d, |i, j| x[(i, j)] - mean[j]);
+    let row_errors = |r: &Mat<f64>| -> Vec<f64> {
+        (0..n).map(|i| (0..d).map(|j| (r[(i, j)] / w[j]).powi(2)).sum()).collect()
     };
-    let mean = pca.mean();
-    let rank0: Vec<f64> =
-        (0..x.nrows()).map(|i| (0..d).map(|j| ((x[(i, j)] - mean[j]) / w[j]).powi(2)).sum()).collect();
-    let mut per_rank = vec![group_means(&rank0)];
-    for r in 1..=pca.n_components() {
-        let xh: Mat<f64> = pca.truncate(r)?.reconstruct(x)?;
-        let e: Vec<f64> =
-            (0..x.nrows()).map(|i| (0..d).map(|j| ((x[(i, j)] - xh[(i, j)]) / w[j]).powi(2)).sum()).collect();
-        per_rank.push(group_means(&e));
+    let mut per_rank = vec![index.means(&row_errors(&r))];
+    for c in 0..k {
+        for i in 0..n {
+            for j in 0..d {
+                r[(i, j)] -= z[(i, c)] * v[(c, j)] * s[j];
+            }
+        }
+        per_rank.push(index.means(&row_errors(&r)));
     }
-    let groups =
-        order.keys().enumerate().map(|(g, name)| (name.to_string(), per_rank.iter().map(|v| v[g]).collect())).collect();
-    Ok(Some(RankCurves { ranks: (0..=pca.n_components()).collect(), groups }))
+    let groups = index
+        .names
+        .iter()
+        .enumerate()
+        .map(|(g, name)| (name.clone(), per_rank.iter().map(|v| v[g]).collect()))
+        .collect();
+    Ok(Some(RankCurves { ranks: (0..=k).collect(), groups }))
 }
 
 impl AuditReport {

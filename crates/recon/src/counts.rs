@@ -28,9 +28,7 @@ pub fn log_normalise(x: MatRef<'_, f64>) -> Result<Mat<f64>> {
     if let Some(i) = totals.iter().position(|&t| !(t > 0.0)) {
         return Err(Error::invalid_data("counts", format!("sample {} has no counts", i + 1)));
     }
-    let mut sorted = totals.clone();
-    sorted.sort_by(f64::total_cmp);
-    let median = if n % 2 == 1 { sorted[n / 2] } else { 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]) };
+    let median = recon_core::ruler::median(&totals);
     Ok(Mat::from_fn(n, x.ncols(), |i, j| (x[(i, j)] * median / totals[i]).ln_1p()))
 }
 

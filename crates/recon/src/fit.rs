@@ -251,31 +251,29 @@ pub struct GroupRobustReport {
 /// The default step of the group weights of group-robust training.
 pub const GROUP_ROBUST_ETA: f64 = 0.01;
 
-/// Fits `params` twice on `data` (which carries the groups), with standard and with group-robust
-/// training (`AutoencoderParams::group_robust(eta)`), and reports each group's mean error on
-/// `data` under both. Returns the group-robust model.
+/// Fits `params` (standard settings) twice on `data` (which carries the groups): as they are, and
+/// with group-robust training (`AutoencoderParams::group_robust(eta)`), and reports each group's
+/// mean error on `data` under both. Returns the group-robust model.
 pub fn group_robust_autoencoder(
     params: &recon_neural::AutoencoderParams,
     data: &Dataset,
     eta: f64,
     mut on_epoch: impl FnMut(usize, f64, f64),
 ) -> Result<(Autoencoder, GroupRobustReport)> {
-    let groups = data.groups.clone().ok_or_else(|| recon_core::Error::invalid("groups", "no group column"))?;
-    let standard = params.clone().fit_with(&Dataset { groups: None, ..data.clone() }, &mut on_epoch)?;
+    let index = recon_core::GroupIndex::new(
+        data.groups.as_deref().ok_or_else(|| recon_core::Error::invalid("groups", "no group column"))?,
+    );
+    // Standard training ignores the groups; group-robust training reads them from `data`.
+    let standard = params.fit_with(data, &mut on_epoch)?;
     let robust = params.clone().group_robust(eta).fit_with(data, &mut on_epoch)?;
     let (a, b) = (standard.score(data.x.as_ref())?, robust.score(data.x.as_ref())?);
-    let mut by: std::collections::BTreeMap<&str, (f64, f64, usize)> = std::collections::BTreeMap::new();
-    for (i, g) in groups.iter().enumerate() {
-        let e = by.entry(g.as_str()).or_default();
-        (e.0, e.1, e.2) = (e.0 + a[i], e.1 + b[i], e.2 + 1);
-    }
-    let groups: Vec<GroupErrors> = by
-        .into_iter()
-        .map(|(g, (sa, sb, n))| GroupErrors {
-            group: g.to_string(),
-            n,
-            error_standard: sa / n as f64,
-            error_robust: sb / n as f64,
+    let (ma, mb) = (index.means(&a), index.means(&b));
+    let groups: Vec<GroupErrors> = (0..index.len())
+        .map(|g| GroupErrors {
+            group: index.names[g].clone(),
+            n: index.rows[g].len(),
+            error_standard: ma[g],
+            error_robust: mb[g],
         })
         .collect();
     let worst = |f: fn(&GroupErrors) -> f64| groups.iter().map(f).fold(f64::NEG_INFINITY, f64::max);

@@ -113,6 +113,16 @@ fn every_family_is_audited_through_one_path() {
             assert_eq!(g.n, n);
             close(g.mean_error, s / n as f64, 1e-12, name);
         }
+        // The PCA monitor's per-group error-vs-rank curves: non-increasing (nested projections),
+        // and at the model's rank equal to the group means of its own errors (SPE).
+        assert_eq!(r.rank_curves.is_some(), name == "pca", "{name}: rank curves for linear models only");
+        if let Some(c) = &r.rank_curves {
+            for g in &r.audit.groups {
+                let curve = &c.groups[&g.group];
+                assert!(curve.windows(2).all(|w| w[1] <= w[0] + 1e-12), "{curve:?}");
+                close(*curve.last().unwrap(), g.mean_error, 1e-9, "rank curve at the model's rank");
+            }
+        }
         eprintln!("{name}: {}", r.table());
     }
 }

@@ -19,8 +19,8 @@
 //! - Groups with a single row are reported (their error is known) but are neither tested, given
 //!   an interval, nor eligible as the best-served group; [`Audit::untested`] names them.
 //!
-//! Quantiles (median, 90th percentile, the bootstrap interval) interpolate linearly between order
-//! statistics, as numpy's default does.
+//! The median is numpy's `median`; the 90th percentile and the bootstrap interval interpolate
+//! linearly between order statistics, as numpy's `quantile` does ([`super::order`]).
 //!
 //! # Example
 //!
@@ -34,12 +34,11 @@
 //! assert!(b.flagged && b.ratio_to_best > 2.0);
 //! ```
 
-use std::collections::BTreeMap;
-
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde::Serialize;
 
-use crate::{Error, Result};
+use super::order::{median_sorted, quantile_sorted};
+use crate::{Error, GroupIndex, Result};
 
 /// How the audit tests and bounds each group.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,21 +134,6 @@ pub struct Audit {
     pub seed: u64,
 }
 
-/// The `q`-quantile of sorted values, interpolating linearly (numpy's default).
-pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    let n = sorted.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    let h = q.clamp(0.0, 1.0) * (n - 1) as f64;
-    let (lo, frac) = (h.floor() as usize, h - h.floor());
-    if lo + 1 >= n {
-        sorted[n - 1]
-    } else {
-        sorted[lo] + frac * (sorted[lo + 1] - sorted[lo])
-    }
-}
-
 /// Holm's step-down adjustment of `p` (same order out as in).
 pub fn holm(p: &[f64]) -> Vec<f64> {
     let m = p.len();
@@ -184,40 +168,30 @@ pub fn audit(errors: &[f64], groups: &[String], params: &AuditParams) -> Result<
     if !(params.confidence > 0.0 && params.confidence < 1.0) {
         return Err(Error::invalid("confidence", format!("{} is not in (0, 1)", params.confidence)));
     }
-    let mut by_group: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, g) in groups.iter().enumerate() {
-        by_group.entry(g.as_str()).or_default().push(i);
-    }
-    let tested: Vec<&str> = by_group.iter().filter(|(_, rows)| rows.len() >= 2).map(|(g, _)| *g).collect();
-    if tested.is_empty() {
+    let index = GroupIndex::new(groups);
+    let means = index.means(errors);
+    let tested = |g: usize| index.rows[g].len() >= 2;
+    let Some(best) = (0..index.len()).filter(|&g| tested(g)).min_by(|&a, &b| means[a].total_cmp(&means[b])) else {
         return Err(Error::invalid("groups", "no group has two or more rows, so none can be compared"));
-    }
-    let n = errors.len();
+    };
+    let (n, best_mean) = (errors.len(), means[best]);
     let total: f64 = errors.iter().sum();
-    let mean = |rows: &[usize]| rows.iter().map(|&i| errors[i]).sum::<f64>() / rows.len() as f64;
-    let best = tested
-        .iter()
-        .copied()
-        .min_by(|a, b| mean(&by_group[a]).total_cmp(&mean(&by_group[b])))
-        .expect("at least one tested group");
-    let best_mean = mean(&by_group[best]);
 
-    let mut out = Vec::with_capacity(by_group.len());
+    let mut out = Vec::with_capacity(index.len());
     let mut raw_p = Vec::new();
-    for (gi, (name, rows)) in by_group.iter().enumerate() {
-        let m = rows.len();
+    for (gi, (name, rows)) in index.names.iter().zip(&index.rows).enumerate() {
+        let (m, g_mean) = (rows.len(), means[gi]);
         let mut e: Vec<f64> = rows.iter().map(|&i| errors[i]).collect();
-        let g_mean = e.iter().sum::<f64>() / m as f64;
         e.sort_by(f64::total_cmp);
-        let (median, p90) = (quantile_sorted(&e, 0.5), quantile_sorted(&e, 0.9));
+        let (median, p90) = (median_sorted(&e), quantile_sorted(&e, 0.9));
         let mut rng = StdRng::seed_from_u64(params.seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(gi as u64 + 1)));
         let (ci_low, ci_high) = if m >= 2 && params.bootstrap > 0 {
-            let mut means: Vec<f64> = (0..params.bootstrap)
+            let mut boot: Vec<f64> = (0..params.bootstrap)
                 .map(|_| (0..m).map(|_| e[rng.random_range(0..m)]).sum::<f64>() / m as f64)
                 .collect();
-            means.sort_by(f64::total_cmp);
+            boot.sort_by(f64::total_cmp);
             let tail = (1.0 - params.confidence) / 2.0;
-            (Some(quantile_sorted(&means, tail)), Some(quantile_sorted(&means, 1.0 - tail)))
+            (Some(quantile_sorted(&boot, tail)), Some(quantile_sorted(&boot, 1.0 - tail)))
         } else {
             (None, None)
         };
@@ -227,7 +201,7 @@ pub fn audit(errors: &[f64], groups: &[String], params: &AuditParams) -> Result<
             raw_p.push((out.len(), p));
         }
         out.push(GroupAudit {
-            group: name.to_string(),
+            group: name.clone(),
             n: m,
             mean_error: g_mean,
             median_error: median,
@@ -248,8 +222,8 @@ pub fn audit(errors: &[f64], groups: &[String], params: &AuditParams) -> Result<
     }
     Ok(Audit {
         overall_mean_error: total / n as f64,
-        best_group: best.to_string(),
-        untested: by_group.iter().filter(|(_, r)| r.len() < 2).map(|(g, _)| g.to_string()).collect(),
+        best_group: index.names[best].clone(),
+        untested: (0..index.len()).filter(|&g| !tested(g)).map(|g| index.names[g].clone()).collect(),
         groups: out,
         rule: format!(
             "flagged: one-sided permutation test of a higher mean error than the other rows ({} relabellings), \

@@ -17,16 +17,18 @@ pub mod cv;
 pub mod detection;
 pub mod diagnose;
 pub mod elbow;
+pub mod order;
 pub mod pvalues;
 pub mod threshold;
 pub mod trim;
 
-pub use audit::{audit, holm, quantile_sorted, Audit, AuditParams, GroupAudit};
+pub use audit::{audit, holm, Audit, AuditParams, GroupAudit};
 pub use curve::{psnr, rank_for_energy, ErrorCurve};
 pub use cv::{clopper_pearson, contiguous_folds, out_of_fold_far, CvEstimate, CV_BELOW_ROWS, DEFAULT_FOLDS};
 pub use detection::{alarm_rate, precision_recall, PrCurve};
 pub use diagnose::{direction, episodes, residual_spread, Diagnosis, Episode, Signature, SignatureLibrary};
 pub use elbow::{kneedle, Knee, Knees};
+pub use order::{median, median_sorted, quantile_sorted};
 pub use pvalues::{benjamini_hochberg, empirical_p_value, reference_scores};
 pub use threshold::{
     fit_pareto_tail, persistent_alarms, pot_threshold, quantile_threshold, ParetoTail, Persistence, Threshold,

@@ -33,6 +33,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::order::median;
 use crate::{Error, Result};
 
 /// The fewest rows from which [`Contamination::Auto`] estimates the outlier share (a median and
@@ -139,16 +140,6 @@ pub fn robust_outlier_fraction(scores: &[f64]) -> f64 {
     roots.iter().filter(|&&v| (v - med) / mad > 3.0).count() as f64 / roots.len() as f64
 }
 
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        0.5 * (s[n / 2 - 1] + s[n / 2])
-    }
-}
 
 /// Iteratively trimmed fitting over `n` rows: `fit_score(kept)` fits a model on the rows `kept`
 /// and returns the score of every one of the `n` rows (larger = more abnormal). At most `rounds`

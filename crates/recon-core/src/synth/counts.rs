@@ -106,15 +106,7 @@ pub fn size_factors(x: &Mat<f64>) -> Result<Vec<f64>> {
         return Err(Error::Empty { what: "count table".into(), reason: "no samples or no genes".into() });
     }
     let full: Vec<usize> = (0..g).filter(|&j| (0..n).all(|i| x[(i, j)] > 0.0)).collect();
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        let m = v.len() / 2;
-        if v.len() % 2 == 1 {
-            v[m]
-        } else {
-            0.5 * (v[m - 1] + v[m])
-        }
-    };
+    let median = |v: Vec<f64>| crate::ruler::median(&v);
     if full.len() >= 10 {
         let geo: Vec<f64> = full.iter().map(|&j| (0..n).map(|i| x[(i, j)].ln()).sum::<f64>() / n as f64).collect();
         Ok((0..n).map(|i| median(full.iter().zip(&geo).map(|(&j, g)| x[(i, j)].ln() - g).collect()).exp()).collect())
