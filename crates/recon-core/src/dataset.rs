@@ -89,8 +89,7 @@ impl GroupIndex {
         let mut names: Vec<String> = groups.to_vec();
         names.sort_unstable();
         names.dedup();
-        let of_row: Vec<usize> =
-            groups.iter().map(|g| names.binary_search(g).expect("every name is listed")).collect();
+        let of_row: Vec<usize> = groups.iter().map(|g| names.binary_search(g).expect("every name is listed")).collect();
         let mut rows = vec![Vec::new(); names.len()];
         for (i, &g) in of_row.iter().enumerate() {
             rows[g].push(i);

@@ -15,7 +15,8 @@
 //!   a U-Net's skip connections carry) and is lossless.
 
 use faer::Mat;
-use recon_core::{Error, Result};
+use recon_core::{squared_norm, Error, Result};
+use rustfft::{num_complex::Complex, FftPlanner};
 use serde::Serialize;
 
 /// A down-sampling operator.
@@ -126,44 +127,30 @@ fn inverse_haar(a: &Mat<f64>, det: Option<&[Mat<f64>; 3]>) -> Mat<f64> {
     })
 }
 
-/// Energy of `x` per radial frequency band of its 2-D DFT (a direct separable transform).
+/// Energy of `x` per radial frequency band of its 2-D DFT (rustfft, rows then columns).
 pub fn band_energy(x: &Mat<f64>) -> Vec<f64> {
     let (h, w) = (x.nrows(), x.ncols());
-    let twiddles = |n: usize| -> Vec<(f64, f64)> {
-        (0..n).map(|k| (2.0 * std::f64::consts::PI * k as f64 / n as f64).sin_cos()).map(|(s, c)| (c, -s)).collect()
-    };
-    let (tw, th) = (twiddles(w), twiddles(h));
-    // Rows first: (h × w) complex.
-    let mut re = Mat::<f64>::zeros(h, w);
-    let mut im = Mat::<f64>::zeros(h, w);
-    for i in 0..h {
-        for k in 0..w {
-            let (mut sr, mut si) = (0.0, 0.0);
-            for j in 0..w {
-                let (c, s) = tw[(j * k) % w];
-                sr += x[(i, j)] * c;
-                si += x[(i, j)] * s;
-            }
-            re[(i, k)] = sr;
-            im[(i, k)] = si;
-        }
+    let mut planner = FftPlanner::<f64>::new();
+    let (rows, cols) = (planner.plan_fft_forward(w), planner.plan_fft_forward(h));
+    let mut buf: Vec<Complex<f64>> = (0..h * w).map(|t| Complex::new(x[(t / w, t % w)], 0.0)).collect();
+    for row in buf.chunks_exact_mut(w) {
+        rows.process(row);
     }
-    let mut bands = vec![0.0; BAND_EDGES.len() - 1];
     let freq = |k: usize, n: usize| -> f64 {
         let k = if k <= n / 2 { k as f64 } else { k as f64 - n as f64 };
         k / n as f64
     };
+    let mut bands = vec![0.0; BAND_EDGES.len() - 1];
+    let mut col = vec![Complex::new(0.0, 0.0); h];
     for k in 0..w {
-        for l in 0..h {
-            let (mut sr, mut si) = (0.0, 0.0);
-            for i in 0..h {
-                let (c, s) = th[(i * l) % h];
-                sr += re[(i, k)] * c - im[(i, k)] * s;
-                si += re[(i, k)] * s + im[(i, k)] * c;
-            }
+        for (i, c) in col.iter_mut().enumerate() {
+            *c = buf[i * w + k];
+        }
+        cols.process(&mut col);
+        for (l, c) in col.iter().enumerate() {
             let r = (freq(l, h).powi(2) + freq(k, w).powi(2)).sqrt();
             let b = BAND_EDGES[1..].iter().position(|&e| r < e).unwrap_or(bands.len() - 1);
-            bands[b] += sr * sr + si * si;
+            bands[b] += c.norm_sqr();
         }
     }
     bands
@@ -188,16 +175,16 @@ pub fn bottleneck(x: &Mat<f64>, op: Down, up: Up, levels: usize) -> Result<Bottl
     }
     let cropped = [x.nrows() - h, x.ncols() - w];
     let x = Mat::from_fn(h, w, |i, j| x[(i, j)]);
-    let energy: f64 = (0..h).flat_map(|i| (0..w).map(move |j| (i, j))).map(|(i, j)| x[(i, j)].powi(2)).sum();
+    let energy = squared_norm(x.as_ref());
     if !(energy > 0.0) {
         return Err(Error::invalid("image", "an all-zero image has no energy to lose"));
     }
     let spectrum = band_energy(&x);
+    let path = down_path(&x, op, levels);
     let mut out = Vec::with_capacity(levels);
     for l in 1..=levels {
-        let xh = cycle(&x, op, up, l);
-        let r = Mat::from_fn(h, w, |i, j| x[(i, j)] - xh[(i, j)]);
-        let err: f64 = (0..h).flat_map(|i| (0..w).map(move |j| (i, j))).map(|(i, j)| r[(i, j)].powi(2)).sum();
+        let r = &x - up_from(&path, op, up, l);
+        let err = squared_norm(r.as_ref());
         let lost = band_energy(&r);
         out.push(Level {
             level: l,
@@ -217,66 +204,65 @@ pub fn bottleneck(x: &Mat<f64>, op: Down, up: Up, levels: usize) -> Result<Bottl
     })
 }
 
+/// The down path of one operator: the image at levels 0..=L and what each step put aside for
+/// its way back up (max pooling: where each maximum came from; Haar: the detail bands).
+struct DownPath {
+    at: Vec<Mat<f64>>,
+    aside: Vec<Aside>,
+}
+
+enum Aside {
+    Nothing,
+    Argmax(Mat<f64>),
+    Details([Mat<f64>; 3]),
+}
+
+fn down_path(x: &Mat<f64>, op: Down, levels: usize) -> DownPath {
+    let mut path = DownPath { at: vec![x.clone()], aside: Vec::with_capacity(levels) };
+    for _ in 0..levels {
+        let y = path.at.last().expect("level 0");
+        let (next, aside) = match op {
+            Down::Avgpool => (pool(y, |v| v.iter().sum::<f64>() / 4.0), Aside::Nothing),
+            Down::Stride => (pool(y, |v| v[0]), Aside::Nothing),
+            Down::Maxpool => {
+                // The first maximum in row-major order, as PyTorch's max_pool2d.
+                let arg = pool(y, |v| (1..4).fold(0, |best, k| if v[k] > v[best] { k } else { best }) as f64);
+                (pool(y, |v| v.iter().copied().fold(f64::NEG_INFINITY, f64::max)), Aside::Argmax(arg))
+            }
+            Down::Haar | Down::HaarDetails => {
+                let (a, d) = haar(y);
+                (a, Aside::Details(d))
+            }
+        };
+        path.at.push(next);
+        path.aside.push(aside);
+    }
+    path
+}
+
+/// Up from level `l` of `path` back to the full size.
+fn up_from(path: &DownPath, op: Down, up: Up, l: usize) -> Mat<f64> {
+    let mut y = path.at[l].clone();
+    for aside in path.aside[..l].iter().rev() {
+        y = match aside {
+            Aside::Argmax(arg) => Mat::from_fn(2 * y.nrows(), 2 * y.ncols(), |i, j| {
+                if arg[(i / 2, j / 2)] as usize == (i % 2) * 2 + j % 2 {
+                    y[(i / 2, j / 2)]
+                } else {
+                    0.0
+                }
+            }),
+            Aside::Details(d) => inverse_haar(&y, (op == Down::HaarDetails).then_some(d)),
+            Aside::Nothing => match up {
+                Up::Nearest => nearest(&y),
+                Up::Bilinear => bilinear(&y),
+            },
+        };
+    }
+    y
+}
+
 /// `up(down(x))` over `levels` levels.
 pub fn cycle(x: &Mat<f64>, op: Down, up: Up, levels: usize) -> Mat<f64> {
-    match op {
-        Down::Avgpool | Down::Stride => {
-            let mut y = x.clone();
-            for _ in 0..levels {
-                y = match op {
-                    Down::Avgpool => pool(&y, |v| v.iter().sum::<f64>() / 4.0),
-                    _ => pool(&y, |v| v[0]),
-                };
-            }
-            for _ in 0..levels {
-                y = match up {
-                    Up::Nearest => nearest(&y),
-                    Up::Bilinear => bilinear(&y),
-                };
-            }
-            y
-        }
-        Down::Maxpool => {
-            // Each level remembers where its maxima came from.
-            let mut y = x.clone();
-            let mut argmax: Vec<Mat<f64>> = Vec::new();
-            for _ in 0..levels {
-                let arg = pool(&y, |v| {
-                    let mut best = 0;
-                    for k in 1..4 {
-                        if v[k] > v[best] {
-                            best = k;
-                        }
-                    }
-                    best as f64
-                });
-                y = pool(&y, |v| v.iter().copied().fold(f64::NEG_INFINITY, f64::max));
-                argmax.push(arg);
-            }
-            for arg in argmax.iter().rev() {
-                y = Mat::from_fn(2 * y.nrows(), 2 * y.ncols(), |i, j| {
-                    let k = (i % 2) * 2 + j % 2;
-                    if arg[(i / 2, j / 2)] as usize == k {
-                        y[(i / 2, j / 2)]
-                    } else {
-                        0.0
-                    }
-                });
-            }
-            y
-        }
-        Down::Haar | Down::HaarDetails => {
-            let mut a = x.clone();
-            let mut details = Vec::new();
-            for _ in 0..levels {
-                let (next, d) = haar(&a);
-                details.push(d);
-                a = next;
-            }
-            for d in details.iter().rev() {
-                a = inverse_haar(&a, (op == Down::HaarDetails).then_some(d));
-            }
-            a
-        }
-    }
+    up_from(&down_path(x, op, levels), op, up, levels)
 }

@@ -145,13 +145,8 @@ pub fn equal_size(
         return Ok(None);
     }
     let index = GroupIndex::new(groups);
-    let rows: BTreeMap<&str, &Vec<usize>> = index
-        .names
-        .iter()
-        .zip(&index.rows)
-        .filter(|(_, r)| r.len() >= 2)
-        .map(|(name, r)| (name.as_str(), r))
-        .collect();
+    let rows: BTreeMap<&str, &Vec<usize>> =
+        index.names.iter().zip(&index.rows).filter(|(_, r)| r.len() >= 2).map(|(name, r)| (name.as_str(), r)).collect();
     let mut sums: BTreeMap<String, f64> = BTreeMap::new();
     for r in 0..repeats {
         let mut rng = StdRng::seed_from_u64(seed.wrapping_add(r as u64));
@@ -279,9 +274,8 @@ pub fn rank_curves(model: &Model, x: MatRef<'_, f64>, groups: &[String]) -> Resu
     // then one rank-1 update per rank (the same reconstruction `Pca::truncate(r)` gives).
     let (z, v, s, mean) = (pca.transform(x)?, pca.components(), pca.scale(), pca.mean());
     let mut r = Mat::from_fn(n, d, |i, j| x[(i, j)] - mean[j]);
-    let row_errors = |r: &Mat<f64>| -> Vec<f64> {
-        (0..n).map(|i| (0..d).map(|j| (r[(i, j)] / w[j]).powi(2)).sum()).collect()
-    };
+    let row_errors =
+        |r: &Mat<f64>| -> Vec<f64> { (0..n).map(|i| (0..d).map(|j| (r[(i, j)] / w[j]).powi(2)).sum()).collect() };
     let mut per_rank = vec![index.means(&row_errors(&r))];
     for c in 0..k {
         for i in 0..n {

@@ -149,7 +149,7 @@ pub fn frame_report(opts: &FrameOptions) -> Result<FrameReport> {
         vectors: f.len(),
         redundancy: f.redundancy(),
         frame_bounds: [a, b],
-        tight: b - a <= 1e-10 * b,
+        tight: f.is_tight(1e-10)?,
         result: e,
         tight_one_erasure_bound: opts.dim as f64 / f.len() as f64,
         sweep,

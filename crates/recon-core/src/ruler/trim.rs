@@ -140,7 +140,6 @@ pub fn robust_outlier_fraction(scores: &[f64]) -> f64 {
     roots.iter().filter(|&&v| (v - med) / mad > 3.0).count() as f64 / roots.len() as f64
 }
 
-
 /// Iteratively trimmed fitting over `n` rows: `fit_score(kept)` fits a model on the rows `kept`
 /// and returns the score of every one of the `n` rows (larger = more abnormal). At most `rounds`
 /// fits (at least 2: all rows, then the robust half); stops early when the dropped rows repeat.
