@@ -301,37 +301,27 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
     let window = Window::new(lags, args.ema.clone().unwrap_or_default())?;
     let data = window_features(raw, &window)?;
     match args.model {
-        ModelKind::Pca if args.fair_group_col.is_some() => fit_fair_pca(&args, raw, &window, out),
-        ModelKind::Ae if args.fair_group_col.is_some() => {
-            own_columns(raw, &window)?;
-            fit_ae(&args, raw, out)
+        // Fair fits read the groups, which window features do not carry: the table's own columns.
+        ModelKind::Pca | ModelKind::Ae if args.fair_group_col.is_some() && data.columns != raw.columns => {
+            Err(UsageError("--fair-group-col takes the table's own columns (no --window, --lags or --ema)".into())
+                .into())
         }
+        ModelKind::Pca if args.fair_group_col.is_some() => fit_fair_pca(&args, raw, out),
+        ModelKind::Ae if args.fair_group_col.is_some() => fit_ae(&args, raw, out),
         ModelKind::Pca => fit_pca(&args, &data, out),
         ModelKind::Ae => fit_ae(&args, &data, out),
         ModelKind::Vae => fit_vae(&args, &data, out),
     }
 }
 
-/// --fair-group-col fits the table's own columns: no lags or moving averages.
-fn own_columns(raw: &Dataset, window: &Window) -> anyhow::Result<()> {
-    if window.width() > 1 || !window.names(&raw.columns).iter().eq(raw.columns.iter()) {
-        return Err(
-            UsageError("--fair-group-col takes the table's own columns (no --window, --lags or --ema)".into()).into()
-        );
-    }
-    Ok(())
-}
-
 /// `--model pca --fair-group-col G`: a monitor on fair PCA's subspace.
-fn fit_fair_pca(args: &FitArgs, raw: &Dataset, window: &Window, out: OutDir) -> anyhow::Result<()> {
-    own_columns(raw, window)?;
-    if args.contamination.is_some() || args.folds.is_some() || args.limits == Some(LimitsArg::Cv) {
-        return Err(UsageError(
-            "--fair-group-col takes --limits analytical or empirical (no --contamination, --folds or cv)".into(),
-        )
-        .into());
-    }
+/// (The library refuses out-of-fold limits and --contamination there, with the reason.)
+fn fit_fair_pca(args: &FitArgs, raw: &Dataset, out: OutDir) -> anyhow::Result<()> {
     let params = pca_params(args)?;
+    let params = match args.contamination {
+        Some(c) => params.contamination(c),
+        None => params,
+    };
     let (monitor, fair) = params.fit_fair(raw)?;
     for line in recon::fit::fair_lines(&fair) {
         eprintln!("{line}");

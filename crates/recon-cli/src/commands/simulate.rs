@@ -49,7 +49,7 @@ pub struct GroupsArgs {
     /// Rank of each group's structure.
     #[arg(long, default_value_t = 3)]
     pub rank: usize,
-    /// Share of rows in the minority.
+    /// Share of rows in the minority, in (0, 0.5].
     #[arg(long, default_value_t = 0.1, value_name = "F")]
     pub minority: f64,
     /// Noise standard deviation.

@@ -36,7 +36,7 @@ pub struct GroupParams {
     pub features: usize,
     /// Rank of each group's structure.
     pub rank: usize,
-    /// Share of rows in the minority, in (0, 1).
+    /// Share of rows in the minority, in (0, 0.5].
     pub minority: f64,
     /// Noise standard deviation σ.
     pub noise: f64,
@@ -78,8 +78,8 @@ pub struct GroupSample {
 
 /// Draws the two groups.
 pub fn simulate(p: &GroupParams) -> Result<GroupSample> {
-    if !(p.minority > 0.0 && p.minority < 1.0) {
-        return Err(Error::invalid("minority", format!("{} is not a share in (0, 1)", p.minority)));
+    if !(p.minority > 0.0 && p.minority <= 0.5) {
+        return Err(Error::invalid("minority", format!("{} is not a minority's share, in (0, 0.5]", p.minority)));
     }
     if p.rank == 0 || p.rank >= p.features {
         return Err(Error::invalid("rank", format!("{} is not in 1..{}", p.rank, p.features)));
