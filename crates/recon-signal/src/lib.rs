@@ -18,6 +18,8 @@
 
 pub mod bottleneck;
 pub mod frame;
+pub mod graph;
 
 pub use bottleneck::{bottleneck, Bottleneck, Down, Level, Up};
 pub use frame::{Erasures, Frame, FrameKind};
+pub use graph::{graph_bottleneck, GraphBottleneck, GraphDown, GraphLevel};

@@ -21,6 +21,7 @@
 //! ```
 
 mod csv_table;
+mod graph_io;
 mod image_io;
 mod npy_table;
 mod tensor_io;
@@ -32,6 +33,7 @@ use std::path::{Path, PathBuf};
 use faer::Mat;
 
 pub use csv_table::{numeric_columns, parse_field, CsvRecord, CsvSource};
+pub use graph_io::{load_graph, load_node_signal, write_graph, write_node_signals, Graph};
 pub use image_io::{load_image, png_bytes, write_png, Image};
 pub use tensor_io::{
     load_tensor, load_tns, write_tns, DenseTensor, SparseTensor, Tensor, MAX_MODE_SIZE, MODE_SIZE_PER_ENTRY,

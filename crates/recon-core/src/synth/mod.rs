@@ -14,4 +14,5 @@
 pub mod clickstream;
 pub mod counts;
 pub mod dc_motor;
+pub mod graphs;
 pub mod groups;
