@@ -57,8 +57,12 @@ pub struct GraphLevel {
     /// `‖x − x̂‖² / ‖x‖²`.
     pub relative_error: f64,
     /// Per quarter of the graph spectrum (low → high): the share of the signal's energy there
-    /// that the residual holds.
-    pub band_loss: Vec<f64>,
+    /// that the residual holds (`None` where the signal has next to no energy: below 1e-12 of
+    /// its total).
+    pub band_loss: Vec<Option<f64>>,
+    /// Per quarter: the residual's energy there over the signal's total energy (these sum to
+    /// `relative_error`; they show where the error lives, aliasing included).
+    pub band_error: Vec<f64>,
 }
 
 /// What the cycle did to one graph signal.
@@ -315,7 +319,8 @@ pub fn graph_bottleneck(graph: &Graph, x: &[f64], op: GraphDown, levels: usize) 
                 nodes,
                 edges,
                 relative_error: r.iter().map(|v| v * v).sum::<f64>() / energy,
-                band_loss: lost.iter().zip(&spectrum).map(|(a, b)| if *b > 0.0 { a / b } else { 0.0 }).collect(),
+                band_loss: lost.iter().zip(&spectrum).map(|(a, b)| (*b > 1e-12 * energy).then(|| a / b)).collect(),
+                band_error: lost.iter().map(|a| a / energy).collect(),
             }
         })
         .collect();
@@ -371,7 +376,9 @@ mod tests {
         assert!((b.levels[0].relative_error - 1.26 / energy).abs() < 1e-15);
         assert_eq!(b.levels[0].nodes, 3);
         // The band losses are shares of each band's energy: weighted by the bands they sum to the total.
-        let total: f64 = b.levels[0].band_loss.iter().zip(&b.band_energy).map(|(l, e)| l * e).sum();
+        let total: f64 = b.levels[0].band_loss.iter().zip(&b.band_energy).map(|(l, e)| l.unwrap() * e).sum();
+        assert!((total - b.levels[0].relative_error).abs() < 1e-12);
+        let total: f64 = b.levels[0].band_error.iter().sum();
         assert!((total - b.levels[0].relative_error).abs() < 1e-12);
     }
 

@@ -188,3 +188,42 @@ pub fn groups(p: &recon_core::synth::groups::GroupParams, out: &Path) -> Result<
     recon_core::data::write_json(&truth, &report)?;
     Ok(report)
 }
+
+/// What simulating a graph wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct GraphReport {
+    /// Edge list (`source,target,weight`).
+    pub out: String,
+    /// Node signals (`node,smooth,rough`).
+    pub signal: String,
+    pub kind: String,
+    pub nodes: usize,
+    pub edges: usize,
+    /// Edges added to join components (random kinds).
+    pub joined: usize,
+    /// `xᵀLx / xᵀx` of the smooth and the rough signal.
+    pub smoothness: [f64; 2],
+    /// Largest Laplacian eigenvalue.
+    pub lambda_max: f64,
+    pub seed: u64,
+}
+
+/// Simulates a graph with a smooth and a rough node signal ([`recon_core::synth::graphs`]),
+/// writes the edge list to `out` and the signals to `STEM.nodes.csv` beside it.
+pub fn graph(p: &recon_core::synth::graphs::GraphParams, out: &Path) -> Result<GraphReport> {
+    let s = recon_core::synth::graphs::simulate(p)?;
+    let signal = PathBuf::from(format!("{}.nodes.csv", out.with_extension("").display()));
+    recon_core::data::write_graph(out, &s.graph)?;
+    recon_core::data::write_node_signals(&signal, &s.graph, &["smooth", "rough"], &[&s.smooth, &s.rough])?;
+    Ok(GraphReport {
+        out: out.display().to_string(),
+        signal: signal.display().to_string(),
+        kind: format!("{:?}", p.kind).to_lowercase(),
+        nodes: s.graph.n_nodes(),
+        edges: s.graph.edges.len(),
+        joined: s.joined,
+        smoothness: s.smoothness,
+        lambda_max: s.lambda_max,
+        seed: p.seed,
+    })
+}

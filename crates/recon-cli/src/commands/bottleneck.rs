@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use recon::bottleneck::bottleneck_file;
+use recon::bottleneck::{run as measure, Op, Request};
 use recon::data::{write_atomic, write_json, OutDir};
-use recon::families::signal::{Down, Up};
+use recon::families::signal::{Down, GraphDown, Up};
 
 use crate::output::{print, print_json};
 
@@ -22,6 +22,12 @@ pub enum OpArg {
     Haar,
     /// The Haar transform with its detail bands (what skip connections carry: lossless).
     HaarDetails,
+    /// Graphs: top-k pooling by score |x| (Graph U-Nets), scatter un-pooling.
+    Topk,
+    /// Graphs: Kron reduction (keep one side of the top Laplacian eigenvector), harmonic extension back.
+    Coarsen,
+    /// Graphs: heavy-edge matching, mean down, copy up.
+    HeavyEdge,
 }
 
 /// An up-sampling operator (for avgpool and stride).
@@ -33,28 +39,43 @@ pub enum UpArg {
     Bilinear,
 }
 
-/// How much of an image survives a U-Net-style bottleneck without its skip connections?
+/// How much of an image or a graph signal survives a U-Net-style bottleneck without its skip
+/// connections?
 ///
-/// Applies --op L times (each halves both sides) and the matching up-sampling L times, for
-/// L = 1 … --levels, on the grey image (luma of a colour PNG/JPEG, or a 2-D .npy matrix; cropped
-/// to a multiple of 2^levels, and the crop is reported), and prints per level the relative error
+/// Images (.png / .jpg luma, or a 2-D .npy matrix): applies --op L times (each halves both
+/// sides; the image is cropped to a multiple of 2^levels, and the crop is reported) and the
+/// matching up-sampling L times, for L = 1 … --levels, and prints per level the relative error
 /// ‖x − up(down(x))‖² / ‖x‖² and the share of the image's spectral energy lost in each radial
-/// frequency band (0–1/16, 1/16–1/8, 1/8–1/4, 1/4 and above, cycles per pixel).
-/// haar-details keeps the detail bands and is lossless: the difference between haar and
-/// haar-details is what the skip connections must carry. (Graph inputs are not built yet.)
+/// frequency band (0–1/16, 1/16–1/8, 1/8–1/4, 1/4 and above, cycles per pixel). haar-details
+/// keeps the detail bands and is lossless: the difference between haar and haar-details is what
+/// the skip connections must carry. Default op: avgpool.
+///
+/// Graphs (an edge-list .csv: source,target[,weight]; undirected, no self-loops, each edge
+/// once) with --signal NODES.csv (node,<values>; every node once, no unknown ids): pools with
+/// topk, coarsen (Kron reduction) or heavy-edge, each level roughly halving the nodes, and
+/// prints the same error per level with the energy lost per quarter of the graph spectrum
+/// (Laplacian eigenvalues, low → high). Default op: coarsen. Up to 4000 nodes.
 ///
 /// Examples:
 ///   recon bottleneck photo.jpg --op avgpool --up bilinear --levels 4
 ///   recon bottleneck photo.jpg --op maxpool --json
 ///   recon bottleneck photo.jpg --op haar --levels 4 --out bottleneck/
+///   recon simulate graph --kind geometric --nodes 500 --out g.csv
+///   recon bottleneck g.csv --signal g.nodes.csv --signal-col smooth --op coarsen --levels 3
 #[derive(Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct BottleneckArgs {
-    /// Grey image: .png / .jpg (luma) or a 2-D .npy matrix.
+    /// Grey image (.png / .jpg luma, 2-D .npy) or a graph's edge list (.csv).
     pub input: PathBuf,
-    /// Down-sampling operator.
-    #[arg(long, value_enum, default_value_t = OpArg::Avgpool)]
-    pub op: OpArg,
+    /// Down-sampling operator (default: avgpool for images, coarsen for graphs).
+    #[arg(long, value_enum)]
+    pub op: Option<OpArg>,
+    /// Node signal of a graph: CSV with a `node` column and value columns.
+    #[arg(long, value_name = "NODES.csv")]
+    pub signal: Option<PathBuf>,
+    /// Value column of --signal (default: the first column after `node`).
+    #[arg(long, value_name = "COLUMN")]
+    pub signal_col: Option<String>,
     /// Up-sampling operator (avgpool and stride; maxpool and Haar have their own inverse).
     #[arg(long, value_enum, default_value_t = UpArg::Nearest)]
     pub up: UpArg,
@@ -71,18 +92,28 @@ pub struct BottleneckArgs {
 
 pub fn run(args: BottleneckArgs) -> anyhow::Result<()> {
     let out = args.out.as_deref().map(OutDir::create).transpose()?;
-    let op = match args.op {
-        OpArg::Avgpool => Down::Avgpool,
-        OpArg::Maxpool => Down::Maxpool,
-        OpArg::Stride => Down::Stride,
-        OpArg::Haar => Down::Haar,
-        OpArg::HaarDetails => Down::HaarDetails,
-    };
+    let op = args.op.map(|op| match op {
+        OpArg::Avgpool => Op::Image(Down::Avgpool),
+        OpArg::Maxpool => Op::Image(Down::Maxpool),
+        OpArg::Stride => Op::Image(Down::Stride),
+        OpArg::Haar => Op::Image(Down::Haar),
+        OpArg::HaarDetails => Op::Image(Down::HaarDetails),
+        OpArg::Topk => Op::Graph(GraphDown::Topk),
+        OpArg::Coarsen => Op::Graph(GraphDown::Kron),
+        OpArg::HeavyEdge => Op::Graph(GraphDown::HeavyEdge),
+    });
     let up = match args.up {
         UpArg::Nearest => Up::Nearest,
         UpArg::Bilinear => Up::Bilinear,
     };
-    let report = bottleneck_file(&args.input, op, up, args.levels)?;
+    let report = measure(&Request {
+        input: &args.input,
+        signal: args.signal.as_deref(),
+        signal_col: args.signal_col.as_deref(),
+        op,
+        up,
+        levels: args.levels,
+    })?;
     if let Some(out) = out {
         let name = args.input.file_name().map_or("image".into(), |n| n.to_string_lossy().into_owned());
         write_atomic(&out.join("bottleneck.svg"), report.plot(&name)?.as_bytes())?;

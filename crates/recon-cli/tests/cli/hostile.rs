@@ -875,3 +875,99 @@ fn hostile_frames() {
     assert_eq!(v["tight"], serde_json::json!(true));
     assert!((v["worst_case_error"].as_f64().unwrap() - 0.4).abs() < 1e-12);
 }
+
+#[test]
+fn hostile_graphs() {
+    let sig = || csv("node,x\na,1\nb,2\nc,3\n");
+    let cases = vec![
+        case(
+            "graph: a self-loop",
+            vec![("g.csv", csv("source,target\na,b\nb,b\nb,c\n")), ("s.csv", sig())],
+            &["bottleneck", "g.csv", "--signal", "s.csv"],
+            2,
+            "line 3: self-loop at node 'b'",
+        ),
+        case(
+            "graph: an edge given twice",
+            vec![("g.csv", csv("source,target\na,b\nb,a\n")), ("s.csv", sig())],
+            &["bottleneck", "g.csv", "--signal", "s.csv"],
+            2,
+            "already given on line 2",
+        ),
+        case(
+            "graph: a signal naming an unknown node",
+            vec![("g.csv", csv("source,target\na,b\nb,c\n")), ("s.csv", csv("node,x\na,1\nb,2\nc,3\nq,4\n"))],
+            &["bottleneck", "g.csv", "--signal", "s.csv", "--op", "topk", "--levels", "1"],
+            2,
+            "node 'q' is not in the edge list",
+        ),
+        case(
+            "graph: a node without a value",
+            vec![("g.csv", csv("source,target\na,b\nb,c\n")), ("s.csv", csv("node,x\na,1\nb,2\n"))],
+            &["bottleneck", "g.csv", "--signal", "s.csv"],
+            2,
+            "have no value",
+        ),
+        case(
+            "graph: no --signal",
+            vec![("g.csv", csv("source,target\na,b\nb,c\n"))],
+            &["bottleneck", "g.csv"],
+            2,
+            "--signal",
+        ),
+        case(
+            "graph: an image operator",
+            vec![("g.csv", csv("source,target\na,b\nb,c\n")), ("s.csv", sig())],
+            &["bottleneck", "g.csv", "--signal", "s.csv", "--op", "maxpool"],
+            2,
+            "image operator",
+        ),
+        case(
+            "graph: a negative weight",
+            vec![("g.csv", csv("source,target,weight\na,b,1\nb,c,-2\n")), ("s.csv", sig())],
+            &["bottleneck", "g.csv", "--signal", "s.csv"],
+            2,
+            "line 3: weight '-2'",
+        ),
+        case(
+            "graph: Kron on two components",
+            vec![("g.csv", csv("source,target\na,b\nc,d\n")), ("s.csv", csv("node,x\na,1\nb,2\nc,3\nd,1\n"))],
+            &["bottleneck", "g.csv", "--signal", "s.csv", "--op", "coarsen"],
+            2,
+            "not connected",
+        ),
+        case(
+            "graph: more levels than nodes allow",
+            vec![("g.csv", csv("source,target\na,b\nb,c\n")), ("s.csv", sig())],
+            &["bottleneck", "g.csv", "--signal", "s.csv", "--op", "heavy-edge", "--levels", "4"],
+            2,
+            "use fewer levels",
+        ),
+        case(
+            "simulate graph: too few nodes",
+            vec![],
+            &["simulate", "graph", "--nodes", "2", "--out", "g.csv"],
+            2,
+            "nodes",
+        ),
+    ];
+    for c in &cases {
+        run(c);
+    }
+    // Simulated, then measured: the keys the issue names, and the smooth signal keeps more.
+    let d = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| {
+        let out = recon().current_dir(d.path()).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let sim = ok(&["simulate", "graph", "--kind", "geometric", "--nodes", "300", "--seed", "4", "--out", "g.csv"]);
+    assert_eq!(sim["nodes"], 300);
+    let err = |col: &str| {
+        let v = ok(&["bottleneck", "g.csv", "--signal", "g.nodes.csv", "--signal-col", col, "--levels", "3", "--json"]);
+        assert_eq!(v["levels"].as_array().unwrap().len(), 3);
+        v["relative_error"].as_array().unwrap().iter().map(|e| e.as_f64().unwrap()).collect::<Vec<_>>()
+    };
+    let (smooth, rough) = (err("smooth"), err("rough"));
+    assert!(smooth.iter().zip(&rough).all(|(s, r)| s < r), "{smooth:?} {rough:?}");
+}
