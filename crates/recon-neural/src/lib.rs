@@ -22,6 +22,7 @@
 //! ```
 
 mod autoencoder;
+mod convnet;
 mod error;
 pub mod likelihood;
 mod mlp;
@@ -29,6 +30,7 @@ mod train;
 mod vae;
 
 pub use autoencoder::{Activation, AeOutput, AeScorer, AeThreshold, Autoencoder, AutoencoderParams};
+pub use convnet::{ConvNet, ConvNetParams};
 pub use error::{Error, Result};
 pub use train::{Backend, TrainConfig, Trainable, TrainingLog};
 pub use vae::{FeatureCalls, Vae, VaeOutput, VaeParams, VaeScorer};

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use recon::bottleneck::{run as measure, Op, Request};
+use recon::bottleneck::{parse_shape, run as measure, Op, Request};
 use recon::data::{write_atomic, write_json, OutDir};
 use recon::families::signal::{Down, GraphDown, Up};
 
@@ -28,6 +28,8 @@ pub enum OpArg {
     Coarsen,
     /// Graphs: heavy-edge matching, mean down, copy up.
     HeavyEdge,
+    /// Images: a small convolutional down/up network trained per level, with and without U-Net skips.
+    Learned,
 }
 
 /// An up-sampling operator (for avgpool and stride).
@@ -56,12 +58,20 @@ pub enum UpArg {
 /// prints the same error per level with the energy lost per quarter of the graph spectrum
 /// (Laplacian eigenvalues, low → high). Default op: coarsen. Up to 4000 nodes.
 ///
+/// --op learned trains a small convolutional network per level L (strided convolutions down to a
+/// one-channel bottleneck of the pooled size, transposed convolutions up), once without and once
+/// with U-Net skip connections, on four fifths of the images and reports all three paths —
+/// bottleneck alone, with skips, and average pooling + bilinear — on the held-out fifth. Its
+/// input is a table of images (CSV or .npy rows; --shape HxW, square by default; --label-col for
+/// a column that is not a pixel) or one image cut into 16 × 16 patches.
+///
 /// Examples:
 ///   recon bottleneck photo.jpg --op avgpool --up bilinear --levels 4
 ///   recon bottleneck photo.jpg --op maxpool --json
 ///   recon bottleneck photo.jpg --op haar --levels 4 --out bottleneck/
 ///   recon simulate graph --kind geometric --nodes 500 --out g.csv
 ///   recon bottleneck g.csv --signal g.nodes.csv --signal-col smooth --op coarsen --levels 3
+///   recon bottleneck digits.csv --op learned --label-col label --levels 3
 #[derive(Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct BottleneckArgs {
@@ -76,6 +86,18 @@ pub struct BottleneckArgs {
     /// Value column of --signal (default: the first column after `node`).
     #[arg(long, value_name = "COLUMN")]
     pub signal_col: Option<String>,
+    /// --op learned on a table: the image shape of each row (default: square).
+    #[arg(long, value_name = "HxW")]
+    pub shape: Option<String>,
+    /// --op learned on a table: a column that is not a pixel (left out).
+    #[arg(long, value_name = "COLUMN")]
+    pub label_col: Option<String>,
+    /// --op learned: epoch budget per network (default 300, early stopping on held-out images).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// --op learned: seed of the split and the networks.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
     /// Up-sampling operator (avgpool and stride; maxpool and Haar have their own inverse).
     #[arg(long, value_enum, default_value_t = UpArg::Nearest)]
     pub up: UpArg,
@@ -101,19 +123,28 @@ pub fn run(args: BottleneckArgs) -> anyhow::Result<()> {
         OpArg::Topk => Op::Graph(GraphDown::Topk),
         OpArg::Coarsen => Op::Graph(GraphDown::Kron),
         OpArg::HeavyEdge => Op::Graph(GraphDown::HeavyEdge),
+        OpArg::Learned => Op::Learned,
     });
+    let shape = args.shape.as_deref().map(parse_shape).transpose()?;
     let up = match args.up {
         UpArg::Nearest => Up::Nearest,
         UpArg::Bilinear => Up::Bilinear,
     };
-    let report = measure(&Request {
-        input: &args.input,
-        signal: args.signal.as_deref(),
-        signal_col: args.signal_col.as_deref(),
-        op,
-        up,
-        levels: args.levels,
-    })?;
+    let report = measure(
+        &Request {
+            input: &args.input,
+            signal: args.signal.as_deref(),
+            signal_col: args.signal_col.as_deref(),
+            op,
+            up,
+            levels: args.levels,
+            shape,
+            label_col: args.label_col.as_deref(),
+            seed: args.seed,
+            epochs: args.epochs,
+        },
+        &mut |msg| eprintln!("{msg}"),
+    )?;
     if let Some(out) = out {
         let name = args.input.file_name().map_or("image".into(), |n| n.to_string_lossy().into_owned());
         write_atomic(&out.join("bottleneck.svg"), report.plot(&name)?.as_bytes())?;

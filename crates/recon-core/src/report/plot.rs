@@ -248,3 +248,79 @@ impl IntervalPlot {
         Ok(svg)
     }
 }
+
+/// Grouped bars: one group per category (e.g. per level), one bar per series within it.
+#[derive(Debug, Clone, Default)]
+pub struct BarChart {
+    /// Title above the chart.
+    pub title: String,
+    /// Label of the categories' axis.
+    pub x_label: String,
+    /// Label of the values' axis.
+    pub y_label: String,
+    /// Category names, left to right.
+    pub categories: Vec<String>,
+    /// `(legend name, one value per category)`; non-finite values draw no bar.
+    pub series: Vec<(String, Vec<f64>)>,
+}
+
+impl BarChart {
+    /// Renders the chart as an SVG document of `width × height` pixels (values from 0 up).
+    pub fn to_svg(&self, width: u32, height: u32) -> Result<String> {
+        let n = self.categories.len();
+        let k = self.series.len().max(1);
+        let top = self.series.iter().flat_map(|s| s.1.iter().copied()).filter(|v| v.is_finite()).fold(0.0f64, f64::max);
+        let top = if top > 0.0 { top * 1.1 } else { 1.0 };
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+            root.fill(&WHITE).map_err(plot_err)?;
+            let mut chart = ChartBuilder::on(&root)
+                .caption(&self.title, ("sans-serif", 18))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(60)
+                .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0..top)
+                .map_err(plot_err)?;
+            let cats = &self.categories;
+            chart
+                .configure_mesh()
+                .x_desc(&self.x_label)
+                .y_desc(&self.y_label)
+                .x_labels(n.max(1))
+                .x_label_formatter(&|v: &f64| {
+                    let i = v.round();
+                    match (i - v).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                        true => cats[i as usize].clone(),
+                        false => String::new(),
+                    }
+                })
+                .disable_x_mesh()
+                .light_line_style(RGBColor(235, 235, 235))
+                .draw()
+                .map_err(plot_err)?;
+            let width_each = 0.8 / k as f64;
+            for (s, (name, values)) in self.series.iter().enumerate() {
+                let color = PALETTE[s % PALETTE.len()];
+                let bars = values.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(c, &v)| {
+                    let x0 = c as f64 - 0.4 + s as f64 * width_each;
+                    Rectangle::new([(x0, 0.0), (x0 + width_each * 0.9, v)], color.filled())
+                });
+                chart
+                    .draw_series(bars)
+                    .map_err(plot_err)?
+                    .label(name)
+                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(plot_err)?;
+            root.present().map_err(plot_err)?;
+        }
+        Ok(svg)
+    }
+}
