@@ -186,7 +186,7 @@ impl ConvNetParams {
             return Err(invalid("channels", "must be positive"));
         }
         let block = 1 << self.levels;
-        if shape[0] == 0 || shape[1] == 0 || shape[0] % block != 0 || shape[1] % block != 0 {
+        if shape[0] == 0 || shape[1] == 0 || !shape[0].is_multiple_of(block) || !shape[1].is_multiple_of(block) {
             return Err(invalid(
                 "image shape",
                 format!("{} × {} is not a multiple of {block} × {block} ({} levels)", shape[0], shape[1], self.levels),
@@ -235,7 +235,7 @@ impl ConvNet {
     /// Rebuilds `images` (of the trained shape, concatenated); the same layout back.
     pub fn reconstruct(&self, images: &[f32]) -> Result<Vec<f32>> {
         let [h, w] = self.shape;
-        if images.len() % (h * w) != 0 {
+        if !images.len().is_multiple_of(h * w) {
             return Err(invalid("images", format!("the pixel count is not a whole number of {h} × {w} images")));
         }
         let device = Device::flex();
