@@ -181,56 +181,16 @@ impl Frame {
     /// `p[k] = sin(π(k + ½)/taps)`. The vector of channel m at output n is the modulated
     /// prototype shifted by nD (circularly), so analysis is `Fᵀx` (filter, then decimate) and
     /// synthesis with the canonical dual rebuilds x exactly when the frame is one; redundancy
-    /// M/D. (The matrix is built explicitly — a polyphase implementation would compute the same
-    /// products faster.) A decimation that leaves gaps the window does not cover (D > taps), or
+    /// M/D. This is the explicit matrix (for erasures and bounds); [`crate::FilterBank`] computes
+    /// the same analysis and synthesis the polyphase way, with FFTs. A decimation that leaves gaps the window does not cover (D > taps), or
     /// more than M, breaks reconstruction and is refused.
     pub fn filter_bank(len: usize, channels: usize, decimation: usize, taps: usize) -> Result<Frame> {
-        let (l, m, dd) = (len, channels, decimation);
-        if m == 0 || dd == 0 || taps == 0 || l == 0 {
-            return Err(Error::invalid("filter bank", "length, channels, decimation and taps must be positive"));
-        }
-        if l % dd != 0 {
-            return Err(Error::invalid(
-                "filter bank",
-                format!("the decimation {dd} must divide the signal length {l}"),
-            ));
-        }
-        if dd > m {
-            return Err(Error::invalid(
-                "filter bank",
-                format!(
-                    "decimation {dd} above the {m} channels keeps fewer coefficients than samples: no reconstruction"
-                ),
-            ));
-        }
-        if dd > taps || taps > l {
-            return Err(Error::invalid(
-                "filter bank",
-                format!("a window of {taps} taps shifted by {dd} must cover the signal without gaps (need D ≤ taps ≤ length {l})"),
-            ));
-        }
-        let p: Vec<f64> = (0..taps).map(|k| (std::f64::consts::PI * (k as f64 + 0.5) / taps as f64).sin()).collect();
-        // (frequency, cosine or sine, scale) of each real channel.
-        let mut chans: Vec<(usize, bool, f64)> = vec![(0, true, 1.0)];
-        for f in 1..m.div_ceil(2) {
-            chans.push((f, true, std::f64::consts::SQRT_2));
-            chans.push((f, false, std::f64::consts::SQRT_2));
-        }
-        if m % 2 == 0 && m > 1 {
-            chans.push((m / 2, true, 1.0));
-        }
-        let shifts = l / dd;
-        let v = Mat::from_fn(l, shifts * chans.len(), |t, col| {
-            let (n, c) = (col / chans.len(), col % chans.len());
-            let k = (t + l - (n * dd) % l) % l;
-            if k >= taps {
-                return 0.0;
-            }
-            let (f, cos, scale) = chans[c];
-            let a = 2.0 * std::f64::consts::PI * (f * k) as f64 / m as f64;
-            scale * p[k] * if cos { a.cos() } else { a.sin() }
-        });
-        Ok(Frame { vectors: v, kind: FrameKind::FilterBank })
+        Ok(crate::FilterBank::new(len, channels, decimation, taps)?.frame())
+    }
+
+    /// A frame from its vectors (columns) and what made it.
+    pub(crate) fn from_parts(vectors: Mat<f64>, kind: FrameKind) -> Frame {
+        Frame { vectors, kind }
     }
 
     /// Analysis and synthesis of `x` (length d) with the canonical dual: the rebuilt signal.

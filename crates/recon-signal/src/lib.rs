@@ -17,9 +17,11 @@
 //! ```
 
 pub mod bottleneck;
+pub mod filterbank;
 pub mod frame;
 pub mod graph;
 
 pub use bottleneck::{bottleneck, Bottleneck, Down, Level, Up};
+pub use filterbank::FilterBank;
 pub use frame::{Erasures, Frame, FrameKind};
 pub use graph::{graph_bottleneck, GraphBottleneck, GraphDown, GraphLevel};

@@ -147,6 +147,22 @@ pub enum Op {
     Learned,
 }
 
+impl std::fmt::Display for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Op::Image(Down::Avgpool) => "avgpool",
+            Op::Image(Down::Maxpool) => "maxpool",
+            Op::Image(Down::Stride) => "stride",
+            Op::Image(Down::Haar) => "haar",
+            Op::Image(Down::HaarDetails) => "haar-details",
+            Op::Graph(GraphDown::Topk) => "topk",
+            Op::Graph(GraphDown::Kron) => "coarsen",
+            Op::Graph(GraphDown::HeavyEdge) => "heavy-edge",
+            Op::Learned => "learned",
+        })
+    }
+}
+
 /// What to measure: an image or a graph and its node signal.
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
@@ -222,7 +238,7 @@ pub fn run(req: &Request, progress: &mut dyn FnMut(&str)) -> Result<Report> {
                 return Err(Error::invalid(
                     "op",
                     format!(
-                        "{op:?} is an image operator and {} is a graph: use topk, coarsen or heavy-edge",
+                        "{op} is an image operator and {} is a graph: use topk, coarsen or heavy-edge",
                         req.input.display()
                     ),
                 ))
@@ -258,7 +274,7 @@ pub fn run(req: &Request, progress: &mut dyn FnMut(&str)) -> Result<Report> {
             Some(op) => return Err(Error::invalid(
                 "op",
                 format!(
-                    "{op:?} is a graph operator and {} is an image: use avgpool, maxpool, stride, haar, haar-details or learned",
+                    "{op} is a graph operator and {} is an image: use avgpool, maxpool, stride, haar, haar-details or learned",
                     req.input.display()
                 ),
             )),

@@ -971,3 +971,50 @@ fn hostile_graphs() {
     let (smooth, rough) = (err("smooth"), err("rough"));
     assert!(smooth.iter().zip(&rough).all(|(s, r)| s < r), "{smooth:?} {rough:?}");
 }
+
+#[test]
+fn learned_bottleneck_reads_image_tables_and_refuses_bad_shapes() {
+    let digits = repo("data/digits.csv");
+    let digits = digits.to_str().unwrap();
+    let out = recon()
+        .args([
+            "bottleneck",
+            digits,
+            "--op",
+            "learned",
+            "--label-col",
+            "label",
+            "--levels",
+            "2",
+            "--epochs",
+            "3",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["levels"].as_array().unwrap().len(), 2);
+    assert_eq!(v["relative_error"].as_array().unwrap().len(), 2);
+    assert_eq!((v["test_images"].as_u64(), v["train_images"].as_u64()), (Some(359), Some(1438)));
+    assert_eq!(v["levels"][1]["bottleneck"], serde_json::json!([2, 2]));
+    let fails = |args: &[&str], msg: &str| {
+        let out = recon().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(msg) && err.lines().count() == 1, "{args:?}: {err}");
+    };
+    fails(&["bottleneck", digits, "--op", "learned"], "not a square image");
+    fails(
+        &["bottleneck", digits, "--op", "learned", "--label-col", "label", "--shape", "8x8", "--levels", "4"],
+        "divisible",
+    );
+    fails(
+        &["bottleneck", digits, "--op", "learned", "--label-col", "label", "--shape", "7x7"],
+        "needs 49 pixel columns",
+    );
+    fails(&["bottleneck", digits, "--op", "learned", "--shape", "8by8"], "is not HxW");
+    let photo = repo("data/images/flower.jpg");
+    fails(&["bottleneck", photo.to_str().unwrap(), "--op", "learned", "--shape", "8x8"], "table of images");
+    fails(&["bottleneck", photo.to_str().unwrap(), "--shape", "8x8"], "--op learned");
+}
