@@ -233,3 +233,36 @@ mod tests {
         assert!(FilterBank::new(48, 8, 4, 8).unwrap().analyze(&[0.0; 5]).is_err());
     }
 }
+
+/// The bank as a reconstructor of its signals (rows): codes are the polyphase analysis
+/// coefficients, decoded by synthesis with the canonical dual (through the explicit frame when
+/// `taps > M`).
+impl recon_core::Reconstruct for FilterBank {
+    type Error = Error;
+
+    fn encode(&self, x: faer::MatRef<'_, f64>) -> Result<Mat<f64>> {
+        let width = self.shifts() * self.n_channels();
+        let mut z = Mat::zeros(x.nrows(), width);
+        for i in 0..x.nrows() {
+            let row: Vec<f64> = (0..x.ncols()).map(|j| x[(i, j)]).collect();
+            for (j, v) in self.analyze(&row)?.into_iter().enumerate() {
+                z[(i, j)] = v;
+            }
+        }
+        Ok(z)
+    }
+
+    fn decode(&self, z: faer::MatRef<'_, f64>) -> Result<Mat<f64>> {
+        let Some(s) = self.operator_diagonal() else {
+            return recon_core::Reconstruct::decode(&self.frame(), z);
+        };
+        let mut x = Mat::zeros(z.nrows(), self.len);
+        for i in 0..z.nrows() {
+            let row: Vec<f64> = (0..z.ncols()).map(|j| z[(i, j)]).collect();
+            for (t, v) in self.synthesize(&row)?.into_iter().enumerate() {
+                x[(i, t)] = v / s[t];
+            }
+        }
+        Ok(x)
+    }
+}

@@ -344,3 +344,23 @@ impl Frame {
         Ok(out)
     }
 }
+
+/// A frame as a reconstructor of its signals: each row of `x` is a signal in R^d, its code the N
+/// analysis coefficients `⟨x, fᵢ⟩`, decoded by synthesis with the canonical dual.
+impl recon_core::Reconstruct for Frame {
+    type Error = Error;
+
+    fn encode(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        if x.ncols() != self.dim() {
+            return Err(Error::invalid("signals", format!("{} columns for a frame of R^{}", x.ncols(), self.dim())));
+        }
+        Ok(x * &self.vectors)
+    }
+
+    fn decode(&self, z: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        if z.ncols() != self.len() {
+            return Err(Error::invalid("codes", format!("{} columns for a frame of {} vectors", z.ncols(), self.len())));
+        }
+        Ok(z * self.canonical_dual()?.transpose())
+    }
+}
