@@ -266,3 +266,167 @@ fn up_from(path: &DownPath, op: Down, up: Up, l: usize) -> Mat<f64> {
 pub fn cycle(x: &Mat<f64>, op: Down, up: Up, levels: usize) -> Mat<f64> {
     up_from(&down_path(x, op, levels), op, up, levels)
 }
+
+/// One down/up cycle of `levels` levels on grey images of `shape` (both sides multiples of
+/// 2^levels), as a reconstructor: each row of the input is an image (row-major), its code the
+/// bottleneck image (row-major) followed by what each level put aside for its way back — the
+/// argmax positions (0–3 in their 2 × 2 block) for max pooling, the three detail bands for
+/// `haar-details`, nothing for the others.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cycle {
+    /// Down-sampling operator.
+    pub op: Down,
+    /// Up-sampling operator (avgpool and stride).
+    pub up: Up,
+    /// Levels.
+    pub levels: usize,
+    /// Image height and width.
+    pub shape: [usize; 2],
+}
+
+impl Cycle {
+    /// Checks the levels against the shape.
+    pub fn new(op: Down, up: Up, levels: usize, shape: [usize; 2]) -> Result<Cycle> {
+        let block = 1usize << levels.min(8);
+        if levels == 0
+            || levels > 8
+            || shape[0] == 0
+            || shape[1] == 0
+            || !shape[0].is_multiple_of(block)
+            || !shape[1].is_multiple_of(block)
+        {
+            return Err(Error::invalid(
+                "levels",
+                format!("{levels} levels need 1..=8 and {} × {} images divisible by {block}", shape[0], shape[1]),
+            ));
+        }
+        Ok(Cycle { op, up, levels, shape })
+    }
+
+    fn side(&self, l: usize) -> [usize; 2] {
+        [self.shape[0] >> l, self.shape[1] >> l]
+    }
+
+    /// Code length per image.
+    pub fn code_len(&self) -> usize {
+        let [h, w] = self.side(self.levels);
+        let aside: usize = (1..=self.levels)
+            .map(|l| {
+                let [a, b] = self.side(l);
+                match self.op {
+                    Down::Maxpool => a * b,
+                    Down::HaarDetails => 3 * a * b,
+                    _ => 0,
+                }
+            })
+            .sum();
+        h * w + aside
+    }
+}
+
+fn push_mat(out: &mut Vec<f64>, m: &Mat<f64>) {
+    for i in 0..m.nrows() {
+        for j in 0..m.ncols() {
+            out.push(m[(i, j)]);
+        }
+    }
+}
+
+impl recon_core::Reconstruct for Cycle {
+    type Error = Error;
+
+    fn encode(&self, x: faer::MatRef<'_, f64>) -> Result<Mat<f64>> {
+        let [h, w] = self.shape;
+        if x.ncols() != h * w {
+            return Err(Error::invalid("images", format!("{} columns for {h} × {w} images", x.ncols())));
+        }
+        let mut z = Mat::zeros(x.nrows(), self.code_len());
+        for r in 0..x.nrows() {
+            let img = Mat::from_fn(h, w, |i, j| x[(r, i * w + j)]);
+            let path = down_path(&img, self.op, self.levels);
+            let mut code = Vec::with_capacity(self.code_len());
+            push_mat(&mut code, &path.at[self.levels]);
+            for aside in &path.aside {
+                match aside {
+                    Aside::Argmax(a) => push_mat(&mut code, a),
+                    Aside::Details(d) if self.op == Down::HaarDetails => d.iter().for_each(|m| push_mat(&mut code, m)),
+                    _ => {}
+                }
+            }
+            for (j, v) in code.into_iter().enumerate() {
+                z[(r, j)] = v;
+            }
+        }
+        Ok(z)
+    }
+
+    fn decode(&self, z: faer::MatRef<'_, f64>) -> Result<Mat<f64>> {
+        if z.ncols() != self.code_len() {
+            return Err(Error::invalid(
+                "codes",
+                format!("{} columns for codes of length {}", z.ncols(), self.code_len()),
+            ));
+        }
+        let [h, w] = self.shape;
+        let mut x = Mat::zeros(z.nrows(), h * w);
+        for r in 0..z.nrows() {
+            let mut at = 0;
+            let mut take = |[a, b]: [usize; 2]| {
+                let m = Mat::from_fn(a, b, |i, j| z[(r, at + i * b + j)]);
+                at += a * b;
+                m
+            };
+            let bottom = take(self.side(self.levels));
+            let aside: Vec<Aside> = (1..=self.levels)
+                .map(|l| match self.op {
+                    Down::Maxpool => Aside::Argmax(take(self.side(l))),
+                    Down::HaarDetails => Aside::Details([take(self.side(l)), take(self.side(l)), take(self.side(l))]),
+                    Down::Haar => {
+                        let [a, b] = self.side(l);
+                        Aside::Details([Mat::zeros(a, b), Mat::zeros(a, b), Mat::zeros(a, b)])
+                    }
+                    _ => Aside::Nothing,
+                })
+                .collect();
+            let mut levels_at = vec![Mat::zeros(0, 0); self.levels];
+            levels_at.push(bottom);
+            let path = DownPath { at: levels_at, aside };
+            let img = up_from(&path, self.op, self.up, self.levels);
+            for i in 0..h {
+                for j in 0..w {
+                    x[(r, i * w + j)] = img[(i, j)];
+                }
+            }
+        }
+        Ok(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recon_core::Reconstruct;
+
+    #[test]
+    fn the_cycle_as_a_reconstructor_matches_the_measured_cycle() {
+        let (h, w) = (16, 8);
+        let imgs: Vec<Mat<f64>> =
+            (0..3).map(|k| Mat::from_fn(h, w, |i, j| ((i * 5 + j * (3 + k)) % 11) as f64 - 0.3 * k as f64)).collect();
+        let x = Mat::from_fn(3, h * w, |r, t| imgs[r][(t / w, t % w)]);
+        for op in [Down::Avgpool, Down::Maxpool, Down::Stride, Down::Haar, Down::HaarDetails] {
+            for up in [Up::Nearest, Up::Bilinear] {
+                let c = Cycle::new(op, up, 2, [h, w]).unwrap();
+                let z = c.encode(x.as_ref()).unwrap();
+                assert_eq!(z.ncols(), c.code_len());
+                let back = c.reconstruct(x.as_ref()).unwrap();
+                for (r, img) in imgs.iter().enumerate() {
+                    let want = cycle(img, op, up, 2);
+                    for t in 0..h * w {
+                        assert!((back[(r, t)] - want[(t / w, t % w)]).abs() < 1e-12, "{op:?} {up:?}");
+                    }
+                }
+            }
+        }
+        assert!(Cycle::new(Down::Avgpool, Up::Nearest, 3, [12, 8]).is_err());
+    }
+}

@@ -190,9 +190,48 @@ impl FilterBank {
     }
 }
 
+/// The bank as a reconstructor of its signals (rows): codes are the polyphase analysis
+/// coefficients, decoded by synthesis with the canonical dual (through the explicit frame when
+/// `taps > M`).
+impl recon_core::Reconstruct for FilterBank {
+    type Error = Error;
+
+    fn encode(&self, x: faer::MatRef<'_, f64>) -> Result<Mat<f64>> {
+        let width = self.shifts() * self.n_channels();
+        let mut z = Mat::zeros(x.nrows(), width);
+        for i in 0..x.nrows() {
+            let row: Vec<f64> = (0..x.ncols()).map(|j| x[(i, j)]).collect();
+            for (j, v) in self.analyze(&row)?.into_iter().enumerate() {
+                z[(i, j)] = v;
+            }
+        }
+        Ok(z)
+    }
+
+    fn decode(&self, z: faer::MatRef<'_, f64>) -> Result<Mat<f64>> {
+        let Some(s) = self.operator_diagonal() else {
+            return recon_core::Reconstruct::decode(&self.frame(), z);
+        };
+        let mut x = Mat::zeros(z.nrows(), self.len);
+        for i in 0..z.nrows() {
+            let row: Vec<f64> = (0..z.ncols()).map(|j| z[(i, j)]).collect();
+            for (t, v) in self.synthesize(&row)?.into_iter().enumerate() {
+                x[(i, t)] = v / s[t];
+            }
+        }
+        Ok(x)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl FilterBank {
+        fn reconstruct_rows(&self, x: faer::MatRef<'_, f64>) -> Mat<f64> {
+            recon_core::Reconstruct::reconstruct(self, x).unwrap()
+        }
+    }
 
     #[test]
     fn polyphase_matches_the_explicit_frame() {
@@ -232,37 +271,20 @@ mod tests {
         }
         assert!(FilterBank::new(48, 8, 4, 8).unwrap().analyze(&[0.0; 5]).is_err());
     }
-}
 
-/// The bank as a reconstructor of its signals (rows): codes are the polyphase analysis
-/// coefficients, decoded by synthesis with the canonical dual (through the explicit frame when
-/// `taps > M`).
-impl recon_core::Reconstruct for FilterBank {
-    type Error = Error;
-
-    fn encode(&self, x: faer::MatRef<'_, f64>) -> Result<Mat<f64>> {
-        let width = self.shifts() * self.n_channels();
-        let mut z = Mat::zeros(x.nrows(), width);
-        for i in 0..x.nrows() {
-            let row: Vec<f64> = (0..x.ncols()).map(|j| x[(i, j)]).collect();
-            for (j, v) in self.analyze(&row)?.into_iter().enumerate() {
-                z[(i, j)] = v;
-            }
+    #[test]
+    fn frames_and_banks_are_reconstructors() {
+        use recon_core::{Reconstruct, Residuals};
+        let x = Mat::from_fn(5, 48, |i, t| ((i + 1) as f64 * 0.13 * t as f64).cos());
+        for fb in [FilterBank::new(48, 8, 4, 8).unwrap(), FilterBank::new(48, 6, 3, 9).unwrap()] {
+            let z = fb.encode(x.as_ref()).unwrap();
+            assert_eq!(z.ncols(), fb.shifts() * fb.n_channels());
+            let r = Residuals::new(x.as_ref(), fb.reconstruct_rows(x.as_ref()).as_ref());
+            assert!(r.total_squared_error() < 1e-20);
+            let f = fb.frame();
+            let zf = f.encode(x.as_ref()).unwrap();
+            assert!((&z - &zf).norm_max() < 1e-12);
+            assert!((Reconstruct::reconstruct(&f, x.as_ref()).unwrap() - &x).norm_max() < 1e-10);
         }
-        Ok(z)
-    }
-
-    fn decode(&self, z: faer::MatRef<'_, f64>) -> Result<Mat<f64>> {
-        let Some(s) = self.operator_diagonal() else {
-            return recon_core::Reconstruct::decode(&self.frame(), z);
-        };
-        let mut x = Mat::zeros(z.nrows(), self.len);
-        for i in 0..z.nrows() {
-            let row: Vec<f64> = (0..z.ncols()).map(|j| z[(i, j)]).collect();
-            for (t, v) in self.synthesize(&row)?.into_iter().enumerate() {
-                x[(i, t)] = v / s[t];
-            }
-        }
-        Ok(x)
     }
 }

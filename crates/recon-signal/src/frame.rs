@@ -359,7 +359,10 @@ impl recon_core::Reconstruct for Frame {
 
     fn decode(&self, z: MatRef<'_, f64>) -> Result<Mat<f64>> {
         if z.ncols() != self.len() {
-            return Err(Error::invalid("codes", format!("{} columns for a frame of {} vectors", z.ncols(), self.len())));
+            return Err(Error::invalid(
+                "codes",
+                format!("{} columns for a frame of {} vectors", z.ncols(), self.len()),
+            ));
         }
         Ok(z * self.canonical_dual()?.transpose())
     }

@@ -335,6 +335,148 @@ pub fn graph_bottleneck(graph: &Graph, x: &[f64], op: GraphDown, levels: usize) 
     })
 }
 
+fn down(step: &Step, x: &[f64]) -> Vec<f64> {
+    match step {
+        Step::Scatter { keep, .. } | Step::Harmonic { keep, .. } => keep.iter().map(|&i| x[i]).collect(),
+        Step::Copy { cluster } => {
+            let k = cluster.iter().max().map_or(0, |m| m + 1);
+            let (mut sum, mut count) = (vec![0.0; k], vec![0usize; k]);
+            for (i, &c) in cluster.iter().enumerate() {
+                sum[c] += x[i];
+                count[c] += 1;
+            }
+            sum.iter().zip(&count).map(|(s, &c)| s / c as f64).collect()
+        }
+    }
+}
+
+/// A graph down/up cycle of `levels` levels as a reconstructor of node signals: each row of the
+/// input is a signal (one column per node). Kron reduction and heavy-edge matching do not depend
+/// on the signal, so their levels are built once from the graph and the code is the bottleneck's
+/// values; top-k pooling chooses its nodes from the signal, so its code is the bottleneck's values
+/// followed by the kept positions of every level.
+pub struct GraphCycle {
+    op: GraphDown,
+    levels: usize,
+    adj: Adj,
+    /// The signal-independent levels (Kron, heavy-edge).
+    fixed: Vec<Step>,
+    /// Nodes per level 0..=levels.
+    sizes: Vec<usize>,
+}
+
+impl GraphCycle {
+    /// Builds the levels of `op` on `graph`.
+    pub fn new(graph: &Graph, op: GraphDown, levels: usize) -> Result<GraphCycle> {
+        let n = graph.n_nodes();
+        if n > MAX_NODES {
+            return Err(Error::invalid_data("graph", format!("{n} nodes: limit {MAX_NODES}")));
+        }
+        let zeros = vec![0.0; n];
+        // Validates the levels and the graph as `graph_cycles` does.
+        graph_cycles(graph, &[1.0].repeat(n), op, levels)?;
+        let adj = graph.adjacency();
+        let mut sizes = vec![n];
+        let mut fixed = Vec::new();
+        let (mut a, mut y) = (adj.clone(), zeros);
+        for level in 1..=levels {
+            let (step, next, d) = match op {
+                GraphDown::Topk => topk(&a, &y),
+                GraphDown::Kron => kron(&a, &y, level)?,
+                GraphDown::HeavyEdge => heavy_edge(&a, &y),
+            };
+            sizes.push(d.len());
+            if op != GraphDown::Topk {
+                fixed.push(step);
+            }
+            a = next;
+            y = d;
+        }
+        Ok(GraphCycle { op, levels, adj, fixed, sizes })
+    }
+
+    /// Code length per signal.
+    pub fn code_len(&self) -> usize {
+        let bottom = self.sizes[self.levels];
+        match self.op {
+            GraphDown::Topk => bottom + self.sizes[1..].iter().sum::<usize>(),
+            _ => bottom,
+        }
+    }
+}
+
+impl recon_core::Reconstruct for GraphCycle {
+    type Error = Error;
+
+    fn encode(&self, x: faer::MatRef<'_, f64>) -> Result<Mat<f64>> {
+        let n = self.sizes[0];
+        if x.ncols() != n {
+            return Err(Error::invalid("signals", format!("{} columns for a graph of {n} nodes", x.ncols())));
+        }
+        let mut z = Mat::zeros(x.nrows(), self.code_len());
+        for r in 0..x.nrows() {
+            let mut y: Vec<f64> = (0..n).map(|j| x[(r, j)]).collect();
+            let mut kept = Vec::new();
+            if self.op == GraphDown::Topk {
+                let mut a = self.adj.clone();
+                for _ in 0..self.levels {
+                    let (step, next, d) = topk(&a, &y);
+                    if let Step::Scatter { keep, .. } = &step {
+                        kept.extend(keep.iter().map(|&i| i as f64));
+                    }
+                    a = next;
+                    y = d;
+                }
+            } else {
+                for s in &self.fixed {
+                    y = down(s, &y);
+                }
+            }
+            for (j, v) in y.into_iter().chain(kept).enumerate() {
+                z[(r, j)] = v;
+            }
+        }
+        Ok(z)
+    }
+
+    fn decode(&self, z: faer::MatRef<'_, f64>) -> Result<Mat<f64>> {
+        if z.ncols() != self.code_len() {
+            return Err(Error::invalid(
+                "codes",
+                format!("{} columns for codes of length {}", z.ncols(), self.code_len()),
+            ));
+        }
+        let bottom = self.sizes[self.levels];
+        let mut x = Mat::zeros(z.nrows(), self.sizes[0]);
+        for r in 0..z.nrows() {
+            let mut y: Vec<f64> = (0..bottom).map(|j| z[(r, j)]).collect();
+            if self.op == GraphDown::Topk {
+                let mut at = bottom;
+                let mut steps = Vec::with_capacity(self.levels);
+                for l in 1..=self.levels {
+                    let keep: Vec<usize> = (0..self.sizes[l]).map(|k| z[(r, at + k)] as usize).collect();
+                    at += self.sizes[l];
+                    if keep.iter().any(|&i| i >= self.sizes[l - 1]) {
+                        return Err(Error::invalid("codes", "a kept position beyond its level's nodes"));
+                    }
+                    steps.push(Step::Scatter { keep, n: self.sizes[l - 1] });
+                }
+                for s in steps.iter().rev() {
+                    y = up(s, &y);
+                }
+            } else {
+                for s in self.fixed.iter().rev() {
+                    y = up(s, &y);
+                }
+            }
+            for (j, v) in y.into_iter().enumerate() {
+                x[(r, j)] = v;
+            }
+        }
+        Ok(x)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,6 +559,24 @@ mod tests {
                 }
                 // Error grows with depth (nested coarsenings).
                 assert!(sm.levels[2].relative_error >= sm.levels[0].relative_error - 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn the_graph_cycle_as_a_reconstructor_matches_the_measured_cycle() {
+        use recon_core::Reconstruct;
+        let s =
+            simulate(&GraphParams { kind: GraphKind::Geometric, nodes: 120, seed: 8, ..Default::default() }).unwrap();
+        let x = Mat::from_fn(2, 120, |r, j| if r == 0 { s.smooth[j] } else { s.rough[j] });
+        for op in [GraphDown::Topk, GraphDown::Kron, GraphDown::HeavyEdge] {
+            let c = GraphCycle::new(&s.graph, op, 3).unwrap();
+            let back = c.reconstruct(x.as_ref()).unwrap();
+            for (r, sig) in [&s.smooth, &s.rough].into_iter().enumerate() {
+                let want = &graph_cycles(&s.graph, sig, op, 3).unwrap()[2].0;
+                for j in 0..120 {
+                    assert!((back[(r, j)] - want[j]).abs() < 1e-10, "{op:?}");
+                }
             }
         }
     }

@@ -21,7 +21,7 @@ pub mod filterbank;
 pub mod frame;
 pub mod graph;
 
-pub use bottleneck::{bottleneck, Bottleneck, Down, Level, Up};
+pub use bottleneck::{bottleneck, Bottleneck, Cycle, Down, Level, Up};
 pub use filterbank::FilterBank;
 pub use frame::{Erasures, Frame, FrameKind};
-pub use graph::{graph_bottleneck, GraphBottleneck, GraphDown, GraphLevel};
+pub use graph::{graph_bottleneck, GraphBottleneck, GraphCycle, GraphDown, GraphLevel};
