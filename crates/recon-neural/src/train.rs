@@ -23,6 +23,8 @@
 //! assert_eq!((cfg.epochs, cfg.batch_size, cfg.seed), (50, 64, 7));
 //! assert!(cfg.check().is_ok());
 //! assert!(TrainConfig::new().with_validation(1.0).check().is_err());
+//! assert!(TrainConfig::new().with_min_delta(1.0).check().is_err());
+//! assert!(TrainConfig::new().with_min_delta(0.01).check().is_ok());
 //! ```
 
 use burn::config::Config;
@@ -71,6 +73,10 @@ pub struct TrainConfig {
     /// Epochs without validation improvement before stopping.
     #[config(default = 10)]
     pub patience: usize,
+    /// Smallest relative improvement of the held-out loss that resets the patience (as Keras'
+    /// `min_delta`, relative): 0 counts any improvement. The best weights are kept either way.
+    #[config(default = 0.0)]
+    pub min_delta: f64,
     /// Factor the learning rate is multiplied by after `patience / 2` epochs without
     /// improvement (reduce-on-plateau; 1 keeps it fixed). The best weights are restored first.
     #[config(default = 0.5)]
@@ -94,6 +100,9 @@ impl TrainConfig {
         }
         if !(self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
             return Err(invalid("learning-rate decay", format!("{} is not in (0, 1]", self.lr_decay)));
+        }
+        if !(self.min_delta >= 0.0 && self.min_delta < 1.0) {
+            return Err(invalid("min delta", format!("{} is not in [0, 1)", self.min_delta)));
         }
         if !(self.validation > 0.0 && self.validation <= 0.9) {
             return Err(invalid("validation", format!("{} is not in (0, 0.9]", self.validation)));
@@ -299,6 +308,8 @@ pub(crate) fn train<T: Trainee>(
 ) -> Result<(T::Snapshot, TrainingLog)> {
     let mut log = TrainingLog { n_train: train_rows.len(), n_val, ..Default::default() };
     let mut best: Option<(f64, T::Snapshot)> = None;
+    // The held-out loss at the last improvement of at least `min_delta` (relative).
+    let mut anchor = f64::INFINITY;
     let mut since_best = 0;
     let plateau = (cfg.patience / 2).max(1);
     for epoch in 1..=cfg.epochs {
@@ -319,9 +330,18 @@ pub(crate) fn train<T: Trainee>(
         log.train_loss.push(sum / count as f64);
         log.val_loss.push(val);
         on_epoch(epoch, sum / count as f64, val);
-        if best.as_ref().is_none_or(|b| val < b.0) || epoch <= warmup {
+        let improved = best.as_ref().is_none_or(|b| val < b.0) || epoch <= warmup;
+        if improved {
             best = Some((val, trainee.snapshot()));
             log.best_epoch = epoch;
+        }
+        let significant = if cfg.min_delta == 0.0 {
+            improved
+        } else {
+            !anchor.is_finite() || val < anchor - cfg.min_delta * anchor.abs()
+        };
+        if epoch <= warmup || significant {
+            anchor = val;
             since_best = 0;
         } else {
             since_best += 1;
