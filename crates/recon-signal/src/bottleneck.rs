@@ -337,13 +337,8 @@ impl recon_core::Reconstruct for Cycle {
 
     fn encode(&self, x: faer::MatRef<'_, f64>) -> Result<Mat<f64>> {
         let [h, w] = self.shape;
-        if x.ncols() != h * w {
-            return Err(Error::invalid("images", format!("{} columns for {h} × {w} images", x.ncols())));
-        }
-        let mut z = Mat::zeros(x.nrows(), self.code_len());
-        for r in 0..x.nrows() {
-            let img = Mat::from_fn(h, w, |i, j| x[(r, i * w + j)]);
-            let path = down_path(&img, self.op, self.levels);
+        crate::map_rows(x, "images", h * w, self.code_len(), |row| {
+            let path = down_path(&Mat::from_fn(h, w, |i, j| row[i * w + j]), self.op, self.levels);
             let mut code = Vec::with_capacity(self.code_len());
             push_mat(&mut code, &path.at[self.levels]);
             for aside in &path.aside {
@@ -353,26 +348,16 @@ impl recon_core::Reconstruct for Cycle {
                     _ => {}
                 }
             }
-            for (j, v) in code.into_iter().enumerate() {
-                z[(r, j)] = v;
-            }
-        }
-        Ok(z)
+            Ok(code)
+        })
     }
 
     fn decode(&self, z: faer::MatRef<'_, f64>) -> Result<Mat<f64>> {
-        if z.ncols() != self.code_len() {
-            return Err(Error::invalid(
-                "codes",
-                format!("{} columns for codes of length {}", z.ncols(), self.code_len()),
-            ));
-        }
         let [h, w] = self.shape;
-        let mut x = Mat::zeros(z.nrows(), h * w);
-        for r in 0..z.nrows() {
+        crate::map_rows(z, "codes", self.code_len(), h * w, |code| {
             let mut at = 0;
             let mut take = |[a, b]: [usize; 2]| {
-                let m = Mat::from_fn(a, b, |i, j| z[(r, at + i * b + j)]);
+                let m = Mat::from_fn(a, b, |i, j| code[at + i * b + j]);
                 at += a * b;
                 m
             };
@@ -388,17 +373,13 @@ impl recon_core::Reconstruct for Cycle {
                     _ => Aside::Nothing,
                 })
                 .collect();
-            let mut levels_at = vec![Mat::zeros(0, 0); self.levels];
-            levels_at.push(bottom);
-            let path = DownPath { at: levels_at, aside };
-            let img = up_from(&path, self.op, self.up, self.levels);
-            for i in 0..h {
-                for j in 0..w {
-                    x[(r, i * w + j)] = img[(i, j)];
-                }
-            }
-        }
-        Ok(x)
+            let mut at_levels = vec![Mat::zeros(0, 0); self.levels];
+            at_levels.push(bottom);
+            let img = up_from(&DownPath { at: at_levels, aside }, self.op, self.up, self.levels);
+            let mut out = Vec::with_capacity(h * w);
+            push_mat(&mut out, &img);
+            Ok(out)
+        })
     }
 }
 

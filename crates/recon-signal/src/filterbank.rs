@@ -197,29 +197,16 @@ impl recon_core::Reconstruct for FilterBank {
     type Error = Error;
 
     fn encode(&self, x: faer::MatRef<'_, f64>) -> Result<Mat<f64>> {
-        let width = self.shifts() * self.n_channels();
-        let mut z = Mat::zeros(x.nrows(), width);
-        for i in 0..x.nrows() {
-            let row: Vec<f64> = (0..x.ncols()).map(|j| x[(i, j)]).collect();
-            for (j, v) in self.analyze(&row)?.into_iter().enumerate() {
-                z[(i, j)] = v;
-            }
-        }
-        Ok(z)
+        crate::map_rows(x, "signals", self.len, self.shifts() * self.n_channels(), |row| self.analyze(row))
     }
 
     fn decode(&self, z: faer::MatRef<'_, f64>) -> Result<Mat<f64>> {
         let Some(s) = self.operator_diagonal() else {
             return recon_core::Reconstruct::decode(&self.frame(), z);
         };
-        let mut x = Mat::zeros(z.nrows(), self.len);
-        for i in 0..z.nrows() {
-            let row: Vec<f64> = (0..z.ncols()).map(|j| z[(i, j)]).collect();
-            for (t, v) in self.synthesize(&row)?.into_iter().enumerate() {
-                x[(i, t)] = v / s[t];
-            }
-        }
-        Ok(x)
+        crate::map_rows(z, "codes", self.shifts() * self.n_channels(), self.len, |row| {
+            Ok(self.synthesize(row)?.iter().zip(&s).map(|(v, d)| v / d).collect())
+        })
     }
 }
 

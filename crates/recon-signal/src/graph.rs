@@ -409,13 +409,8 @@ impl recon_core::Reconstruct for GraphCycle {
     type Error = Error;
 
     fn encode(&self, x: faer::MatRef<'_, f64>) -> Result<Mat<f64>> {
-        let n = self.sizes[0];
-        if x.ncols() != n {
-            return Err(Error::invalid("signals", format!("{} columns for a graph of {n} nodes", x.ncols())));
-        }
-        let mut z = Mat::zeros(x.nrows(), self.code_len());
-        for r in 0..x.nrows() {
-            let mut y: Vec<f64> = (0..n).map(|j| x[(r, j)]).collect();
+        crate::map_rows(x, "signals", self.sizes[0], self.code_len(), |row| {
+            let mut y = row.to_vec();
             let mut kept = Vec::new();
             if self.op == GraphDown::Topk {
                 let mut a = self.adj.clone();
@@ -432,29 +427,20 @@ impl recon_core::Reconstruct for GraphCycle {
                     y = down(s, &y);
                 }
             }
-            for (j, v) in y.into_iter().chain(kept).enumerate() {
-                z[(r, j)] = v;
-            }
-        }
-        Ok(z)
+            y.extend(kept);
+            Ok(y)
+        })
     }
 
     fn decode(&self, z: faer::MatRef<'_, f64>) -> Result<Mat<f64>> {
-        if z.ncols() != self.code_len() {
-            return Err(Error::invalid(
-                "codes",
-                format!("{} columns for codes of length {}", z.ncols(), self.code_len()),
-            ));
-        }
         let bottom = self.sizes[self.levels];
-        let mut x = Mat::zeros(z.nrows(), self.sizes[0]);
-        for r in 0..z.nrows() {
-            let mut y: Vec<f64> = (0..bottom).map(|j| z[(r, j)]).collect();
+        crate::map_rows(z, "codes", self.code_len(), self.sizes[0], |code| {
+            let mut y = code[..bottom].to_vec();
             if self.op == GraphDown::Topk {
                 let mut at = bottom;
                 let mut steps = Vec::with_capacity(self.levels);
                 for l in 1..=self.levels {
-                    let keep: Vec<usize> = (0..self.sizes[l]).map(|k| z[(r, at + k)] as usize).collect();
+                    let keep: Vec<usize> = code[at..at + self.sizes[l]].iter().map(|&k| k as usize).collect();
                     at += self.sizes[l];
                     if keep.iter().any(|&i| i >= self.sizes[l - 1]) {
                         return Err(Error::invalid("codes", "a kept position beyond its level's nodes"));
@@ -469,11 +455,8 @@ impl recon_core::Reconstruct for GraphCycle {
                     y = up(s, &y);
                 }
             }
-            for (j, v) in y.into_iter().enumerate() {
-                x[(r, j)] = v;
-            }
-        }
-        Ok(x)
+            Ok(y)
+        })
     }
 }
 
