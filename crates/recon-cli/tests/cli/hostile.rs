@@ -854,6 +854,27 @@ fn hostile_frames() {
             "erasures",
         ),
         case(
+            "frame: a decimation above the channels",
+            vec![],
+            &["frame", "--kind", "filterbank", "--dim", "48", "--channels", "8", "--decimation", "12"],
+            2,
+            "no reconstruction",
+        ),
+        case(
+            "frame: a decimation the window cannot cover",
+            vec![],
+            &["frame", "--kind", "filterbank", "--dim", "48", "--channels", "8", "--decimation", "8", "--taps", "4"],
+            2,
+            "without gaps",
+        ),
+        case(
+            "frame: a decimation that does not divide the length",
+            vec![],
+            &["frame", "--kind", "filterbank", "--dim", "50", "--channels", "8", "--decimation", "4"],
+            2,
+            "must divide",
+        ),
+        case(
             "frame: a sweep that ends below d",
             vec![],
             &["frame", "--dim", "3", "--vectors", "5", "--sweep-redundancy", "2"],
