@@ -25,6 +25,7 @@ mod autoencoder;
 mod convnet;
 mod error;
 pub mod likelihood;
+pub mod losses;
 mod mlp;
 mod train;
 mod vae;

@@ -23,10 +23,6 @@ struct VaeNet {
     extra: Param<Tensor<1>>,
 }
 
-/// Gaussian KL of each row: `−½ Σ (1 + log s² − m² − s²)`, rows × 1.
-fn kl_t(m: Tensor<2>, lv: Tensor<2>) -> Tensor<2> {
-    (lv.clone().add_scalar(1.0) - m.square() - lv.exp()).sum_dim(1).mul_scalar(-0.5)
-}
 impl VaeParams {
     /// Trains on `data` (samples × features); `on_epoch(epoch, train_loss, val_loss)` after each
     /// epoch (negative ELBO per sample, constants of the count likelihoods left out while
@@ -136,7 +132,7 @@ impl Trainee for VaeTrainee<'_> {
             let z = m.clone() + (lv.clone().mul_scalar(0.5)).exp() * eps;
             let out = net.dec.forward(z, activation, None);
             let ll = log_lik_t(lik, xt, out, net.extra.val(), lt, d);
-            (ll.sum_dim(1).neg() + kl_t(m, lv).mul_scalar(beta)).mean()
+            (ll.sum_dim(1).neg() + crate::losses::kl_rows(m, lv).mul_scalar(beta)).mean()
         }))
     }
 
