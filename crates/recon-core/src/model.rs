@@ -50,12 +50,21 @@ pub enum ModelKind {
     Tucker,
     /// Per-channel low-rank image (`recon compress IMAGE --out`).
     ImageSvd,
+    /// VAE-GAN on flattened images (`recon generate vaegan`).
+    VaeGan,
 }
 
 impl ModelKind {
     /// Every kind, in the order error messages list them.
-    pub const ALL: [ModelKind; 6] =
-        [ModelKind::Pca, ModelKind::Autoencoder, ModelKind::Vae, ModelKind::Cp, ModelKind::Tucker, ModelKind::ImageSvd];
+    pub const ALL: [ModelKind; 7] = [
+        ModelKind::Pca,
+        ModelKind::Autoencoder,
+        ModelKind::Vae,
+        ModelKind::Cp,
+        ModelKind::Tucker,
+        ModelKind::ImageSvd,
+        ModelKind::VaeGan,
+    ];
 
     /// The name written in `model.json`.
     pub fn as_str(self) -> &'static str {
@@ -66,6 +75,7 @@ impl ModelKind {
             ModelKind::Cp => "cp",
             ModelKind::Tucker => "tucker",
             ModelKind::ImageSvd => "image_svd",
+            ModelKind::VaeGan => "vaegan",
         }
     }
 

@@ -29,9 +29,11 @@ pub mod losses;
 mod mlp;
 mod train;
 mod vae;
+mod vaegan;
 
 pub use autoencoder::{Activation, AeOutput, AeScorer, AeThreshold, Autoencoder, AutoencoderParams};
 pub use convnet::{ConvNet, ConvNetParams};
 pub use error::{Error, Result};
 pub use train::{Backend, TrainConfig, Trainable, TrainingLog};
 pub use vae::{FeatureCalls, Vae, VaeOutput, VaeParams, VaeScorer};
+pub use vaegan::{VaeGan, VaeGanParams};
