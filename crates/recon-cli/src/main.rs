@@ -36,6 +36,7 @@ enum Command {
     Audit(commands::audit::AuditArgs),
     Frame(commands::frame::FrameArgs),
     Bottleneck(commands::bottleneck::BottleneckArgs),
+    Generate(commands::generate::GenerateArgs),
     Tour(tour::TourArgs),
 }
 
@@ -78,6 +79,7 @@ fn main() -> ExitCode {
         Command::Audit(a) => commands::audit::run(a),
         Command::Frame(a) => commands::frame::run(a),
         Command::Bottleneck(a) => commands::bottleneck::run(a),
+        Command::Generate(a) => commands::generate::run(a),
         Command::Tour(a) => tour::run(a),
     };
     match result {

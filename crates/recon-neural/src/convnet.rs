@@ -76,7 +76,7 @@ fn uniform(rng: &mut StdRng, shape: &[usize], k: f32, device: &Device) -> Tensor
     Tensor::from_data(TensorData::new(v, [n]), device)
 }
 
-fn conv(c_in: usize, c_out: usize, k: usize, stride: usize, rng: &mut StdRng, device: &Device) -> Conv2d {
+pub(crate) fn conv(c_in: usize, c_out: usize, k: usize, stride: usize, rng: &mut StdRng, device: &Device) -> Conv2d {
     let padding = if stride == 1 { PaddingConfig2d::Same } else { PaddingConfig2d::Valid };
     let mut m =
         Conv2dConfig::new([c_in, c_out], [k, k]).with_stride([stride, stride]).with_padding(padding).init(device);

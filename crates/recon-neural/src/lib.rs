@@ -24,6 +24,7 @@
 mod autoencoder;
 mod convnet;
 mod error;
+mod features;
 pub mod likelihood;
 pub mod losses;
 mod mlp;
@@ -34,6 +35,7 @@ mod vaegan;
 pub use autoencoder::{Activation, AeOutput, AeScorer, AeThreshold, Autoencoder, AutoencoderParams};
 pub use convnet::{ConvNet, ConvNetParams};
 pub use error::{Error, Result};
+pub use features::{ClassifierFeatures, RandomConvFeatures};
 pub use train::{Backend, TrainConfig, Trainable, TrainingLog};
 pub use vae::{FeatureCalls, Vae, VaeOutput, VaeParams, VaeScorer};
 pub use vaegan::{VaeGan, VaeGanParams};

@@ -81,6 +81,9 @@ pub struct VaeGan {
     pub log: TrainingLog,
     /// Seed of the first run.
     pub seed: u64,
+    /// The raw pixel range `[lo, hi]` mapped to [0, 1] before the networks (the scorer applies
+    /// it to raw rows; [`Reconstruct`] works on scaled pixels).
+    pub range: [f64; 2],
 }
 
 #[derive(Module, Debug)]
@@ -205,6 +208,7 @@ impl VaeGanParams {
             epochs: 0,
             log: TrainingLog::default(),
             seed: self.train.seed,
+            range: [0.0, 1.0],
         };
         self.run(start, x, &mut rng, on_epoch)
     }
@@ -301,6 +305,7 @@ impl VaeGan {
             adversarial: self.adversarial,
             epochs: self.epochs,
             seed: self.seed,
+            range: self.range,
             training: self.log.clone(),
         };
         let mut arrays = Vec::new();
@@ -315,7 +320,7 @@ impl VaeGan {
         file.expect_kind(ModelKind::VaeGan)?;
         let h: Header = file.fields()?;
         let d = h.columns.len();
-        if d == 0 || h.hidden == 0 || h.latent == 0 {
+        if d == 0 || h.hidden == 0 || h.latent == 0 || !(h.range[1] > h.range[0]) {
             return Err(file.bad("inconsistent header"));
         }
         let encoder = Mlp::take_arrays(file, "encoder", &[d, h.hidden, 2 * h.latent], Activation::Relu)?;
@@ -334,6 +339,7 @@ impl VaeGan {
                 epochs: h.epochs,
                 log: h.training,
                 seed: h.seed,
+                range: h.range,
             },
             h.columns,
         ))
@@ -356,6 +362,7 @@ struct Header {
     adversarial: Adversarial,
     epochs: usize,
     seed: u64,
+    range: [f64; 2],
     training: TrainingLog,
 }
 
@@ -381,12 +388,16 @@ impl Reconstruct for VaeGan {
     }
 }
 
-/// Per-row squared reconstruction error in pixel units.
+/// Per-row squared reconstruction error of raw rows, in scaled pixel units (each raw row is
+/// mapped by [`VaeGan::range`] first).
 impl recon_core::RowScorer for VaeGan {
     const NAME: &'static str = "vaegan";
     const MEASURE: recon_core::ErrorMeasure = recon_core::ErrorMeasure::SquaredError;
 
-    fn score_rows(&self, x: MatRef<'_, f64>, want_residuals: bool) -> recon_core::Result<recon_core::ScoreBlock> {
+    fn score_rows(&self, raw: MatRef<'_, f64>, want_residuals: bool) -> recon_core::Result<recon_core::ScoreBlock> {
+        let [lo, hi] = self.range;
+        let x = Mat::from_fn(raw.nrows(), raw.ncols(), |i, j| (raw[(i, j)] - lo) / (hi - lo));
+        let x = x.as_ref();
         let back = self.reconstruct(x)?;
         let r = x - &back;
         let errors: Vec<f64> = (0..x.nrows()).map(|i| (0..x.ncols()).map(|j| r[(i, j)].powi(2)).sum()).collect();

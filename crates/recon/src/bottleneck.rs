@@ -401,6 +401,31 @@ pub fn parse_shape(s: &str) -> Result<[usize; 2]> {
     Ok([h, w])
 }
 
+/// The image shape of a table's rows: `shape` checked against the `d` pixel columns, or the
+/// square one when absent.
+pub fn table_shape(d: usize, shape: Option<[usize; 2]>, name: &str) -> Result<[usize; 2]> {
+    let shape = match shape {
+        Some(s) => s,
+        None => {
+            let s = (d as f64).sqrt().round() as usize;
+            if s * s != d {
+                return Err(Error::invalid_data(
+                    name,
+                    format!("{d} pixel columns are not a square image: give --shape HxW (or --label-col for a column that is not a pixel)"),
+                ));
+            }
+            [s, s]
+        }
+    };
+    if shape[0] * shape[1] != d {
+        return Err(Error::invalid_data(
+            name,
+            format!("--shape {}x{} needs {} pixel columns; the table has {d}", shape[0], shape[1], shape[0] * shape[1]),
+        ));
+    }
+    Ok(shape)
+}
+
 /// Images for the learned bottleneck: the rows of a table (CSV or 2-D .npy; `shape`, or square
 /// when absent; `label_col` left out), or the non-overlapping P × P patches of one image
 /// (P = max(16, 2^levels); the image's luma).
@@ -439,30 +464,7 @@ pub fn read_images(path: &Path, shape: Option<[usize; 2]>, label_col: Option<&st
             let opts = recon_core::data::LoadOptions { label_col: label_col.map(str::to_string), ..Default::default() };
             let table = recon_core::data::load_table(path, &opts)?.dataset;
             let d = table.n_cols();
-            let shape = match shape {
-                Some(s) => s,
-                None => {
-                    let s = (d as f64).sqrt().round() as usize;
-                    if s * s != d {
-                        return Err(Error::invalid_data(
-                            &name,
-                            format!("{d} pixel columns are not a square image: give --shape HxW (or --label-col for a column that is not a pixel)"),
-                        ));
-                    }
-                    [s, s]
-                }
-            };
-            if shape[0] * shape[1] != d {
-                return Err(Error::invalid_data(
-                    &name,
-                    format!(
-                        "--shape {}x{} needs {} pixel columns; the table has {d}",
-                        shape[0],
-                        shape[1],
-                        shape[0] * shape[1]
-                    ),
-                ));
-            }
+            let shape = table_shape(d, shape, &name)?;
             let px = (0..table.n_rows())
                 .flat_map(|i| (0..d).map(move |j| (i, j)))
                 .map(|(i, j)| table.x[(i, j)] as f32)

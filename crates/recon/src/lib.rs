@@ -14,6 +14,7 @@ pub mod curve;
 pub mod diagnose;
 pub mod fit;
 pub mod frame;
+pub mod generate;
 mod registry;
 pub mod score;
 pub mod simulate;

@@ -7,6 +7,7 @@ pub mod curve;
 pub mod diagnose;
 pub mod fit;
 pub mod frame;
+pub mod generate;
 pub mod score;
 pub mod simulate;
 pub mod tensor;

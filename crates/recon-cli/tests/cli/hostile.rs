@@ -1039,3 +1039,53 @@ fn learned_bottleneck_reads_image_tables_and_refuses_bad_shapes() {
     fails(&["bottleneck", photo.to_str().unwrap(), "--op", "learned", "--shape", "8x8"], "table of images");
     fails(&["bottleneck", photo.to_str().unwrap(), "--shape", "8x8"], "--op learned");
 }
+
+#[test]
+fn generate_vaegan_reports_the_curve_and_refuses_bad_input() {
+    let digits = repo("data/digits.csv");
+    let digits = digits.to_str().unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let out = recon()
+        .current_dir(d.path())
+        .args([
+            "generate",
+            "vaegan",
+            digits,
+            "--label-col",
+            "label",
+            "--lambdas",
+            "0,1",
+            "--epochs",
+            "2",
+            "--json",
+            "--out",
+            "pd",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    for p in points {
+        for k in ["lambda", "distortion", "perception", "sliced_wasserstein", "hf_energy_ratio"] {
+            assert!(p[k].as_f64().is_some_and(f64::is_finite), "{k}: {p}");
+        }
+    }
+    for f in ["perception_distortion.svg", "grid_lambda_0.png", "grid_lambda_1.png", "vaegan.json"] {
+        assert!(d.path().join("pd").join(f).is_file(), "{f}");
+    }
+    // The saved model is a model folder like any other: recon score reads it.
+    let model = d.path().join("pd/model_lambda_1");
+    let scored = recon().args(["score", model.to_str().unwrap(), digits, "--json"]).output().unwrap();
+    assert!(scored.status.success(), "{}", String::from_utf8_lossy(&scored.stderr));
+    let fails = |args: &[&str], msg: &str| {
+        let out = recon().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(msg) && err.lines().count() == 1, "{args:?}: {err}");
+    };
+    fails(&["generate", "vaegan", digits], "not a square image");
+    fails(&["generate", "vaegan", digits, "--label-col", "label", "--lambdas", "0,-1"], "not a weight");
+    fails(&["generate", "vaegan", digits, "--label-col", "label", "--shape", "4x4"], "needs 16 pixel columns");
+}
