@@ -55,8 +55,8 @@ impl Default for VaeGanParams {
             latent: 8,
             beta: 0.1,
             lambda: 0.0,
-            adversarial: Adversarial::NonSaturating,
-            train: TrainConfig::new().with_epochs(60).with_batch_size(64).with_learning_rate(1e-3),
+            adversarial: Adversarial::LeastSquares,
+            train: TrainConfig::new().with_epochs(150).with_batch_size(64).with_learning_rate(1e-3),
         }
     }
 }

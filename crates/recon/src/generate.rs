@@ -22,6 +22,7 @@ use recon_core::data::{load_table, write_png, Image, LoadOptions};
 use recon_core::report::{LinePlot, Series};
 use recon_core::ruler::{frechet_distance, sliced_wasserstein};
 use recon_core::{Error, Reconstruct, Result};
+use recon_neural::losses::Adversarial;
 use recon_neural::{ClassifierFeatures, RandomConvFeatures, Trainable, VaeGan, VaeGanParams};
 
 enum FeatureSpace {
@@ -45,6 +46,8 @@ pub struct VaeGanRequest<'a> {
     pub epochs: usize,
     /// KL weight.
     pub beta: f64,
+    /// Adversarial loss.
+    pub adversarial: Adversarial,
     /// Seed of the split, the networks and the features.
     pub seed: u64,
 }
@@ -70,7 +73,7 @@ pub struct VaeGanReport {
     pub test_images: usize,
     pub epochs: usize,
     pub beta: f64,
-    pub adversarial: &'static str,
+    pub adversarial: Adversarial,
     /// The feature space of `perception`.
     pub feature_space: String,
     pub seed: u64,
@@ -157,7 +160,9 @@ pub fn vaegan(req: &VaeGanRequest, progress: &mut dyn FnMut(&str)) -> Result<Vae
     let mut models = Vec::new();
     let mut grid_fake = Vec::new();
     for (k, &lambda) in req.lambdas.iter().enumerate() {
-        let params = VaeGanParams { lambda, beta: req.beta, ..Default::default() }.epochs(req.epochs).seed(req.seed);
+        let params = VaeGanParams { lambda, beta: req.beta, adversarial: req.adversarial, ..Default::default() }
+            .epochs(req.epochs)
+            .seed(req.seed);
         let total = req.lambdas.len();
         let model = params.fit(train.as_ref(), &mut |e, _, val| {
             progress(&format!(
@@ -184,7 +189,7 @@ pub fn vaegan(req: &VaeGanRequest, progress: &mut dyn FnMut(&str)) -> Result<Vae
         test_images: n_test,
         epochs: req.epochs,
         beta: req.beta,
-        adversarial: "non-saturating cross-entropy",
+        adversarial: req.adversarial,
         feature_space: match &space {
             FeatureSpace::Classifier(c) => format!(
                 "penultimate layer of a classifier trained on the training images (64 features; held-out accuracy {:.3})",
@@ -205,7 +210,7 @@ impl VaeGanReport {
     /// A line per λ.
     pub fn text(&self) -> String {
         let mut s = format!(
-            "VAE-GAN on {} ({} × {} images; {} trained, {} held out; {} epochs, β = {}, {})\nperception: Fréchet distance in the features of a {}\n",
+            "VAE-GAN on {} ({} × {} images; {} trained, {} held out; {} epochs, β = {}, {:?} adversarial loss)\nperception: Fréchet distance in the features of a {}\n",
             self.input, self.shape[0], self.shape[1], self.train_images, self.test_images, self.epochs, self.beta,
             self.adversarial, self.feature_space
         );
