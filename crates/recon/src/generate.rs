@@ -18,7 +18,7 @@
 use std::path::Path;
 
 use faer::Mat;
-use recon_core::data::{load_table, write_png, Image, LoadOptions};
+use recon_core::data::{load_table, png_bytes, Image, LoadOptions};
 use recon_core::report::{LinePlot, Series};
 use recon_core::ruler::{frechet_distance, sliced_wasserstein};
 use recon_core::{Error, Reconstruct, Result};
@@ -242,28 +242,33 @@ impl VaeGanReport {
         .to_svg(720, 420)
     }
 
-    /// Writes `grid_lambda_<λ>.png` (top row the held-out images, bottom row the
-    /// reconstructions, 4× nearest-neighbour), one model folder `model_lambda_<λ>/` per λ,
-    /// `perception_distortion.svg` and `vaegan.json` into `dir`.
-    pub fn write(&self, dir: &Path) -> Result<()> {
+    /// The image grid of the `k`-th λ as PNG bytes: the held-out images on top, their
+    /// reconstructions below, 4× nearest-neighbour on a grey background.
+    pub fn grid_png(&self, k: usize) -> Result<Vec<u8>> {
         let [h, w] = self.shape;
-        let k = self.grid_real.nrows();
+        let fake = self.grid_fake.get(k).ok_or_else(|| Error::invalid("grid", format!("no λ number {k}")))?;
+        let n = self.grid_real.nrows();
         let scale = 4;
-        for (p, fake) in self.points.iter().zip(&self.grid_fake) {
-            let (gh, gw) = ((2 * h + 3) * scale, (k * (w + 1) + 1) * scale);
-            let mut g = Mat::from_fn(gh, gw, |_, _| 128.0);
-            for (row, src) in [&self.grid_real, fake].into_iter().enumerate() {
-                for i in 0..k {
-                    for a in 0..h * scale {
-                        for b in 0..w * scale {
-                            let v = src[(i, (a / scale) * w + b / scale)];
-                            g[((1 + row * (h + 1)) * scale + a, (1 + i * (w + 1)) * scale + b)] =
-                                255.0 * v.clamp(0.0, 1.0);
-                        }
+        let (gh, gw) = ((2 * h + 3) * scale, (n * (w + 1) + 1) * scale);
+        let mut g = Mat::from_fn(gh, gw, |_, _| 128.0);
+        for (row, src) in [&self.grid_real, fake].into_iter().enumerate() {
+            for i in 0..n {
+                for a in 0..h * scale {
+                    for b in 0..w * scale {
+                        let v = src[(i, (a / scale) * w + b / scale)];
+                        g[((1 + row * (h + 1)) * scale + a, (1 + i * (w + 1)) * scale + b)] = 255.0 * v.clamp(0.0, 1.0);
                     }
                 }
             }
-            write_png(&dir.join(format!("grid_lambda_{}.png", p.lambda)), &Image { channels: vec![g] })?;
+        }
+        png_bytes(&Image { channels: vec![g] })
+    }
+
+    /// Writes `grid_lambda_<λ>.png` ([`VaeGanReport::grid_png`]), one model folder
+    /// `model_lambda_<λ>/` per λ, `perception_distortion.svg` and `vaegan.json` into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        for (k, p) in self.points.iter().enumerate() {
+            recon_core::data::write_atomic(&dir.join(format!("grid_lambda_{}.png", p.lambda)), &self.grid_png(k)?)?;
         }
         for (p, m) in self.points.iter().zip(&self.models) {
             m.save(&dir.join(format!("model_lambda_{}", p.lambda)), &self.columns)?;

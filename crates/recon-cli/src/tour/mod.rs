@@ -9,6 +9,7 @@ mod covid;
 mod digits;
 mod fairness;
 mod frames;
+mod generate;
 mod motor;
 mod photo;
 mod tennessee;
@@ -46,7 +47,9 @@ pub const ADULT_5K: &[u8] = include_bytes!("../../../../data/fairness/adult_5k.c
 /// on raw and log counts, finding planted outliers (precision–recall); (8) auditing by group:
 /// a PCA trained on imbalanced groups, the audit that flags the minority with intervals and
 /// p-values, the equal-size comparison, fair PCA and its price, and UCI Adult by sex and race;
-/// (9) measuring structure: the worst-case erasure error of frames against redundancy.
+/// (9) measuring structure: the worst-case erasure error of frames against redundancy, what
+/// fixed, learned and graph bottlenecks keep; (10) generating: the perception–distortion curve
+/// of a VAE-GAN on the digits.
 /// Prints a short summary; the report, its plots and images go to --out
 /// (default: recon-tour/).
 ///
@@ -108,6 +111,7 @@ const SECTIONS: &[(&str, SectionFn)] = &[
     ("counts", counts::run),
     ("fairness", fairness::run),
     ("frames", frames::run),
+    ("generate", generate::run),
 ];
 
 pub fn run(args: TourArgs) -> anyhow::Result<()> {
