@@ -52,11 +52,13 @@ pub enum ModelKind {
     ImageSvd,
     /// VAE-GAN on flattened images (`recon generate vaegan`).
     VaeGan,
+    /// CycleGAN between two image domains (`recon generate cycle`).
+    CycleGan,
 }
 
 impl ModelKind {
     /// Every kind, in the order error messages list them.
-    pub const ALL: [ModelKind; 7] = [
+    pub const ALL: [ModelKind; 8] = [
         ModelKind::Pca,
         ModelKind::Autoencoder,
         ModelKind::Vae,
@@ -64,6 +66,7 @@ impl ModelKind {
         ModelKind::Tucker,
         ModelKind::ImageSvd,
         ModelKind::VaeGan,
+        ModelKind::CycleGan,
     ];
 
     /// The name written in `model.json`.
@@ -76,6 +79,7 @@ impl ModelKind {
             ModelKind::Tucker => "tucker",
             ModelKind::ImageSvd => "image_svd",
             ModelKind::VaeGan => "vaegan",
+            ModelKind::CycleGan => "cyclegan",
         }
     }
 

@@ -23,6 +23,7 @@
 
 mod autoencoder;
 mod convnet;
+mod cyclegan;
 mod error;
 mod features;
 pub mod likelihood;
@@ -34,6 +35,7 @@ mod vaegan;
 
 pub use autoencoder::{Activation, AeOutput, AeScorer, AeThreshold, Autoencoder, AutoencoderParams};
 pub use convnet::{ConvNet, ConvNetParams};
+pub use cyclegan::{CycleGan, CycleGanParams};
 pub use error::{Error, Result};
 pub use features::{ClassifierFeatures, RandomConvFeatures};
 pub use train::{Backend, TrainConfig, Trainable, TrainingLog};

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use recon_core::model::{ModelFile, ModelHeader, ModelKind};
 use recon_core::{Error, Result, Scorer};
 use recon_linear::{MonitorScorer, Pca, PcaMonitor, PcaScorer};
-use recon_neural::{AeScorer, Autoencoder, Vae, VaeGan, VaeScorer};
+use recon_neural::{AeScorer, Autoencoder, CycleGan, Vae, VaeGan, VaeScorer};
 use recon_tensor::SliceModel;
 
 /// A loaded model folder.
@@ -67,6 +67,10 @@ const REGISTRY: &[(ModelKind, Loader)] = &[
     }),
     (ModelKind::Cp, |f| Ok(Box::new(SliceModel::from_file(f)?))),
     (ModelKind::Tucker, |f| Ok(Box::new(SliceModel::from_file(f)?))),
+    (ModelKind::CycleGan, |f| {
+        let (model, columns) = CycleGan::from_file(f)?;
+        Ok(Box::new(recon_core::Named { model, columns }))
+    }),
     (ModelKind::VaeGan, |f| {
         let (model, columns) = VaeGan::from_file(f)?;
         Ok(Box::new(recon_core::Named { model, columns }))
