@@ -3,11 +3,12 @@
 //!
 //! MLPs on flattened images (pixels in [0, 1]): generators `d → hidden → hidden → d` with a
 //! sigmoid output, discriminators `d → hidden → 1`, ReLU inside. Per minibatch of X rows (and as
-//! many Y rows drawn at random — the domains are unpaired), the generators step on
-//! `LS-adv(D_Y(G(x))) + LS-adv(D_X(F(y))) + λ_cyc (‖F(G(x)) − x‖₁ + ‖G(F(y)) − y‖₁)
-//!  + λ_id (‖G(y) − y‖₁ + ‖F(x) − x‖₁)` (means), then the discriminators step on real images
-//! against the detached translations, with the least-squares loss. A fixed epoch budget; the
-//! held-out X rows' cycle error is logged per epoch.
+//! many Y rows drawn at random — the domains are unpaired), the generators step on the
+//! least-squares generator losses of `D_Y(G(x))` and `D_X(F(y))` plus
+//! `λ_cyc (‖F(G(x)) − x‖₁ + ‖G(F(y)) − y‖₁)` plus `λ_id (‖G(y) − y‖₁ + ‖F(x) − x‖₁)` (means),
+//! then the discriminators step on real images against the detached translations, with the
+//! least-squares loss. A fixed epoch budget; the held-out X rows' cycle error is logged per
+//! epoch.
 
 use burn::module::Module;
 use burn::tensor::{activation::sigmoid, Tensor};
