@@ -277,3 +277,234 @@ impl VaeGanReport {
         recon_core::data::write_json(&dir.join("vaegan.json"), self)
     }
 }
+
+/// A transformation that makes a second image domain from the first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Transform {
+    /// `1 − x` (pixels in [0, 1]).
+    Invert,
+    /// Grey-level dilation: each pixel becomes the largest of its 3 × 3 neighbourhood.
+    Thicken,
+    /// A quarter turn counter-clockwise (square images).
+    Rotate,
+}
+
+impl Transform {
+    /// Applies the transformation to one row-major image of `shape`.
+    pub fn apply(self, img: &[f64], [h, w]: [usize; 2]) -> Vec<f64> {
+        match self {
+            Transform::Invert => img.iter().map(|v| 1.0 - v).collect(),
+            Transform::Thicken => (0..h * w)
+                .map(|p| {
+                    let (i, j) = (p / w, p % w);
+                    let mut m = f64::NEG_INFINITY;
+                    for a in i.saturating_sub(1)..(i + 2).min(h) {
+                        for b in j.saturating_sub(1)..(j + 2).min(w) {
+                            m = m.max(img[a * w + b]);
+                        }
+                    }
+                    m
+                })
+                .collect(),
+            // Output (i, j) takes input (j, w − 1 − i).
+            Transform::Rotate => (0..h * w).map(|p| img[(p % w) * w + (w - 1 - p / w)]).collect(),
+        }
+    }
+}
+
+/// What `recon simulate domains` wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainsReport {
+    pub transform: Transform,
+    pub shape: [usize; 2],
+    /// Files: x.csv, y.csv (unpaired training domains), x_test.csv, y_test.csv (aligned).
+    pub files: Vec<String>,
+    pub train_x: usize,
+    pub train_y: usize,
+    pub test_pairs: usize,
+    pub seed: u64,
+}
+
+/// Two unpaired image domains from one table of images: the rows (min–max scaled to [0, 1])
+/// are shuffled by `seed`; a fifth becomes the aligned test pair (`x_test` and its transform
+/// `y_test`), the rest is split in half — the first half is domain X, the second half
+/// transformed is domain Y — so no image is in both training domains.
+pub fn domains(
+    input: &Path,
+    shape: Option<[usize; 2]>,
+    label_col: Option<&str>,
+    transform: Transform,
+    seed: u64,
+    dir: &Path,
+) -> Result<DomainsReport> {
+    let name = input.display().to_string();
+    let table =
+        load_table(input, &LoadOptions { label_col: label_col.map(str::to_string), ..Default::default() })?.dataset;
+    let (n, d) = (table.n_rows(), table.n_cols());
+    let shape = crate::bottleneck::table_shape(d, shape, &name)?;
+    if transform == Transform::Rotate && shape[0] != shape[1] {
+        return Err(Error::invalid("transform", "a quarter turn needs square images"));
+    }
+    if n < 30 {
+        return Err(Error::invalid_data(
+            &name,
+            format!("{n} images are too few for two domains and a test pair (at least 30)"),
+        ));
+    }
+    let (lo, hi) = pixel_range(&table.x);
+    if !(hi > lo) {
+        return Err(Error::invalid_data(&name, "every pixel has the same value"));
+    }
+    use rand::{seq::SliceRandom, SeedableRng};
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
+    let n_test = n / 5;
+    let half = (n - n_test) / 2;
+    let row = |i: usize| -> Vec<f64> { (0..d).map(|j| (table.x[(i, j)] - lo) / (hi - lo)).collect() };
+    let cols: Vec<String> = (0..d).map(|p| format!("p{}_{}", p / shape[1], p % shape[1])).collect();
+    let write = |file: &str, rows: Vec<Vec<f64>>| -> Result<String> {
+        let path = dir.join(file);
+        let m = Mat::from_fn(rows.len(), d, |i, j| rows[i][j]);
+        recon_core::data::write_csv(&path, &cols, m.as_ref())?;
+        Ok(path.display().to_string())
+    };
+    recon_core::data::ensure_dir(dir)?;
+    let test = &order[..n_test];
+    let files = vec![
+        write("x.csv", order[n_test..n_test + half].iter().map(|&i| row(i)).collect())?,
+        write("y.csv", order[n_test + half..].iter().map(|&i| transform.apply(&row(i), shape)).collect())?,
+        write("x_test.csv", test.iter().map(|&i| row(i)).collect())?,
+        write("y_test.csv", test.iter().map(|&i| transform.apply(&row(i), shape)).collect())?,
+    ];
+    Ok(DomainsReport { transform, shape, files, train_x: half, train_y: n - n_test - half, test_pairs: n_test, seed })
+}
+
+fn pixel_range(x: &Mat<f64>) -> (f64, f64) {
+    (0..x.ncols())
+        .flat_map(|j| (0..x.nrows()).map(move |i| (i, j)))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (i, j)| (a.min(x[(i, j)]), b.max(x[(i, j)])))
+}
+
+/// What to train for `recon generate cycle`.
+#[derive(Debug, Clone)]
+pub struct CycleRequest<'a> {
+    pub x: &'a Path,
+    pub y: &'a Path,
+    /// Aligned test pair (row i of `y_test` is the true translation of row i of `x_test`).
+    pub test: Option<(&'a Path, &'a Path)>,
+    pub lambda_cyc: f64,
+    pub lambda_id: f64,
+    pub epochs: usize,
+    pub seed: u64,
+}
+
+/// What `recon generate cycle` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct CycleReport {
+    pub x: String,
+    pub y: String,
+    pub pixels: usize,
+    pub lambda_cyc: f64,
+    pub lambda_id: f64,
+    pub epochs: usize,
+    pub seed: u64,
+    /// `‖F(G(x)) − x‖² / ‖x‖²` on the test X images (or the training X images without a test pair).
+    pub cycle_error: f64,
+    /// `‖G(x_test) − y_test‖² / ‖y_test‖²` (with a test pair).
+    pub translation_error: Option<f64>,
+    /// `‖x_test − y_test‖² / ‖y_test‖²`: what doing nothing scores (with a test pair).
+    pub identity_error: Option<f64>,
+    /// Mean adversarial losses of the last epoch: generators, discriminators.
+    pub final_adversarial: [f64; 2],
+    #[serde(skip)]
+    pub model: Option<recon_neural::CycleGan>,
+    #[serde(skip)]
+    pub columns: Vec<String>,
+}
+
+fn read_images(path: &Path) -> Result<(Mat<f64>, Vec<String>)> {
+    let t = load_table(path, &LoadOptions::default())?.dataset;
+    Ok((t.x, t.columns))
+}
+
+/// Trains a CycleGAN on the two unpaired domains and measures it.
+pub fn cycle(req: &CycleRequest, progress: &mut dyn FnMut(&str)) -> Result<CycleReport> {
+    let (x, columns) = read_images(req.x)?;
+    let (y, _) = read_images(req.y)?;
+    let params =
+        recon_neural::CycleGanParams { lambda_cyc: req.lambda_cyc, lambda_id: req.lambda_id, ..Default::default() }
+            .epochs(req.epochs)
+            .seed(req.seed);
+    let test = req
+        .test
+        .map(|(a, b)| -> Result<(Mat<f64>, Mat<f64>)> { Ok((read_images(a)?.0, read_images(b)?.0)) })
+        .transpose()?;
+    if let Some((xt, yt)) = &test {
+        if xt.nrows() != yt.nrows() || xt.ncols() != x.ncols() || yt.ncols() != x.ncols() {
+            return Err(Error::invalid(
+                "test pair",
+                format!(
+                    "x-test is {} × {} and y-test {} × {}: an aligned pair has the same rows, and the domains' {} pixels",
+                    xt.nrows(), xt.ncols(), yt.nrows(), yt.ncols(), x.ncols()
+                ),
+            ));
+        }
+    }
+    let model = params.fit(x.as_ref(), y.as_ref(), &mut |e, _, val| {
+        progress(&format!("epoch {e}/{}: held-out cycle L1 {val:.4}", req.epochs));
+    })?;
+    let rel =
+        |a: &Mat<f64>, b: &Mat<f64>| recon_core::squared_norm((a - b).as_ref()) / recon_core::squared_norm(b.as_ref());
+    let (cycle_error, translation_error, identity_error) = match &test {
+        Some((xt, yt)) => {
+            let back = model.reconstruct(xt.as_ref())?;
+            (rel(&back, xt), Some(rel(&model.translate(xt.as_ref())?, yt)), Some(rel(xt, yt)))
+        }
+        None => (rel(&model.reconstruct(x.as_ref())?, &x), None, None),
+    };
+    Ok(CycleReport {
+        x: req.x.display().to_string(),
+        y: req.y.display().to_string(),
+        pixels: x.ncols(),
+        lambda_cyc: req.lambda_cyc,
+        lambda_id: req.lambda_id,
+        epochs: req.epochs,
+        seed: req.seed,
+        cycle_error,
+        translation_error,
+        identity_error,
+        final_adversarial: model.final_adversarial,
+        model: Some(model),
+        columns,
+    })
+}
+
+impl CycleReport {
+    /// A few lines.
+    pub fn text(&self) -> String {
+        let mut s = format!(
+            "CycleGAN {} ↔ {} ({} pixels; λ_cyc = {}, λ_id = {}, {} epochs)\n",
+            self.x, self.y, self.pixels, self.lambda_cyc, self.lambda_id, self.epochs
+        );
+        s += &format!("cycle error ‖F(G(x)) − x‖²/‖x‖²: {:.5}\n", self.cycle_error);
+        if let (Some(t), Some(i)) = (self.translation_error, self.identity_error) {
+            s += &format!(
+                "translation error ‖G(x) − y‖²/‖y‖² on the aligned test pair: {t:.5} (doing nothing: {i:.5})\n"
+            );
+        }
+        s += &format!(
+            "last epoch's adversarial losses: generators {:.4}, discriminators {:.4}\n",
+            self.final_adversarial[0], self.final_adversarial[1]
+        );
+        s
+    }
+
+    /// Writes the model folder `model/` and `cycle.json` into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        if let Some(m) = &self.model {
+            m.save(&dir.join("model"), &self.columns)?;
+        }
+        recon_core::data::write_json(&dir.join("cycle.json"), self)
+    }
+}

@@ -22,6 +22,50 @@ pub enum Simulation {
     Counts(CountsArgs),
     Groups(GroupsArgs),
     Graph(GraphArgs),
+    Domains(DomainsArgs),
+}
+
+/// A transformation between image domains.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TransformArg {
+    /// 1 − x.
+    Invert,
+    /// Grey-level dilation over 3 × 3 (thicker strokes).
+    Thicken,
+    /// A quarter turn counter-clockwise (square images).
+    Rotate,
+}
+
+/// Two unpaired image domains from real images, and an aligned test pair (for
+/// `recon generate cycle`).
+///
+/// DATA is a table of images (one per row; --shape HxW, square by default; --label-col for a
+/// column that is not a pixel), min–max scaled to [0, 1] and shuffled by --seed. A fifth becomes
+/// the aligned test pair (x_test.csv and its transform y_test.csv); the rest is split in half:
+/// the first half is domain X (x.csv), the second half, transformed, domain Y (y.csv) — no image
+/// is in both training domains.
+///
+/// Example:
+///   recon simulate domains data/digits.csv --label-col label --transform thicken --out dom/
+#[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct DomainsArgs {
+    /// Table of images.
+    pub data: PathBuf,
+    /// The transformation that makes domain Y.
+    #[arg(long, value_enum)]
+    pub transform: TransformArg,
+    /// Image shape of each row (default: square).
+    #[arg(long, value_name = "HxW")]
+    pub shape: Option<String>,
+    /// A column that is not a pixel (left out).
+    #[arg(long, value_name = "COLUMN")]
+    pub label_col: Option<String>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Folder for x.csv, y.csv, x_test.csv, y_test.csv.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// A graph shape for `simulate graph`.
@@ -306,6 +350,16 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
                 seed: a.seed,
             };
             print_json(&recon::simulate::groups(&p, &a.out)?)
+        }
+        Simulation::Domains(a) => {
+            use recon::generate::Transform;
+            let t = match a.transform {
+                TransformArg::Invert => Transform::Invert,
+                TransformArg::Thicken => Transform::Thicken,
+                TransformArg::Rotate => Transform::Rotate,
+            };
+            let shape = a.shape.as_deref().map(recon::bottleneck::parse_shape).transpose()?;
+            print_json(&recon::generate::domains(&a.data, shape, a.label_col.as_deref(), t, a.seed, &a.out)?)
         }
         Simulation::Graph(a) => {
             use recon_core::synth::graphs::{GraphKind, GraphParams};

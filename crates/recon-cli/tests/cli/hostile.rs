@@ -1089,3 +1089,72 @@ fn generate_vaegan_reports_the_curve_and_refuses_bad_input() {
     fails(&["generate", "vaegan", digits, "--label-col", "label", "--lambdas", "0,-1"], "not a weight");
     fails(&["generate", "vaegan", digits, "--label-col", "label", "--shape", "4x4"], "needs 16 pixel columns");
 }
+
+#[test]
+fn generate_cycle_translates_unpaired_domains_and_refuses_bad_input() {
+    let digits = repo("data/digits.csv");
+    let d = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| recon().current_dir(d.path()).args(args).output().unwrap();
+    let out = run(&[
+        "simulate",
+        "domains",
+        digits.to_str().unwrap(),
+        "--label-col",
+        "label",
+        "--transform",
+        "invert",
+        "--out",
+        "dom",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["train_x"].as_u64(), v["test_pairs"].as_u64()), (Some(719), Some(359)));
+    let out = run(&[
+        "generate",
+        "cycle",
+        "--x",
+        "dom/x.csv",
+        "--y",
+        "dom/y.csv",
+        "--x-test",
+        "dom/x_test.csv",
+        "--y-test",
+        "dom/y_test.csv",
+        "--epochs",
+        "30",
+        "--json",
+        "--out",
+        "cyc",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (t, i) = (v["translation_error"].as_f64().unwrap(), v["identity_error"].as_f64().unwrap());
+    assert!(t < 0.5 * i, "translation {t} vs identity {i}");
+    assert!(v["cycle_error"].as_f64().is_some() && v["final_adversarial"].as_array().unwrap().len() == 2);
+    assert!(d.path().join("cyc/model/model.json").is_file());
+    std::fs::write(d.path().join("narrow.csv"), "a,b\n0.1,0.2\n0.3,0.4\n").unwrap();
+    let fails = |args: &[&str], msg: &str| {
+        let out = run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(msg), "{args:?}: {err}");
+    };
+    fails(&["generate", "cycle", "--x", "dom/x.csv", "--y", "narrow.csv"], "they must match");
+    fails(&["generate", "cycle", "--x", "dom/x.csv", "--y", "dom/y.csv", "--lambda-cyc", "-1"], "not a weight");
+    fails(&["generate", "cycle", "--x", "dom/x.csv", "--y", "dom/y.csv", "--x-test", "dom/x_test.csv"], "y-test");
+    fails(
+        &[
+            "generate",
+            "cycle",
+            "--x",
+            "dom/x.csv",
+            "--y",
+            "dom/y.csv",
+            "--x-test",
+            "dom/x_test.csv",
+            "--y-test",
+            "dom/y.csv",
+        ],
+        "aligned pair",
+    );
+}
