@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, Result};
 use crate::losses::{l1, Adversarial};
-use crate::mlp::{Activation, Mlp, Net};
+use crate::mlp::{row_major_f32, squared_error_block, Activation, Mlp, Net};
 use crate::train::{train, trainable, Optimised, TrainConfig, Trainee, TrainingLog};
 
 /// Settings of a CycleGAN.
@@ -176,19 +176,6 @@ impl Trainee for CycleTrainee<'_> {
     }
 }
 
-fn f32_mat(x: MatRef<'_, f64>) -> Mat<f32> {
-    Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] as f32)
-}
-
-fn apply(net: &Mlp, x: MatRef<'_, f64>) -> Mat<f64> {
-    let out = net.forward(f32_mat(x).as_ref());
-    Mat::from_fn(out.nrows(), out.ncols(), |i, j| 1.0 / (1.0 + (-f64::from(out[(i, j)])).exp()))
-}
-
-fn flat(x: MatRef<'_, f64>) -> Vec<f32> {
-    (0..x.nrows()).flat_map(|i| (0..x.ncols()).map(move |j| (i, j))).map(|(i, j)| x[(i, j)] as f32).collect()
-}
-
 impl CycleGanParams {
     /// Trains on unpaired images: the rows of `x` (domain X) and of `y` (domain Y), same width.
     pub fn fit(
@@ -238,7 +225,7 @@ impl CycleGanParams {
             seed: self.train.seed,
         };
         let (val, train_rows) = self.train.split(x.nrows(), 1, &mut rng);
-        let (fx, fy) = (flat(x), flat(y));
+        let (fx, fy) = (row_major_f32(x), row_major_f32(y));
         let device = self.train.backend.autodiff_device();
         let lr = self.train.learning_rate;
         let mut trainee = CycleTrainee {
@@ -287,13 +274,13 @@ impl CycleGan {
     /// G: X → Y on the rows of `x`.
     pub fn translate(&self, x: MatRef<'_, f64>) -> recon_core::Result<Mat<f64>> {
         self.check(x.ncols())?;
-        Ok(apply(&self.g, x))
+        Ok(self.g.forward_sigmoid(x))
     }
 
     /// F: Y → X on the rows of `y`.
     pub fn translate_back(&self, y: MatRef<'_, f64>) -> recon_core::Result<Mat<f64>> {
         self.check(y.ncols())?;
-        Ok(apply(&self.f, y))
+        Ok(self.f.forward_sigmoid(y))
     }
 
     /// Writes the model folder.
@@ -383,10 +370,7 @@ impl recon_core::RowScorer for CycleGan {
     const MEASURE: recon_core::ErrorMeasure = recon_core::ErrorMeasure::SquaredError;
 
     fn score_rows(&self, x: MatRef<'_, f64>, want_residuals: bool) -> recon_core::Result<recon_core::ScoreBlock> {
-        let r = x - self.reconstruct(x)?;
-        let errors: Vec<f64> = (0..x.nrows()).map(|i| (0..x.ncols()).map(|j| r[(i, j)].powi(2)).sum()).collect();
-        Ok(recon_core::ScoreBlock::new(errors.clone(), errors)
-            .with_residuals(want_residuals.then(|| recon_core::Residuals::from_matrix(r))))
+        Ok(squared_error_block(x, &self.reconstruct(x)?, want_residuals))
     }
 }
 

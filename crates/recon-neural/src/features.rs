@@ -156,7 +156,7 @@ impl ClassifierFeatures {
         let mut rng = StdRng::seed_from_u64(seed);
         let mlp = Mlp::init(&[d, Self::DIM, k], Activation::Relu, &mut rng);
         let (val, train_rows) = cfg.split(n, 2, &mut rng);
-        let flat: Vec<f32> = (0..n).flat_map(|i| (0..d).map(move |j| (i, j))).map(|(i, j)| x[(i, j)] as f32).collect();
+        let flat = crate::mlp::row_major_f32(x);
         let onehot: Vec<f32> =
             labels.iter().flat_map(|&y| (0..k).map(move |c| if c == y { 1.0 } else { 0.0 })).collect();
         let device = cfg.backend.autodiff_device();
@@ -188,8 +188,7 @@ impl ClassifierFeatures {
         if x.ncols() != d {
             return Err(invalid("images", format!("{} pixels for a classifier of {d}", x.ncols())));
         }
-        let xf = Mat::from_fn(x.nrows(), d, |i, j| x[(i, j)] as f32);
-        let h = self.mlp.forward_layers(xf.as_ref(), 0..1, true);
+        let h = self.mlp.forward_layers(crate::mlp::f32_mat(x).as_ref(), 0..1, true);
         Ok(Mat::from_fn(h.nrows(), h.ncols(), |i, j| f64::from(h[(i, j)])))
     }
 }

@@ -215,6 +215,32 @@ impl Net {
     }
 }
 
+/// `x` as f32 (the plain networks' input).
+pub(crate) fn f32_mat(x: MatRef<'_, f64>) -> Mat<f32> {
+    Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] as f32)
+}
+
+/// `x` as row-major f32 (the training loop's table).
+pub(crate) fn row_major_f32(x: MatRef<'_, f64>) -> Vec<f32> {
+    (0..x.nrows()).flat_map(|i| (0..x.ncols()).map(move |j| (i, j))).map(|(i, j)| x[(i, j)] as f32).collect()
+}
+
+impl Mlp {
+    /// Forward pass with a sigmoid on the output (the image generators), in f64.
+    pub fn forward_sigmoid(&self, x: MatRef<'_, f64>) -> Mat<f64> {
+        let out = self.forward(f32_mat(x).as_ref());
+        Mat::from_fn(out.nrows(), out.ncols(), |i, j| 1.0 / (1.0 + (-f64::from(out[(i, j)])).exp()))
+    }
+}
+
+/// The score block of squared reconstruction errors per row of `x` against `back`.
+pub(crate) fn squared_error_block(x: MatRef<'_, f64>, back: &Mat<f64>, want_residuals: bool) -> recon_core::ScoreBlock {
+    let r = x - back;
+    let errors: Vec<f64> = (0..x.nrows()).map(|i| (0..x.ncols()).map(|j| r[(i, j)].powi(2)).sum()).collect();
+    recon_core::ScoreBlock::new(errors.clone(), errors)
+        .with_residuals(want_residuals.then(|| recon_core::Residuals::from_matrix(r)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, Result};
 use crate::losses::{kl_rows, Adversarial};
-use crate::mlp::{Activation, Mlp, Net};
+use crate::mlp::{f32_mat, row_major_f32, squared_error_block, Activation, Mlp, Net};
 use crate::train::{train, trainable, Optimised, TrainConfig, Trainee, TrainingLog};
 
 /// Settings of a VAE-GAN.
@@ -241,7 +241,7 @@ impl VaeGanParams {
         }
         let (n, d) = (x.nrows(), x.ncols());
         let (val_rows, train_rows) = self.train.split(n, 1, rng);
-        let flat: Vec<f32> = (0..n).flat_map(|i| (0..d).map(move |j| (i, j))).map(|(i, j)| x[(i, j)] as f32).collect();
+        let flat = row_major_f32(x);
         let device = self.train.backend.autodiff_device();
         let lr = self.train.learning_rate;
         let mut trainee = GanTrainee {
@@ -346,10 +346,6 @@ impl VaeGan {
     }
 }
 
-fn f32_mat(x: MatRef<'_, f64>) -> Mat<f32> {
-    Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] as f32)
-}
-
 #[derive(Serialize, Deserialize)]
 struct Header {
     kind: String,
@@ -383,8 +379,7 @@ impl Reconstruct for VaeGan {
                 format!("{} columns for {} latents", z.ncols(), self.latent),
             ));
         }
-        let out = self.decoder.forward(f32_mat(z).as_ref());
-        Ok(Mat::from_fn(z.nrows(), out.ncols(), |i, j| 1.0 / (1.0 + (-f64::from(out[(i, j)])).exp())))
+        Ok(self.decoder.forward_sigmoid(z))
     }
 }
 
@@ -397,12 +392,8 @@ impl recon_core::RowScorer for VaeGan {
     fn score_rows(&self, raw: MatRef<'_, f64>, want_residuals: bool) -> recon_core::Result<recon_core::ScoreBlock> {
         let [lo, hi] = self.range;
         let x = Mat::from_fn(raw.nrows(), raw.ncols(), |i, j| (raw[(i, j)] - lo) / (hi - lo));
-        let x = x.as_ref();
-        let back = self.reconstruct(x)?;
-        let r = x - &back;
-        let errors: Vec<f64> = (0..x.nrows()).map(|i| (0..x.ncols()).map(|j| r[(i, j)].powi(2)).sum()).collect();
-        Ok(recon_core::ScoreBlock::new(errors.clone(), errors)
-            .with_residuals(want_residuals.then(|| recon_core::Residuals::from_matrix(r))))
+        let back = self.reconstruct(x.as_ref())?;
+        Ok(squared_error_block(x.as_ref(), &back, want_residuals))
     }
 }
 
