@@ -206,9 +206,14 @@ impl CycleGanParams {
         if !(self.disc_lr_factor > 0.0 && self.disc_lr_factor.is_finite()) || self.hidden == 0 {
             return Err(invalid("discriminator", "its learning-rate factor and the hidden width must be positive"));
         }
-        let all_finite = |m: MatRef<'_, f64>| (0..m.nrows()).all(|i| (0..m.ncols()).all(|j| m[(i, j)].is_finite()));
-        if !all_finite(x) || !all_finite(y) {
-            return Err(invalid("domains", "non-finite pixel values"));
+        // The generators end in a sigmoid: pixels must lie in [0, 1] (NaN fails the test too).
+        let in_unit =
+            |m: MatRef<'_, f64>| (0..m.nrows()).all(|i| (0..m.ncols()).all(|j| (0.0..=1.0).contains(&m[(i, j)])));
+        if !in_unit(x) || !in_unit(y) {
+            return Err(invalid(
+                "domains",
+                "pixels must lie in [0, 1] (the generators end in a sigmoid): min–max scale both domains with one range, as `recon simulate domains` does",
+            ));
         }
         let mut rng = StdRng::seed_from_u64(self.train.seed);
         let h = self.hidden;

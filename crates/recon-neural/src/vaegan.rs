@@ -236,8 +236,12 @@ impl VaeGanParams {
         rng: &mut StdRng,
         on_epoch: &mut dyn FnMut(usize, f64, f64),
     ) -> Result<VaeGan> {
-        if (0..x.ncols()).any(|j| (0..x.nrows()).any(|i| !x[(i, j)].is_finite())) {
-            return Err(invalid("images", "non-finite pixel values"));
+        // The decoder ends in a sigmoid: pixels must lie in [0, 1] (NaN fails the test too).
+        if (0..x.ncols()).any(|j| (0..x.nrows()).any(|i| !(0.0..=1.0).contains(&x[(i, j)]))) {
+            return Err(invalid(
+                "images",
+                "pixels must lie in [0, 1] (the decoder ends in a sigmoid): min–max scale them, as `recon generate vaegan` does",
+            ));
         }
         let (n, d) = (x.nrows(), x.ncols());
         let (val_rows, train_rows) = self.train.split(n, 1, rng);
@@ -437,5 +441,7 @@ mod tests {
         let err = |m: &VaeGan| recon_core::squared_norm((&x - m.reconstruct(x.as_ref()).unwrap()).as_ref());
         assert!(err(&more) < err(&untrained));
         assert!(VaeGanParams { lambda: -1.0, ..Default::default() }.fit(x.as_ref(), &mut |_, _, _| {}).is_err());
+        let raw = Mat::from_fn(20, 64, |i, j| (i + j) as f64);
+        assert!(p.fit(raw.as_ref(), &mut |_, _, _| {}).unwrap_err().to_string().contains("[0, 1]"));
     }
 }

@@ -1140,6 +1140,10 @@ fn generate_cycle_translates_unpaired_domains_and_refuses_bad_input() {
         assert!(err.contains(msg), "{args:?}: {err}");
     };
     fails(&["generate", "cycle", "--x", "dom/x.csv", "--y", "narrow.csv"], "they must match");
+    fails(
+        &["generate", "cycle", "--x", digits.to_str().unwrap(), "--y", digits.to_str().unwrap()],
+        "must lie in [0, 1]",
+    );
     fails(&["generate", "cycle", "--x", "dom/x.csv", "--y", "dom/y.csv", "--lambda-cyc", "-1"], "not a weight");
     fails(&["generate", "cycle", "--x", "dom/x.csv", "--y", "dom/y.csv", "--x-test", "dom/x_test.csv"], "y-test");
     fails(
