@@ -33,15 +33,60 @@ fn unregister(path: &Path) {
     }
 }
 
-/// Removes every temporary file and folder of writes still under way (for a signal handler that
-/// is about to exit the process). Returns how many were removed.
-pub fn remove_pending() -> usize {
-    let paths = std::mem::take(&mut *pending());
-    let mut n = 0;
-    for p in paths {
-        let removed = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
-        n += usize::from(removed.is_ok());
+/// Folders in which this process creates temporary entries, with the entries' name prefix
+/// (which holds the process id). Recorded *before* an entry is created, so that an interrupt
+/// between the creation and [`register`] still finds it.
+static PATTERNS: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
+
+fn patterns() -> std::sync::MutexGuard<'static, Vec<(PathBuf, String)>> {
+    PATTERNS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn register_pattern(dir: &Path, prefix: String) {
+    let mut p = patterns();
+    if !p.iter().any(|(d, q)| d == dir && *q == prefix) {
+        p.push((dir.to_path_buf(), prefix));
     }
+}
+
+/// Removes a file or a folder, retrying a folder that another thread is still writing into.
+fn remove_retrying(p: &Path) -> bool {
+    for _ in 0..50 {
+        let removed = match std::fs::symlink_metadata(p) {
+            Err(_) => return false,
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(p),
+            Ok(_) => std::fs::remove_file(p),
+        };
+        if removed.is_ok() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    false
+}
+
+/// Removes every temporary file and folder of writes still under way, and any entry this
+/// process created under a temporary name but had not listed yet — for a signal handler **that
+/// exits the process right after**: the lists stay locked, so every writer that tries to start
+/// or finish a write from then on waits (nothing new appears while the handler cleans up).
+/// Returns how many entries were removed.
+pub fn remove_pending() -> usize {
+    let mut listed = pending();
+    let pats = patterns();
+    let mut n = 0;
+    for p in std::mem::take(&mut *listed) {
+        n += usize::from(remove_retrying(&p));
+    }
+    for (dir, prefix) in pats.iter() {
+        let Ok(entries) = std::fs::read_dir(dir) else { continue };
+        for e in entries.flatten() {
+            if e.file_name().to_str().is_some_and(|f| f.starts_with(prefix.as_str()) && f.ends_with(".tmp")) {
+                n += usize::from(remove_retrying(&e.path()));
+            }
+        }
+    }
+    std::mem::forget(listed);
+    std::mem::forget(pats);
     n
 }
 
@@ -152,8 +197,10 @@ impl OutDir {
         };
         ensure_dir(&parent)?;
         remove_stale(&parent, &name);
+        let prefix = format!(".{name}.recon-{}-", std::process::id());
+        register_pattern(&parent, prefix.clone());
         let staging = tempfile::Builder::new()
-            .prefix(&format!(".{name}.recon-{}-", std::process::id()))
+            .prefix(&prefix)
             .suffix(".tmp")
             .tempdir_in(&parent)
             .map_err(|e| Error::io(&parent, e))?
@@ -312,8 +359,10 @@ pub fn write_atomic_try<T, E: From<Error>>(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    let prefix = format!(".recon-{}-", std::process::id());
+    register_pattern(dir, prefix.clone());
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".recon-").suffix(".tmp");
+    builder.prefix(&prefix).suffix(".tmp");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
