@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, Result};
 use crate::losses::{l1, Adversarial};
-use crate::mlp::{row_major_f32, squared_error_block, Activation, Mlp, Net};
+use crate::mlp::{check_pixels, in_unit_interval, row_major_f32, squared_error_block, Activation, Mlp, Net};
 use crate::train::{train, trainable, Optimised, TrainConfig, Trainee, TrainingLog};
 
 /// Settings of a CycleGAN.
@@ -197,19 +197,14 @@ impl CycleGanParams {
         }
         for (name, v) in [("lambda-cyc", self.lambda_cyc), ("lambda-id", self.lambda_id)] {
             if !(v >= 0.0 && v.is_finite()) {
-                return Err(invalid(
-                    if name == "lambda-cyc" { "lambda-cyc" } else { "lambda-id" },
-                    format!("{v} is not a weight ≥ 0"),
-                ));
+                return Err(invalid(name, format!("{v} is not a weight ≥ 0")));
             }
         }
         if !(self.disc_lr_factor > 0.0 && self.disc_lr_factor.is_finite()) || self.hidden == 0 {
             return Err(invalid("discriminator", "its learning-rate factor and the hidden width must be positive"));
         }
         // The generators end in a sigmoid: pixels must lie in [0, 1] (NaN fails the test too).
-        let in_unit =
-            |m: MatRef<'_, f64>| (0..m.nrows()).all(|i| (0..m.ncols()).all(|j| (0.0..=1.0).contains(&m[(i, j)])));
-        if !in_unit(x) || !in_unit(y) {
+        if !in_unit_interval(x) || !in_unit_interval(y) {
             return Err(invalid(
                 "domains",
                 "pixels must lie in [0, 1] (the generators end in a sigmoid): min–max scale both domains with one range, as `recon simulate domains` does",
@@ -270,10 +265,7 @@ impl CycleGan {
     }
 
     fn check(&self, d: usize) -> recon_core::Result<()> {
-        if d != self.n_pixels() {
-            return Err(recon_core::Error::invalid("images", format!("{d} pixels for a model of {}", self.n_pixels())));
-        }
-        Ok(())
+        check_pixels(d, self.n_pixels())
     }
 
     /// G: X → Y on the rows of `x`.

@@ -63,10 +63,7 @@ impl RandomConvFeatures {
         let mut out = Mat::zeros(x.nrows(), Self::DIM);
         for start in (0..x.nrows()).step_by(256) {
             let b = (x.nrows() - start).min(256);
-            let data: Vec<f32> = (start..start + b)
-                .flat_map(|i| (0..h * w).map(move |j| (i, j)))
-                .map(|(i, j)| x[(i, j)] as f32)
-                .collect();
+            let data = crate::mlp::row_major_f32(x.subrows(start, b));
             let mut t = Tensor::<4>::from_data(TensorData::new(data, [b, 1, h, w]), &device);
             for layer in &self.net.layers {
                 t = relu(layer.forward(t));

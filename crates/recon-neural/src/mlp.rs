@@ -233,6 +233,19 @@ impl Mlp {
     }
 }
 
+/// An image model's width check: `got` pixels for a model of `want`.
+pub(crate) fn check_pixels(got: usize, want: usize) -> recon_core::Result<()> {
+    if got != want {
+        return Err(recon_core::Error::invalid("images", format!("{got} pixels for a model of {want}")));
+    }
+    Ok(())
+}
+
+/// Whether every pixel lies in [0, 1] (what a sigmoid output can rebuild; NaN is not).
+pub(crate) fn in_unit_interval(x: MatRef<'_, f64>) -> bool {
+    (0..x.ncols()).all(|j| (0..x.nrows()).all(|i| (0.0..=1.0).contains(&x[(i, j)])))
+}
+
 /// The score block of squared reconstruction errors per row of `x` against `back`.
 pub(crate) fn squared_error_block(x: MatRef<'_, f64>, back: &Mat<f64>, want_residuals: bool) -> recon_core::ScoreBlock {
     let r = x - back;

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, Result};
 use crate::losses::{kl_rows, Adversarial};
-use crate::mlp::{f32_mat, row_major_f32, squared_error_block, Activation, Mlp, Net};
+use crate::mlp::{check_pixels, f32_mat, in_unit_interval, row_major_f32, squared_error_block, Activation, Mlp, Net};
 use crate::train::{train, trainable, Optimised, TrainConfig, Trainee, TrainingLog};
 
 /// Settings of a VAE-GAN.
@@ -222,9 +222,7 @@ impl VaeGanParams {
         on_epoch: &mut dyn FnMut(usize, f64, f64),
     ) -> Result<VaeGan> {
         self.check(x.nrows(), x.ncols())?;
-        if x.ncols() != model.n_pixels() {
-            return Err(invalid("images", format!("{} pixels for a model of {}", x.ncols(), model.n_pixels())));
-        }
+        check_pixels(x.ncols(), model.n_pixels())?;
         let mut rng = StdRng::seed_from_u64(self.train.seed ^ (model.epochs as u64).wrapping_mul(0x9e37_79b9));
         self.run(model.clone(), x, &mut rng, on_epoch)
     }
@@ -237,7 +235,7 @@ impl VaeGanParams {
         on_epoch: &mut dyn FnMut(usize, f64, f64),
     ) -> Result<VaeGan> {
         // The decoder ends in a sigmoid: pixels must lie in [0, 1] (NaN fails the test too).
-        if (0..x.ncols()).any(|j| (0..x.nrows()).any(|i| !(0.0..=1.0).contains(&x[(i, j)]))) {
+        if !in_unit_interval(x) {
             return Err(invalid(
                 "images",
                 "pixels must lie in [0, 1] (the decoder ends in a sigmoid): min–max scale them, as `recon generate vaegan` does",
@@ -287,10 +285,7 @@ impl VaeGan {
     }
 
     fn check_width(&self, d: usize) -> Result<()> {
-        if d != self.n_pixels() {
-            return Err(invalid("images", format!("{d} pixels for a model of {}", self.n_pixels())));
-        }
-        Ok(())
+        check_pixels(d, self.n_pixels())
     }
 
     /// Writes the model folder (`model.json` + `model.safetensors`).

@@ -235,8 +235,15 @@ fn up(step: &Step, y: &[f64]) -> Vec<f64> {
     }
 }
 
-/// `up^L(down^L(x))` for L = 1..=levels, and the bottleneck's nodes and edges per level.
-pub fn graph_cycles(graph: &Graph, x: &[f64], op: GraphDown, levels: usize) -> Result<Vec<(Vec<f64>, usize, usize)>> {
+/// One level of the down pass: how to go back up, and the pooled graph and signal.
+struct Pooled {
+    step: Step,
+    adj: Adj,
+    signal: Vec<f64>,
+}
+
+/// The down pass of `op` over `levels` levels, with every check of the graph and the levels.
+fn down_pass(graph: &Graph, x: &[f64], op: GraphDown, levels: usize) -> Result<Vec<Pooled>> {
     if x.len() != graph.n_nodes() {
         return Err(Error::invalid("signal", format!("{} values for {} nodes", x.len(), graph.n_nodes())));
     }
@@ -249,32 +256,40 @@ pub fn graph_cycles(graph: &Graph, x: &[f64], op: GraphDown, levels: usize) -> R
             "the graph is not connected: Kron reduction needs one component (use topk or heavy-edge)",
         ));
     }
-    let mut adj = graph.adjacency();
-    let mut y = x.to_vec();
-    let mut steps = Vec::with_capacity(levels);
-    let mut out = Vec::with_capacity(levels);
+    let mut out: Vec<Pooled> = Vec::with_capacity(levels);
     for level in 1..=levels {
+        let (adj, y) = match out.last() {
+            Some(p) => (&p.adj, p.signal.as_slice()),
+            None => (&graph.adjacency(), x),
+        };
         if y.len() < 2 {
             return Err(Error::invalid(
                 "levels",
                 format!("level {level} would pool a graph of {} node(s): use fewer levels", y.len()),
             ));
         }
-        let (step, next, down) = match op {
-            GraphDown::Topk => topk(&adj, &y),
-            GraphDown::Kron => kron(&adj, &y, level)?,
-            GraphDown::HeavyEdge => heavy_edge(&adj, &y),
+        let (step, adj, signal) = match op {
+            GraphDown::Topk => topk(adj, y),
+            GraphDown::Kron => kron(adj, y, level)?,
+            GraphDown::HeavyEdge => heavy_edge(adj, y),
         };
-        steps.push(step);
-        adj = next;
-        y = down;
-        let mut back = y.clone();
-        for s in steps.iter().rev() {
-            back = up(s, &back);
-        }
-        out.push((back, adj.len(), n_edges(&adj)));
+        out.push(Pooled { step, adj, signal });
     }
     Ok(out)
+}
+
+/// `up^L(down^L(x))` for L = 1..=levels, and the bottleneck's nodes and edges per level.
+pub fn graph_cycles(graph: &Graph, x: &[f64], op: GraphDown, levels: usize) -> Result<Vec<(Vec<f64>, usize, usize)>> {
+    let pass = down_pass(graph, x, op, levels)?;
+    Ok((0..pass.len())
+        .map(|l| {
+            let mut back = pass[l].signal.clone();
+            for p in pass[..=l].iter().rev() {
+                back = up(&p.step, &back);
+            }
+            (back, pass[l].adj.len(), n_edges(&pass[l].adj))
+        })
+        .collect())
 }
 
 /// Runs the cycle for levels 1..=`levels` on the signal `x` (one value per node).
@@ -372,26 +387,11 @@ impl GraphCycle {
         if n > MAX_NODES {
             return Err(Error::invalid_data("graph", format!("{n} nodes: limit {MAX_NODES}")));
         }
-        let zeros = vec![0.0; n];
-        // Validates the levels and the graph as `graph_cycles` does.
-        graph_cycles(graph, &[1.0].repeat(n), op, levels)?;
+        // Kron and heavy-edge do not look at the signal: their levels come from the graph alone.
+        let pass = down_pass(graph, &vec![0.0; n], op, levels)?;
+        let sizes = std::iter::once(n).chain(pass.iter().map(|p| p.signal.len())).collect();
+        let fixed = if op == GraphDown::Topk { Vec::new() } else { pass.into_iter().map(|p| p.step).collect() };
         let adj = graph.adjacency();
-        let mut sizes = vec![n];
-        let mut fixed = Vec::new();
-        let (mut a, mut y) = (adj.clone(), zeros);
-        for level in 1..=levels {
-            let (step, next, d) = match op {
-                GraphDown::Topk => topk(&a, &y),
-                GraphDown::Kron => kron(&a, &y, level)?,
-                GraphDown::HeavyEdge => heavy_edge(&a, &y),
-            };
-            sizes.push(d.len());
-            if op != GraphDown::Topk {
-                fixed.push(step);
-            }
-            a = next;
-            y = d;
-        }
         Ok(GraphCycle { op, levels, adj, fixed, sizes })
     }
 

@@ -124,9 +124,7 @@ pub fn vaegan(req: &VaeGanRequest, progress: &mut dyn FnMut(&str)) -> Result<Vae
     if n < 20 {
         return Err(Error::invalid_data(&name, format!("{n} images are too few to train and test on (at least 20)")));
     }
-    let (lo, hi) = (0..d)
-        .flat_map(|j| (0..n).map(move |i| (i, j)))
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (i, j)| (a.min(table.x[(i, j)]), b.max(table.x[(i, j)])));
+    let (lo, hi) = pixel_range(&table.x);
     if !(hi > lo) {
         return Err(Error::invalid_data(&name, "every pixel has the same value"));
     }
@@ -363,13 +361,13 @@ pub fn domains(
     let half = (n - n_test) / 2;
     let row = |i: usize| -> Vec<f64> { (0..d).map(|j| (table.x[(i, j)] - lo) / (hi - lo)).collect() };
     let cols: Vec<String> = (0..d).map(|p| format!("p{}_{}", p / shape[1], p % shape[1])).collect();
+    // All four files or none: written into a staging folder renamed into place at the end.
+    let out = recon_core::data::OutDir::create(dir)?;
     let write = |file: &str, rows: Vec<Vec<f64>>| -> Result<String> {
-        let path = dir.join(file);
         let m = Mat::from_fn(rows.len(), d, |i, j| rows[i][j]);
-        recon_core::data::write_csv(&path, &cols, m.as_ref())?;
-        Ok(path.display().to_string())
+        recon_core::data::write_csv(&out.join(file), &cols, m.as_ref())?;
+        Ok(dir.join(file).display().to_string())
     };
-    recon_core::data::ensure_dir(dir)?;
     let test = &order[..n_test];
     let files = vec![
         write("x.csv", order[n_test..n_test + half].iter().map(|&i| row(i)).collect())?,
@@ -377,6 +375,7 @@ pub fn domains(
         write("x_test.csv", test.iter().map(|&i| row(i)).collect())?,
         write("y_test.csv", test.iter().map(|&i| transform.apply(&row(i), shape)).collect())?,
     ];
+    out.commit()?;
     Ok(DomainsReport { transform, shape, files, train_x: half, train_y: n - n_test - half, test_pairs: n_test, seed })
 }
 
@@ -418,7 +417,7 @@ pub struct CycleReport {
     /// Mean adversarial losses of the last epoch: generators, discriminators.
     pub final_adversarial: [f64; 2],
     #[serde(skip)]
-    pub model: Option<recon_neural::CycleGan>,
+    pub model: recon_neural::CycleGan,
     #[serde(skip)]
     pub columns: Vec<String>,
 }
@@ -475,7 +474,7 @@ pub fn cycle(req: &CycleRequest, progress: &mut dyn FnMut(&str)) -> Result<Cycle
         translation_error,
         identity_error,
         final_adversarial: model.final_adversarial,
-        model: Some(model),
+        model,
         columns,
     })
 }
@@ -502,9 +501,7 @@ impl CycleReport {
 
     /// Writes the model folder `model/` and `cycle.json` into `dir`.
     pub fn write(&self, dir: &Path) -> Result<()> {
-        if let Some(m) = &self.model {
-            m.save(&dir.join("model"), &self.columns)?;
-        }
+        self.model.save(&dir.join("model"), &self.columns)?;
         recon_core::data::write_json(&dir.join("cycle.json"), self)
     }
 }
