@@ -37,6 +37,7 @@ enum Command {
     Frame(commands::frame::FrameArgs),
     Bottleneck(commands::bottleneck::BottleneckArgs),
     Generate(commands::generate::GenerateArgs),
+    Stego(commands::stego::StegoArgs),
     Tour(tour::TourArgs),
 }
 
@@ -80,6 +81,7 @@ fn main() -> ExitCode {
         Command::Frame(a) => commands::frame::run(a),
         Command::Bottleneck(a) => commands::bottleneck::run(a),
         Command::Generate(a) => commands::generate::run(a),
+        Command::Stego(a) => commands::stego::run(a),
         Command::Tour(a) => tour::run(a),
     };
     match result {

@@ -35,6 +35,10 @@ pub struct CycleGanParams {
     /// Discriminator learning rate as a multiple of the generators' (below 1: a weaker
     /// discriminator).
     pub disc_lr_factor: f64,
+    /// Supervised control: the rows of X and Y are aligned pairs and G, F are fitted by L1
+    /// regression (G(x) → y, F(y) → x) with no cycle or adversarial loss. Such a model has no
+    /// reason to hide anything in its translations: the honest reference for the stego probe.
+    pub paired: bool,
     /// Training settings (epochs are a fixed budget).
     pub train: TrainConfig,
 }
@@ -48,6 +52,7 @@ impl Default for CycleGanParams {
             lambda_cyc: 10.0,
             lambda_id: 0.0,
             disc_lr_factor: 1.0,
+            paired: false,
             train: TrainConfig::new().with_epochs(100).with_batch_size(64).with_learning_rate(1e-3),
         }
     }
@@ -64,6 +69,8 @@ pub struct CycleGan {
     pub lambda_cyc: f64,
     /// Identity weight.
     pub lambda_id: f64,
+    /// Fitted on aligned pairs by regression ([`CycleGanParams::paired`]).
+    pub paired: bool,
     /// Epochs trained in all.
     pub epochs: usize,
     /// Mean adversarial losses of the last epoch: generators, discriminators.
@@ -99,6 +106,7 @@ struct CycleTrainee<'a> {
     d: usize,
     lambda_cyc: f32,
     lambda_id: f32,
+    paired: bool,
     val: Mat<f64>,
     adv_sum: [f64; 2],
     batches: usize,
@@ -111,6 +119,12 @@ impl Trainee for CycleTrainee<'_> {
     fn step(&mut self, batch: &[usize], _epoch: usize, rng: &mut StdRng) -> Result<f64> {
         let d = self.d;
         let x = self.gens.rows(self.x, d, batch);
+        if self.paired {
+            let y = self.gens.rows(self.y, d, batch);
+            return Ok(self
+                .gens
+                .descend(|net| l1(gen(&net.g, x.clone()), y.clone()) + l1(gen(&net.f, y.clone()), x.clone())));
+        }
         let yb: Vec<usize> = (0..batch.len()).map(|_| rng.random_range(0..self.n_y)).collect();
         let y = self.gens.rows(self.y, d, &yb);
         let ls = Adversarial::LeastSquares;
@@ -195,6 +209,12 @@ impl CycleGanParams {
         if x.nrows() < 10 || y.nrows() < 10 || d == 0 {
             return Err(invalid("domains", "each domain needs at least 10 images"));
         }
+        if self.paired && x.nrows() != y.nrows() {
+            return Err(invalid(
+                "domains",
+                format!("paired training needs aligned rows: X has {} images and Y {}", x.nrows(), y.nrows()),
+            ));
+        }
         for (name, v) in [("lambda-cyc", self.lambda_cyc), ("lambda-id", self.lambda_id)] {
             if !(v >= 0.0 && v.is_finite()) {
                 return Err(invalid(name, format!("{v} is not a weight ≥ 0")));
@@ -219,6 +239,7 @@ impl CycleGanParams {
             dy: Mlp::init(&[d, h, 1], Activation::Relu, &mut rng),
             lambda_cyc: self.lambda_cyc,
             lambda_id: self.lambda_id,
+            paired: self.paired,
             epochs: 0,
             final_adversarial: [0.0; 2],
             log: TrainingLog::default(),
@@ -245,6 +266,7 @@ impl CycleGanParams {
             d,
             lambda_cyc: self.lambda_cyc as f32,
             lambda_id: self.lambda_id as f32,
+            paired: self.paired,
             val: Mat::from_fn(val.len(), d, |i, j| x[(val[i], j)]),
             adv_sum: [0.0; 2],
             batches: 0,
@@ -292,6 +314,7 @@ impl CycleGan {
             hidden: self.g.layers[0].d_out,
             lambda_cyc: self.lambda_cyc,
             lambda_id: self.lambda_id,
+            paired: self.paired,
             epochs: self.epochs,
             final_adversarial: self.final_adversarial,
             seed: self.seed,
@@ -324,6 +347,7 @@ impl CycleGan {
             dy,
             lambda_cyc: h.lambda_cyc,
             lambda_id: h.lambda_id,
+            paired: h.paired,
             epochs: h.epochs,
             final_adversarial: h.final_adversarial,
             log: h.training,
@@ -341,6 +365,8 @@ struct Header {
     hidden: usize,
     lambda_cyc: f64,
     lambda_id: f64,
+    #[serde(default)]
+    paired: bool,
     epochs: usize,
     final_adversarial: [f64; 2],
     seed: u64,

@@ -17,7 +17,7 @@
 
 use std::path::Path;
 
-use faer::Mat;
+use faer::{Mat, MatRef};
 use recon_core::data::{load_table, png_bytes, Image, LoadOptions};
 use recon_core::report::{LinePlot, Series};
 use recon_core::ruler::{frechet_distance, sliced_wasserstein};
@@ -243,23 +243,8 @@ impl VaeGanReport {
     /// The image grid of the `k`-th λ as PNG bytes: the held-out images on top, their
     /// reconstructions below, 4× nearest-neighbour on a grey background.
     pub fn grid_png(&self, k: usize) -> Result<Vec<u8>> {
-        let [h, w] = self.shape;
         let fake = self.grid_fake.get(k).ok_or_else(|| Error::invalid("grid", format!("no λ number {k}")))?;
-        let n = self.grid_real.nrows();
-        let scale = 4;
-        let (gh, gw) = ((2 * h + 3) * scale, (n * (w + 1) + 1) * scale);
-        let mut g = Mat::from_fn(gh, gw, |_, _| 128.0);
-        for (row, src) in [&self.grid_real, fake].into_iter().enumerate() {
-            for i in 0..n {
-                for a in 0..h * scale {
-                    for b in 0..w * scale {
-                        let v = src[(i, (a / scale) * w + b / scale)];
-                        g[((1 + row * (h + 1)) * scale + a, (1 + i * (w + 1)) * scale + b)] = 255.0 * v.clamp(0.0, 1.0);
-                    }
-                }
-            }
-        }
-        png_bytes(&Image { channels: vec![g] })
+        image_grid(&[self.grid_real.as_ref(), fake.as_ref()], self.shape)
     }
 
     /// Writes `grid_lambda_<λ>.png` ([`VaeGanReport::grid_png`]), one model folder
@@ -276,6 +261,31 @@ impl VaeGanReport {
     }
 }
 
+/// A PNG with one strip per matrix in `strips` (grey background, 4× enlarged, pixels in [0, 1]
+/// clamped): image i of every strip is row i of its matrix, of `shape`. The strips must have
+/// the same rows.
+pub fn image_grid(strips: &[MatRef<'_, f64>], [h, w]: [usize; 2]) -> Result<Vec<u8>> {
+    let n = strips.first().map_or(0, |m| m.nrows());
+    if n == 0 || strips.iter().any(|m| m.nrows() != n || m.ncols() != h * w) {
+        return Err(Error::invalid("grid", format!("strips of {n} images of {h}×{w} pixels each")));
+    }
+    let scale = 4;
+    let rows = strips.len();
+    let (gh, gw) = ((rows * (h + 1) + 1) * scale, (n * (w + 1) + 1) * scale);
+    let mut g = Mat::from_fn(gh, gw, |_, _| 128.0);
+    for (row, src) in strips.iter().enumerate() {
+        for i in 0..n {
+            for a in 0..h * scale {
+                for b in 0..w * scale {
+                    let v = src[(i, (a / scale) * w + b / scale)];
+                    g[((1 + row * (h + 1)) * scale + a, (1 + i * (w + 1)) * scale + b)] = 255.0 * v.clamp(0.0, 1.0);
+                }
+            }
+        }
+    }
+    png_bytes(&Image { channels: vec![g] })
+}
+
 /// A transformation that makes a second image domain from the first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -286,6 +296,10 @@ pub enum Transform {
     Thicken,
     /// A quarter turn counter-clockwise (square images).
     Rotate,
+    /// Each `block` × `block` tile replaced by its mean (a partial tile at the edge by the mean of
+    /// what it has). Many-to-one: the detail it removes cannot be rebuilt honestly, so a cycle
+    /// model that rebuilds it must have hidden it in its translation.
+    Pixelate { block: usize },
 }
 
 impl Transform {
@@ -307,6 +321,19 @@ impl Transform {
                 .collect(),
             // Output (i, j) takes input (j, w − 1 − i).
             Transform::Rotate => (0..h * w).map(|p| img[(p % w) * w + (w - 1 - p / w)]).collect(),
+            Transform::Pixelate { block: bs } => (0..h * w)
+                .map(|p| {
+                    let (bi, bj) = (p / w / bs * bs, p % w / bs * bs);
+                    let (mut s, mut k) = (0.0, 0.0);
+                    for a in bi..(bi + bs).min(h) {
+                        for b in bj..(bj + bs).min(w) {
+                            s += img[a * w + b];
+                            k += 1.0;
+                        }
+                    }
+                    s / k
+                })
+                .collect(),
         }
     }
 }
@@ -316,7 +343,9 @@ impl Transform {
 pub struct DomainsReport {
     pub transform: Transform,
     pub shape: [usize; 2],
-    /// Files: x.csv, y.csv (unpaired training domains), x_test.csv, y_test.csv (aligned).
+    /// Files: x.csv, y.csv (unpaired training domains), y_paired.csv (the translations of the
+    /// x.csv rows, for the supervised control `generate cycle --paired`), x_test.csv,
+    /// y_test.csv (aligned).
     pub files: Vec<String>,
     pub train_x: usize,
     pub train_y: usize,
@@ -327,7 +356,8 @@ pub struct DomainsReport {
 /// Two unpaired image domains from one table of images: the rows (min–max scaled to [0, 1])
 /// are shuffled by `seed`; a fifth becomes the aligned test pair (`x_test` and its transform
 /// `y_test`), the rest is split in half — the first half is domain X, the second half
-/// transformed is domain Y — so no image is in both training domains.
+/// transformed is domain Y — so no image is in both training domains; `y_paired` is the X half
+/// transformed (aligned with `x`, for a supervised control).
 pub fn domains(
     input: &Path,
     shape: Option<[usize; 2]>,
@@ -343,6 +373,14 @@ pub fn domains(
     let shape = crate::bottleneck::table_shape(d, shape, &name)?;
     if transform == Transform::Rotate && shape[0] != shape[1] {
         return Err(Error::invalid("transform", "a quarter turn needs square images"));
+    }
+    if let Transform::Pixelate { block } = transform {
+        if block < 2 || block > shape[0].max(shape[1]) {
+            return Err(Error::invalid(
+                "block",
+                format!("{block} is not a block side between 2 and the image side {}", shape[0].max(shape[1])),
+            ));
+        }
     }
     if n < 30 {
         return Err(Error::invalid_data(
@@ -361,7 +399,7 @@ pub fn domains(
     let half = (n - n_test) / 2;
     let row = |i: usize| -> Vec<f64> { (0..d).map(|j| (table.x[(i, j)] - lo) / (hi - lo)).collect() };
     let cols: Vec<String> = (0..d).map(|p| format!("p{}_{}", p / shape[1], p % shape[1])).collect();
-    // All four files or none: written into a staging folder renamed into place at the end.
+    // All five files or none: written into a staging folder renamed into place at the end.
     let out = recon_core::data::OutDir::create(dir)?;
     let write = |file: &str, rows: Vec<Vec<f64>>| -> Result<String> {
         let m = Mat::from_fn(rows.len(), d, |i, j| rows[i][j]);
@@ -372,6 +410,7 @@ pub fn domains(
     let files = vec![
         write("x.csv", order[n_test..n_test + half].iter().map(|&i| row(i)).collect())?,
         write("y.csv", order[n_test + half..].iter().map(|&i| transform.apply(&row(i), shape)).collect())?,
+        write("y_paired.csv", order[n_test..n_test + half].iter().map(|&i| transform.apply(&row(i), shape)).collect())?,
         write("x_test.csv", test.iter().map(|&i| row(i)).collect())?,
         write("y_test.csv", test.iter().map(|&i| transform.apply(&row(i), shape)).collect())?,
     ];
@@ -394,6 +433,10 @@ pub struct CycleRequest<'a> {
     pub test: Option<(&'a Path, &'a Path)>,
     pub lambda_cyc: f64,
     pub lambda_id: f64,
+    /// Discriminator learning-rate factor.
+    pub disc_lr_factor: f64,
+    /// Fit G and F by regression on aligned rows of X and Y (the honest control for `stego`).
+    pub paired: bool,
     pub epochs: usize,
     pub seed: u64,
 }
@@ -431,10 +474,15 @@ fn read_images(path: &Path) -> Result<(Mat<f64>, Vec<String>)> {
 pub fn cycle(req: &CycleRequest, progress: &mut dyn FnMut(&str)) -> Result<CycleReport> {
     let (x, columns) = read_images(req.x)?;
     let (y, _) = read_images(req.y)?;
-    let params =
-        recon_neural::CycleGanParams { lambda_cyc: req.lambda_cyc, lambda_id: req.lambda_id, ..Default::default() }
-            .epochs(req.epochs)
-            .seed(req.seed);
+    let params = recon_neural::CycleGanParams {
+        lambda_cyc: req.lambda_cyc,
+        lambda_id: req.lambda_id,
+        disc_lr_factor: req.disc_lr_factor,
+        paired: req.paired,
+        ..Default::default()
+    }
+    .epochs(req.epochs)
+    .seed(req.seed);
     let test = req
         .test
         .map(|(a, b)| -> Result<(Mat<f64>, Mat<f64>)> { Ok((read_images(a)?.0, read_images(b)?.0)) })

@@ -18,6 +18,7 @@ pub mod generate;
 mod registry;
 pub mod score;
 pub mod simulate;
+pub mod stego;
 
 pub use recon_core::model::{ModelFile, ModelHeader, ModelKind};
 pub use recon_core::{

@@ -55,6 +55,15 @@ pub struct CycleArgs {
     /// Weight of the cycle loss.
     #[arg(long, default_value_t = 10.0, allow_hyphen_values = true)]
     pub lambda_cyc: f64,
+    /// Discriminator learning rate as a multiple of the generators' (below 1: a weaker
+    /// discriminator; with a large --lambda-cyc this invites the cycle to cheat).
+    #[arg(long, default_value_t = 1.0)]
+    pub disc_lr_factor: f64,
+    /// Supervised control, not a CycleGAN: --x and --y are aligned row by row and G, F are
+    /// fitted by L1 regression (G(x) → y, F(y) → x) with no cycle or adversarial loss. Such a
+    /// model has no reason to hide x in G(x): the honest reference for `recon stego`.
+    #[arg(long)]
+    pub paired: bool,
     /// Weight of the identity loss (0: none).
     #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
     pub lambda_id: f64,
@@ -153,6 +162,8 @@ fn run_cycle(a: CycleArgs) -> anyhow::Result<()> {
             test: a.x_test.as_deref().zip(a.y_test.as_deref()),
             lambda_cyc: a.lambda_cyc,
             lambda_id: a.lambda_id,
+            disc_lr_factor: a.disc_lr_factor,
+            paired: a.paired,
             epochs: a.epochs,
             seed: a.seed,
         },

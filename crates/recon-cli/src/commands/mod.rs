@@ -10,4 +10,5 @@ pub mod frame;
 pub mod generate;
 pub mod score;
 pub mod simulate;
+pub mod stego;
 pub mod tensor;

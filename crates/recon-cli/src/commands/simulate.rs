@@ -34,6 +34,9 @@ pub enum TransformArg {
     Thicken,
     /// A quarter turn counter-clockwise (square images).
     Rotate,
+    /// Block means over --block × --block (many-to-one: a cycle that rebuilds the detail must
+    /// hide it in its translations).
+    Pixelate,
 }
 
 /// Two unpaired image domains from real images, and an aligned test pair (for
@@ -55,6 +58,9 @@ pub struct DomainsArgs {
     /// The transformation that makes domain Y.
     #[arg(long, value_enum)]
     pub transform: TransformArg,
+    /// Block side for --transform pixelate.
+    #[arg(long, default_value_t = 4)]
+    pub block: usize,
     /// Image shape of each row (default: square).
     #[arg(long, value_name = "HxW")]
     pub shape: Option<String>,
@@ -63,7 +69,7 @@ pub struct DomainsArgs {
     pub label_col: Option<String>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Folder for x.csv, y.csv, x_test.csv, y_test.csv.
+    /// Folder for x.csv, y.csv, y_paired.csv, x_test.csv, y_test.csv.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 }
@@ -357,6 +363,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
                 TransformArg::Invert => Transform::Invert,
                 TransformArg::Thicken => Transform::Thicken,
                 TransformArg::Rotate => Transform::Rotate,
+                TransformArg::Pixelate => Transform::Pixelate { block: a.block },
             };
             let shape = a.shape.as_deref().map(recon::bottleneck::parse_shape).transpose()?;
             print_json(&recon::generate::domains(&a.data, shape, a.label_col.as_deref(), t, a.seed, &a.out)?)

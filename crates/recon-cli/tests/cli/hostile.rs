@@ -1132,6 +1132,33 @@ fn generate_cycle_translates_unpaired_domains_and_refuses_bad_input() {
     assert!(t < 0.5 * i, "translation {t} vs identity {i}");
     assert!(v["cycle_error"].as_f64().is_some() && v["final_adversarial"].as_array().unwrap().len() == 2);
     assert!(d.path().join("cyc/model/model.json").is_file());
+    // The steganography probe reads a model folder; the supervised control (fitted on aligned
+    // pairs, no cycle loss) has nothing to hide and is not flagged.
+    let out = run(&[
+        "generate",
+        "cycle",
+        "--x",
+        "dom/x.csv",
+        "--y",
+        "dom/y_paired.csv",
+        "--paired",
+        "--epochs",
+        "30",
+        "--out",
+        "paired",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["stego", "paired/model", "dom/x_test.csv", "--y", "dom/y_test.csv", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for k in
+        ["rebuild", "rebuild_true", "rebuild_lowpass", "translation_error", "hf_ratio", "hidden_ratio", "threshold"]
+    {
+        assert!(s[k].as_f64().is_some(), "{k}");
+    }
+    assert_eq!(s["hidden_signal"], serde_json::json!(false), "{s}");
+    let out = run(&["stego", "cyc/model", "dom/x_test.csv", "--y", "dom/y_test.csv"]);
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("verdict:"));
     std::fs::write(d.path().join("narrow.csv"), "a,b\n0.1,0.2\n0.3,0.4\n").unwrap();
     let fails = |args: &[&str], msg: &str| {
         let out = run(args);
@@ -1143,6 +1170,26 @@ fn generate_cycle_translates_unpaired_domains_and_refuses_bad_input() {
     fails(
         &["generate", "cycle", "--x", digits.to_str().unwrap(), "--y", digits.to_str().unwrap()],
         "must lie in [0, 1]",
+    );
+    fails(&["stego", "cyc/model", "dom/x_test.csv", "--y", "dom/y_test.csv", "--threshold", "0.5"], "ratio above 1");
+    fails(&["stego", "cyc", "dom/x_test.csv", "--y", "dom/y_test.csv"], "model");
+    fails(&["stego", "cyc/model", "dom/x_test.csv", "--y", "narrow.csv"], "p0_0");
+    fails(&["stego", "cyc/model", "dom/x_test.csv", "--y", "dom/y.csv"], "aligned row by row");
+    fails(
+        &[
+            "simulate",
+            "domains",
+            digits.to_str().unwrap(),
+            "--label-col",
+            "label",
+            "--transform",
+            "pixelate",
+            "--block",
+            "1",
+            "--out",
+            "p",
+        ],
+        "not a block side",
     );
     fails(&["generate", "cycle", "--x", "dom/x.csv", "--y", "dom/y.csv", "--lambda-cyc", "-1"], "not a weight");
     fails(&["generate", "cycle", "--x", "dom/x.csv", "--y", "dom/y.csv", "--x-test", "dom/x_test.csv"], "y-test");

@@ -20,6 +20,7 @@ pub mod distribution;
 pub mod elbow;
 pub mod order;
 pub mod pvalues;
+pub mod stego;
 pub mod threshold;
 pub mod trim;
 
@@ -32,6 +33,7 @@ pub use distribution::{frechet_distance, random_directions, sliced_wasserstein, 
 pub use elbow::{kneedle, Knee, Knees};
 pub use order::{median, median_sorted, quantile_sorted};
 pub use pvalues::{benjamini_hochberg, empirical_p_value, reference_scores};
+pub use stego::{stego_verdict, StegoVerdict};
 pub use threshold::{
     fit_pareto_tail, persistent_alarms, pot_threshold, quantile_threshold, ParetoTail, Persistence, Threshold,
 };
