@@ -191,13 +191,7 @@ impl Trainee for CycleTrainee<'_> {
 }
 
 impl CycleGanParams {
-    /// Trains on unpaired images: the rows of `x` (domain X) and of `y` (domain Y), same width.
-    pub fn fit(
-        &self,
-        x: MatRef<'_, f64>,
-        y: MatRef<'_, f64>,
-        on_epoch: &mut dyn FnMut(usize, f64, f64),
-    ) -> Result<CycleGan> {
+    fn check_inputs(&self, x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<()> {
         self.train.check()?;
         let d = x.ncols();
         if y.ncols() != d {
@@ -230,6 +224,18 @@ impl CycleGanParams {
                 "pixels must lie in [0, 1] (the generators end in a sigmoid): min–max scale both domains with one range, as `recon simulate domains` does",
             ));
         }
+        Ok(())
+    }
+
+    /// Trains on unpaired images: the rows of `x` (domain X) and of `y` (domain Y), same width.
+    pub fn fit(
+        &self,
+        x: MatRef<'_, f64>,
+        y: MatRef<'_, f64>,
+        on_epoch: &mut dyn FnMut(usize, f64, f64),
+    ) -> Result<CycleGan> {
+        self.check_inputs(x, y)?;
+        let d = x.ncols();
         let mut rng = StdRng::seed_from_u64(self.train.seed);
         let h = self.hidden;
         let start = CycleGan {
@@ -245,7 +251,41 @@ impl CycleGanParams {
             log: TrainingLog::default(),
             seed: self.train.seed,
         };
-        let (val, train_rows) = self.train.split(x.nrows(), 1, &mut rng);
+        self.run(start, x, y, &mut rng, on_epoch)
+    }
+
+    /// Trains `model` further for this configuration's epochs (its weights λ_cyc, λ_id and its
+    /// pairing are kept; the optimiser state starts afresh).
+    pub fn resume(
+        &self,
+        model: &CycleGan,
+        x: MatRef<'_, f64>,
+        y: MatRef<'_, f64>,
+        on_epoch: &mut dyn FnMut(usize, f64, f64),
+    ) -> Result<CycleGan> {
+        let kept = CycleGanParams {
+            lambda_cyc: model.lambda_cyc,
+            lambda_id: model.lambda_id,
+            paired: model.paired,
+            hidden: model.g.layers[0].d_out,
+            ..self.clone()
+        };
+        kept.check_inputs(x, y)?;
+        check_pixels(x.ncols(), model.n_pixels())?;
+        let mut rng = StdRng::seed_from_u64(self.train.seed ^ (model.epochs as u64).wrapping_mul(0x9e37_79b9));
+        kept.run(model.clone(), x, y, &mut rng, on_epoch)
+    }
+
+    fn run(
+        &self,
+        start: CycleGan,
+        x: MatRef<'_, f64>,
+        y: MatRef<'_, f64>,
+        rng: &mut StdRng,
+        on_epoch: &mut dyn FnMut(usize, f64, f64),
+    ) -> Result<CycleGan> {
+        let d = x.ncols();
+        let (val, train_rows) = self.train.split(x.nrows(), 1, rng);
         let (fx, fy) = (row_major_f32(x), row_major_f32(y));
         let device = self.train.backend.autodiff_device();
         let lr = self.train.learning_rate;
@@ -273,8 +313,8 @@ impl CycleGanParams {
             current: start,
         };
         let epochs = self.train.epochs;
-        let (mut model, log) = train(&self.train, &mut trainee, train_rows, val.len(), epochs, &mut rng, on_epoch)?;
-        model.epochs = log.train_loss.len();
+        let (mut model, log) = train(&self.train, &mut trainee, train_rows, val.len(), epochs, rng, on_epoch)?;
+        model.epochs += log.train_loss.len();
         model.log = log;
         Ok(model)
     }
@@ -431,5 +471,49 @@ mod tests {
             .fit(xm.as_ref(), ym.as_ref(), &mut |_, _, _| {})
             .is_err());
         assert!(p.fit(xm.as_ref(), Mat::<f64>::zeros(20, 10).as_ref(), &mut |_, _, _| {}).is_err());
+    }
+
+    /// Blobs at random centres.
+    fn blobs(n: usize, seed: u64) -> Mat<f64> {
+        use rand::Rng;
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut x = Mat::zeros(n, 64);
+        for i in 0..n {
+            let (ci, cj): (f64, f64) = (rng.random_range(1.5..6.5), rng.random_range(1.5..6.5));
+            for p in 0..64 {
+                let d2 = (((p / 8) as f64) - ci).powi(2) + (((p % 8) as f64) - cj).powi(2);
+                x[(i, p)] = (-d2 / 3.0).exp();
+            }
+        }
+        x
+    }
+
+    #[test]
+    fn same_seed_same_model_saves_loads_and_resumes() {
+        let x = blobs(120, 1);
+        let y = Mat::from_fn(120, 64, |i, j| 1.0 - blobs(120, 2)[(i, j)]);
+        let p = CycleGanParams::default().epochs(3).seed(4);
+        let a = p.fit(x.as_ref(), y.as_ref(), &mut |_, _, _| {}).unwrap();
+        let b = p.fit(x.as_ref(), y.as_ref(), &mut |_, _, _| {}).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.epochs, 3);
+        let other = p.clone().seed(5).fit(x.as_ref(), y.as_ref(), &mut |_, _, _| {}).unwrap();
+        assert_ne!(a, other);
+        let dir = tempfile::tempdir().unwrap();
+        let cols: Vec<String> = (0..64).map(|j| format!("p{j}")).collect();
+        a.save(dir.path(), &cols).unwrap();
+        let (back, c) = CycleGan::from_file(&mut ModelFile::open(dir.path()).unwrap()).unwrap();
+        assert_eq!((back.clone(), c), (a.clone(), cols));
+        let more = p.resume(&back, x.as_ref(), y.as_ref(), &mut |_, _, _| {}).unwrap();
+        assert_eq!(more.epochs, 6);
+        assert_ne!(more, a);
+        // Resuming is deterministic too, and keeps the model's own weights.
+        assert_eq!(more, p.resume(&back, x.as_ref(), y.as_ref(), &mut |_, _, _| {}).unwrap());
+        let wide = Mat::from_fn(120, 16, |_, _| 0.5);
+        assert!(p.resume(&back, wide.as_ref(), wide.as_ref(), &mut |_, _, _| {}).is_err());
+        // The paired control needs aligned rows.
+        let short = y.subrows(0, 60).to_owned();
+        let paired = CycleGanParams { paired: true, ..Default::default() }.epochs(1);
+        assert!(paired.fit(x.as_ref(), short.as_ref(), &mut |_, _, _| {}).unwrap_err().to_string().contains("aligned"));
     }
 }
