@@ -10,7 +10,8 @@ Writes
   oxidation-state counts ship with it (`data/oxidation_states_icsd24_counts.json`).
 - crates/recon-chem/tests/fixtures/smact_validity.csv: formula, valid — smact_validity(formula)
   with its defaults for (a) every integer formula of ../shared/data/materials (both files),
-  (b) 600 made-up formulas (2–4 random elements, counts 1–8, seed 0) and (c) named cases
+  (b) 600 made-up formulas (2–4 random elements, counts 1–8, seed 0) and 200 of 5–6 elements
+  (counts 1–6) and (c) named cases
   (NaCl2, Na2O7, ...).
 
     python3 -m venv venv && venv/bin/pip install smact==4.0.2 pandas
@@ -65,6 +66,10 @@ for _ in range(600):
     k = rng.choice([2, 2, 3, 3, 4])
     els = rng.sample(pool, k)
     add("".join(f"{e}{rng.randint(1, 8)}" for e in els), "random")
+# Many-element formulas, where the search over state combinations is largest.
+for _ in range(200):
+    els = rng.sample(pool, rng.choice([5, 6]))
+    add("".join(f"{e}{rng.randint(1, 6)}" for e in els), "random5")
 for f in ["NaCl", "NaCl2", "Na2O7", "Fe2O3", "Fe3O4", "CO2", "H2O", "Na", "NaK", "CuZn", "He2O", "XeF2",
           "NaCl3", "MgO2", "Al2O3", "SiO2", "TiO2", "CsPbI3", "Li3N", "LiN3", "Ca(OH)2", "Ba2(SiO4)"]:
     add(f, "named")

@@ -38,6 +38,7 @@ enum Command {
     Bottleneck(commands::bottleneck::BottleneckArgs),
     Generate(commands::generate::GenerateArgs),
     Stego(commands::stego::StegoArgs),
+    Discover(commands::discover::DiscoverArgs),
     Tour(tour::TourArgs),
 }
 
@@ -82,6 +83,7 @@ fn main() -> ExitCode {
         Command::Bottleneck(a) => commands::bottleneck::run(a),
         Command::Generate(a) => commands::generate::run(a),
         Command::Stego(a) => commands::stego::run(a),
+        Command::Discover(a) => commands::discover::run(a),
         Command::Tour(a) => tour::run(a),
     };
     match result {

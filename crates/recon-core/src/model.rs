@@ -54,11 +54,13 @@ pub enum ModelKind {
     VaeGan,
     /// CycleGAN between two image domains (`recon generate cycle`).
     CycleGan,
+    /// VAE over element fractions (`recon discover fit --kind composition`).
+    CompositionVae,
 }
 
 impl ModelKind {
     /// Every kind, in the order error messages list them.
-    pub const ALL: [ModelKind; 8] = [
+    pub const ALL: [ModelKind; 9] = [
         ModelKind::Pca,
         ModelKind::Autoencoder,
         ModelKind::Vae,
@@ -67,6 +69,7 @@ impl ModelKind {
         ModelKind::ImageSvd,
         ModelKind::VaeGan,
         ModelKind::CycleGan,
+        ModelKind::CompositionVae,
     ];
 
     /// The name written in `model.json`.
@@ -80,6 +83,7 @@ impl ModelKind {
             ModelKind::ImageSvd => "image_svd",
             ModelKind::VaeGan => "vaegan",
             ModelKind::CycleGan => "cyclegan",
+            ModelKind::CompositionVae => "composition_vae",
         }
     }
 

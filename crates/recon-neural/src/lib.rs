@@ -22,6 +22,7 @@
 //! ```
 
 mod autoencoder;
+mod composition;
 mod convnet;
 mod cyclegan;
 mod error;
@@ -34,6 +35,7 @@ mod vae;
 mod vaegan;
 
 pub use autoencoder::{Activation, AeOutput, AeScorer, AeThreshold, Autoencoder, AutoencoderParams};
+pub use composition::{check_fractions, CompositionVae, CompositionVaeParams};
 pub use convnet::{ConvNet, ConvNetParams};
 pub use cyclegan::{CycleGan, CycleGanParams};
 pub use error::{Error, Result};

@@ -12,6 +12,7 @@ pub mod bottleneck;
 pub mod counts;
 pub mod curve;
 pub mod diagnose;
+pub mod discover;
 pub mod fit;
 pub mod frame;
 pub mod generate;

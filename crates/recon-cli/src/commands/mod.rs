@@ -5,6 +5,7 @@ pub mod bottleneck;
 pub mod compress;
 pub mod curve;
 pub mod diagnose;
+pub mod discover;
 pub mod fit;
 pub mod frame;
 pub mod generate;

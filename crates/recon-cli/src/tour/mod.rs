@@ -7,6 +7,7 @@ mod clickstream;
 mod counts;
 mod covid;
 mod digits;
+mod discover;
 mod fairness;
 mod frames;
 mod generate;
@@ -32,6 +33,7 @@ pub const TE_D00_TEST: &[u8] = include_bytes!("../../../../data/tennessee_eastma
 pub const TE_D01_TEST: &[u8] = include_bytes!("../../../../data/tennessee_eastman/d01_test.csv");
 pub const KREMER_COUNTS: &[u8] = include_bytes!("../../../../data/rnaseq/outrider_kremer_small_counts.csv");
 pub const ADULT_5K: &[u8] = include_bytes!("../../../../data/fairness/adult_5k.csv");
+pub const EXPT_GAP: &[u8] = include_bytes!("../../../../data/materials/expt_gap.csv");
 
 /// Run every section of the essay on embedded data and write report.html.
 ///
@@ -112,6 +114,7 @@ const SECTIONS: &[(&str, SectionFn)] = &[
     ("fairness", fairness::run),
     ("frames", frames::run),
     ("generate", generate::run),
+    ("discover", discover::run),
 ];
 
 pub fn run(args: TourArgs) -> anyhow::Result<()> {

@@ -1209,3 +1209,63 @@ fn generate_cycle_translates_unpaired_domains_and_refuses_bad_input() {
         "aligned pair",
     );
 }
+
+#[test]
+fn discover_fits_samples_and_refuses_bad_compounds() {
+    let d = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| recon().current_dir(d.path()).args(args).output().unwrap();
+    let data = repo("data/materials/expt_gap.csv");
+    let out = run(&[
+        "discover",
+        "fit",
+        data.to_str().unwrap(),
+        "--property-col",
+        "band_gap_eV",
+        "--epochs",
+        "40",
+        "--json",
+        "--out",
+        "m",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["reconstruction_accuracy"].as_f64().is_some() && v["property_rmse"].as_f64().is_some());
+    for f in ["model.json", "known.csv", "discover.json"] {
+        assert!(d.path().join("m").join(f).is_file(), "{f}");
+    }
+    let out = run(&["discover", "sample", "m", "--n", "50", "--target", "1.4", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["n"], 50);
+    for k in ["validity", "uniqueness", "novelty", "in_window", "prior_in_window"] {
+        assert!(v[k].as_f64().is_some(), "{k}");
+    }
+    let c = &v["candidates"][0];
+    assert!(c["formula"].is_string() && c["valid"].is_boolean() && c["novel"].is_boolean());
+    assert!(c["predicted_property"].as_f64().is_some());
+    let out = run(&["discover", "sample", "m", "--n", "5"]);
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("validity"));
+
+    let write = |name: &str, text: &str| std::fs::write(d.path().join(name), text).unwrap();
+    let rows = |f: &dyn Fn(usize) -> String| (0..30).map(f).collect::<Vec<_>>().join("\n");
+    write("unknown.csv", &format!("composition,gap\n{}\nXxO2,1\n", rows(&|i| format!("NaCl,{i}"))));
+    write("frac_bad.csv", &format!("frac_Na,frac_Qq\n{}\n", rows(&|_| "0.5,0.5".into())));
+    write("sum.csv", &format!("frac_Na,frac_Cl\n{}\n0.5,0.4\n", rows(&|_| "0.5,0.5".into())));
+    write("prop.csv", &format!("composition,gap\n{}\nNaCl,high\n", rows(&|i| format!("NaCl,{i}"))));
+    let fails = |args: &[&str], msg: &str| {
+        let out = run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(msg), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    };
+    fails(&["discover", "fit", "unknown.csv", "--out", "x"], "unknown element symbol 'Xx'");
+    fails(&["discover", "fit", "frac_bad.csv", "--out", "x"], "column 'frac_Qq': unknown element symbol 'Qq'");
+    fails(&["discover", "fit", "sum.csv", "--out", "x"], "sum to 0.9");
+    fails(&["discover", "fit", "prop.csv", "--property-col", "gap", "--out", "x"], "'high' is not a number");
+    fails(&["discover", "fit", "prop.csv", "--property-col", "nope", "--out", "x"], "no property column 'nope'");
+    fails(&["discover", "fit", data.to_str().unwrap(), "--kind", "smiles", "--out", "x"], "not built yet");
+    fails(&["discover", "sample", "m", "--n", "10", "--window", "0"], "positive half-width");
+    fails(&["discover", "sample", "nowhere", "--n", "10"], "nowhere");
+    assert!(!d.path().join("x").exists());
+}

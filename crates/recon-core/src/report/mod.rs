@@ -23,4 +23,4 @@ mod html;
 mod plot;
 
 pub use html::{Block, Report, Section};
-pub use plot::{BarChart, IntervalPlot, LinePlot, Marker, Series};
+pub use plot::{BarChart, IntervalPlot, LinePlot, Marker, ScatterPlot, Series};

@@ -324,3 +324,83 @@ impl BarChart {
         Ok(svg)
     }
 }
+
+/// Points coloured by a value (blue low → red high), with the colour range in the caption: e.g.
+/// a latent space coloured by a property.
+#[derive(Debug, Clone, Default)]
+pub struct ScatterPlot {
+    /// Title above the plot.
+    pub title: String,
+    /// x-axis label.
+    pub x_label: String,
+    /// y-axis label.
+    pub y_label: String,
+    /// Points.
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    /// One value per point (non-finite values are drawn grey).
+    pub value: Vec<f64>,
+    /// What the colour shows.
+    pub value_label: String,
+}
+
+impl ScatterPlot {
+    /// Renders the plot as an SVG document of `width × height` pixels.
+    pub fn to_svg(&self, width: u32, height: u32) -> Result<String> {
+        if self.x.len() != self.y.len() || self.x.len() != self.value.len() {
+            return Err(Error::invalid("scatter plot", "x, y and the values must have the same length"));
+        }
+        let fin = |v: &[f64]| {
+            v.iter()
+                .filter(|x| x.is_finite())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)))
+        };
+        let pad = |(a, b): (f64, f64)| {
+            if !a.is_finite() {
+                (0.0, 1.0)
+            } else if b > a {
+                (a - 0.05 * (b - a), b + 0.05 * (b - a))
+            } else {
+                (a - 1.0, a + 1.0)
+            }
+        };
+        let ((x0, x1), (y0, y1)) = (pad(fin(&self.x)), pad(fin(&self.y)));
+        let (v0, v1) = fin(&self.value);
+        let colour = |v: f64| -> RGBColor {
+            if !v.is_finite() || !v0.is_finite() {
+                return RGBColor(160, 160, 160);
+            }
+            let t = if v1 > v0 { (v - v0) / (v1 - v0) } else { 0.5 };
+            RGBColor((40.0 + 200.0 * t) as u8, 60, (240.0 - 200.0 * t) as u8)
+        };
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+            root.fill(&WHITE).map_err(plot_err)?;
+            let caption = format!("{} (colour: {} from {:.3} blue to {:.3} red)", self.title, self.value_label, v0, v1);
+            let mut chart = ChartBuilder::on(&root)
+                .caption(caption, ("sans-serif", 16))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(60)
+                .build_cartesian_2d(x0..x1, y0..y1)
+                .map_err(plot_err)?;
+            chart
+                .configure_mesh()
+                .x_desc(&self.x_label)
+                .y_desc(&self.y_label)
+                .light_line_style(RGBColor(235, 235, 235))
+                .draw()
+                .map_err(plot_err)?;
+            chart
+                .draw_series(
+                    (0..self.x.len())
+                        .filter(|&i| self.x[i].is_finite() && self.y[i].is_finite())
+                        .map(|i| Circle::new((self.x[i], self.y[i]), 2, colour(self.value[i]).filled())),
+                )
+                .map_err(plot_err)?;
+            root.present().map_err(plot_err)?;
+        }
+        Ok(svg)
+    }
+}
