@@ -12,6 +12,7 @@
 pub mod elements;
 pub mod formula;
 pub mod smact;
+pub mod smiles;
 
 pub use elements::{element, Element, ELEMENTS};
 pub use formula::Composition;
