@@ -254,6 +254,22 @@ pub(crate) fn squared_error_block(x: MatRef<'_, f64>, back: &Mat<f64>, want_resi
         .with_residuals(want_residuals.then(|| recon_core::Residuals::from_matrix(r)))
 }
 
+/// `n` 8 × 8 images of one Gaussian blob each at a seeded random centre (test data).
+#[cfg(test)]
+pub(crate) fn blobs(n: usize, seed: u64) -> Mat<f64> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut x = Mat::zeros(n, 64);
+    for i in 0..n {
+        let (ci, cj): (f64, f64) = (rng.random_range(1.5..6.5), rng.random_range(1.5..6.5));
+        for p in 0..64 {
+            let d2 = (((p / 8) as f64) - ci).powi(2) + (((p % 8) as f64) - cj).powi(2);
+            x[(i, p)] = (-d2 / 3.0).exp();
+        }
+    }
+    x
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

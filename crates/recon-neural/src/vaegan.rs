@@ -399,21 +399,8 @@ impl recon_core::RowScorer for VaeGan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mlp::blobs;
     use crate::Trainable;
-
-    fn blobs(n: usize, seed: u64) -> Mat<f64> {
-        use rand::Rng;
-        let mut rng = StdRng::seed_from_u64(seed);
-        let mut x = Mat::zeros(n, 64);
-        for i in 0..n {
-            let (ci, cj): (f64, f64) = (rng.random_range(1.5..6.5), rng.random_range(1.5..6.5));
-            for p in 0..64 {
-                let d2 = (((p / 8) as f64) - ci).powi(2) + (((p % 8) as f64) - cj).powi(2);
-                x[(i, p)] = (-d2 / 3.0).exp();
-            }
-        }
-        x
-    }
 
     #[test]
     fn trains_saves_loads_and_resumes_with_the_same_seed_giving_the_same_model() {

@@ -333,13 +333,13 @@ impl Discoverer {
         let mut known = Vec::new();
         for rec in rdr.records() {
             let rec = rec.map_err(|e| Error::invalid_data(path.display().to_string(), e.to_string()))?;
-            let comp = Composition::parse(&rec[0])?;
+            let comp = Composition::parse(rec.get(0).unwrap_or(""))?;
             let fr = comp.fractions();
             let fractions = elements.iter().map(|e| fr.iter().find(|(x, _)| x == e).map_or(0.0, |(_, f)| *f)).collect();
             known.push(Known {
-                formula: rec[0].to_string(),
-                key: rec[1].to_string(),
-                property: rec[2].parse().ok(),
+                formula: rec.get(0).unwrap_or("").to_string(),
+                key: rec.get(1).unwrap_or("").to_string(),
+                property: rec.get(2).unwrap_or("").parse().ok(),
                 fractions,
             });
         }

@@ -91,7 +91,7 @@ pub struct VaeGanReport {
 }
 
 /// Share of spectral energy above 1/4 cycle per pixel, over all images (rows of `x`).
-fn hf_share(x: &Mat<f64>, shape: [usize; 2]) -> f64 {
+pub(crate) fn hf_share(x: &Mat<f64>, shape: [usize; 2]) -> f64 {
     let [h, w] = shape;
     let (mut high, mut total) = (0.0, 0.0);
     for i in 0..x.nrows() {

@@ -75,21 +75,6 @@ fn blur(v: &Mat<f64>, [h, w]: [usize; 2]) -> Mat<f64> {
     })
 }
 
-fn hf_share(x: &Mat<f64>, [h, w]: [usize; 2]) -> f64 {
-    let (mut high, mut total) = (0.0, 0.0);
-    for i in 0..x.nrows() {
-        let img = Mat::from_fn(h, w, |a, b| x[(i, a * w + b)]);
-        let bands = recon_signal::bottleneck::band_energy(&img);
-        high += bands[bands.len() - 1];
-        total += bands.iter().sum::<f64>();
-    }
-    if total > 0.0 {
-        high / total
-    } else {
-        0.0
-    }
-}
-
 /// Probes the cycle model in `model_dir` with the X images of `x` and their true translations
 /// `y` (aligned row by row); `shape` defaults to square images.
 pub fn stego(
@@ -172,7 +157,7 @@ pub fn probe(
         Ok(if moved > 0.0 { sq(&(f(&lp)? - f(v)?)) / moved } else { 0.0 })
     };
     let lowpass_gain = [lowpass_gain(&gx)?, lowpass_gain(&ys)?];
-    let hf_y = hf_share(&ys, shape);
+    let hf_y = crate::generate::hf_share(&ys, shape);
     let rebuild = rel(&f(&gx)?, &xs);
     let rebuild_true = rel(&f(&ys)?, &xs);
     Ok(StegoReport {
@@ -187,7 +172,7 @@ pub fn probe(
         translation_error: rel(&gx, &ys),
         noise_gain,
         lowpass_gain,
-        hf_ratio: if hf_y > 0.0 { hf_share(&gx, shape) / hf_y } else { f64::INFINITY },
+        hf_ratio: if hf_y > 0.0 { crate::generate::hf_share(&gx, shape) / hf_y } else { f64::INFINITY },
         verdict: stego_verdict(rebuild, rebuild_true, threshold)?,
     })
 }
