@@ -190,6 +190,14 @@ impl Composition {
         self.amounts.iter().map(|&(e, v)| (e, v / total)).collect()
     }
 
+    /// Atomic fractions over the elements `elements` (indices into [`ELEMENTS`], in that
+    /// order): 0 for an element the composition lacks; elements it has outside the list are left
+    /// out (the vector then sums to less than 1).
+    pub fn fraction_vector(&self, elements: &[usize]) -> Vec<f64> {
+        let fr = self.fractions();
+        elements.iter().map(|e| fr.iter().find(|(x, _)| x == e).map_or(0.0, |(_, f)| *f)).collect()
+    }
+
     /// Every amount is a whole number (to 1e-9).
     pub fn is_integer(&self) -> bool {
         self.amounts.iter().all(|(_, v)| (v - v.round()).abs() < 1e-9)
@@ -283,6 +291,8 @@ mod tests {
         assert_eq!(Composition::from_fractions(&near, 20, 0.1).unwrap().reduced_formula().unwrap(), "Fe2O3");
         assert!(Composition::from_fractions(&near, 20, -1.0).is_err());
         assert!(Composition::from_fractions(&[(0, 0.0)], 8, 0.0).is_err());
+        // Fe2O3 over (H, O, Fe): H absent, O and Fe in the given order.
+        assert_eq!(fe2o3.fraction_vector(&[0, 7, 25]), [0.0, 0.6, 0.4]);
         assert!(Composition::from_fractions(&[(0, -1.0), (1, 2.0)], 8, 0.0).is_err());
     }
 }

@@ -69,6 +69,12 @@ pub fn key_of(c: &Composition, max_atoms: u32) -> Result<String> {
     }
 }
 
+/// One row of fractions over `elements` per composition.
+fn fraction_rows(comps: &[Composition], elements: &[usize]) -> Mat<f64> {
+    let rows: Vec<Vec<f64>> = comps.iter().map(|c| c.fraction_vector(elements)).collect();
+    Mat::from_fn(rows.len(), elements.len(), |i, j| rows[i][j])
+}
+
 /// Reads a composition table (see the module documentation for the rules).
 pub fn read_compositions(
     path: &Path,
@@ -165,9 +171,7 @@ pub fn read_compositions(
     };
     elements.sort_unstable();
     elements.dedup();
-    let x = Mat::from_fn(comps.len(), elements.len(), |i, j| {
-        comps[i].fractions().iter().find(|(e, _)| *e == elements[j]).map_or(0.0, |(_, f)| *f)
-    });
+    let x = fraction_rows(&comps, &elements);
     let keys = comps.iter().map(|c| key_of(c, max_atoms)).collect::<Result<Vec<_>>>()?;
     Ok(CompositionData { elements, x, formulas, keys, property: p_col.map(|_| property) })
 }
@@ -184,6 +188,24 @@ pub struct FitRequest<'a> {
     pub epochs: usize,
     pub max_atoms: u32,
     pub seed: u64,
+}
+
+impl<'a> FitRequest<'a> {
+    /// The defaults (those of [`CompositionVaeParams::default`], the `composition` formula
+    /// column, [`DEFAULT_MAX_ATOMS`]) for `data`, an optional property column and a seed.
+    pub fn new(data: &'a Path, property_col: Option<&'a str>, seed: u64) -> Self {
+        let d = CompositionVaeParams::default();
+        FitRequest {
+            data,
+            formula_col: "composition",
+            property_col,
+            latent: d.latent,
+            beta: d.beta,
+            epochs: d.train.epochs,
+            max_atoms: DEFAULT_MAX_ATOMS,
+            seed,
+        }
+    }
 }
 
 /// What `recon discover fit` reports.
@@ -212,6 +234,29 @@ pub struct FitReport {
     pub property_rmse: Option<f64>,
     pub property_rmse_mean_baseline: Option<f64>,
     pub seed: u64,
+}
+
+impl FitReport {
+    /// A few lines; `out` is the folder written.
+    pub fn text(&self, out: &Path) -> String {
+        format!(
+            "{} compounds over {} elements ({} held out); {} epochs{}\nheld-out exact-formula reconstruction: {:.3} (≤ {} atoms)\nheld-out cross-entropy {:.4} (entropy floor {:.4}){}\nwrote {}\n",
+            self.compounds,
+            self.elements,
+            self.test_compounds,
+            self.epochs,
+            if self.converged { ", converged" } else { ", ran to the limit" },
+            self.reconstruction_accuracy,
+            self.max_atoms,
+            self.held_out_cross_entropy,
+            self.held_out_entropy,
+            match (self.property_rmse, self.property_rmse_mean_baseline) {
+                (Some(r), Some(b)) => format!("\nproperty RMSE {r:.3} (predicting the mean: {b:.3})"),
+                _ => String::new(),
+            },
+            out.display()
+        )
+    }
 }
 
 struct Known {
@@ -334,8 +379,7 @@ impl Discoverer {
         for rec in rdr.records() {
             let rec = rec.map_err(|e| Error::invalid_data(path.display().to_string(), e.to_string()))?;
             let comp = Composition::parse(rec.get(0).unwrap_or(""))?;
-            let fr = comp.fractions();
-            let fractions = elements.iter().map(|e| fr.iter().find(|(x, _)| x == e).map_or(0.0, |(_, f)| *f)).collect();
+            let fractions = comp.fraction_vector(&elements);
             known.push(Known {
                 formula: rec.get(0).unwrap_or("").to_string(),
                 key: rec.get(1).unwrap_or("").to_string(),
@@ -358,20 +402,10 @@ impl Discoverer {
             .collect()
     }
 
-    fn fractions_of(&self, c: &Composition) -> Vec<f64> {
-        let fr = c.fractions();
-        self.elements.iter().map(|e| fr.iter().find(|(x, _)| x == e).map_or(0.0, |(_, f)| *f)).collect()
-    }
-
-    fn fraction_rows(&self, comps: &[Composition]) -> Mat<f64> {
-        let rows: Vec<Vec<f64>> = comps.iter().map(|c| self.fractions_of(c)).collect();
-        Mat::from_fn(rows.len(), self.elements.len(), |i, j| rows[i][j])
-    }
-
     /// The property the model predicts for formulas (re-encoded: what the formula itself
     /// scores, not the code it came from).
     fn predict_formulas(&self, comps: &[Composition]) -> Result<Option<Vec<f64>>> {
-        let z = self.model.encode(self.fraction_rows(comps).as_ref())?;
+        let z = self.model.encode(fraction_rows(comps, &self.elements).as_ref())?;
         self.model.predict(z.as_ref())
     }
 
@@ -588,7 +622,7 @@ impl Discoverer {
         for (i, c) in comps.iter().enumerate() {
             let key = key_of(c, self.max_atoms)?;
             let valid = smact_valid(c)?;
-            let fr = self.fractions_of(c);
+            let fr = c.fraction_vector(&self.elements);
             let nearest = self
                 .known
                 .iter()

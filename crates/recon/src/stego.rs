@@ -144,22 +144,29 @@ pub fn probe(
     let gx = model.translate(xs.as_ref())?;
     let f = |v: &Mat<f64>| model.translate_back(v.as_ref());
     let rel = |a: &Mat<f64>, b: &Mat<f64>| sq(&(a - b)) / sq(b);
+    // F at the translations, at the true images and at their blurs, each computed once.
+    let (fgx, fy) = (f(&gx)?, f(&ys)?);
+    let (lp_gx, lp_y) = (blur(&gx, shape), blur(&ys, shape));
+    let f_lp_gx = f(&lp_gx)?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let normal = Normal::new(0.0, 0.02).map_err(|e| Error::invalid("noise", e.to_string()))?;
-    let mut noise_gain = |v: &Mat<f64>| -> Result<f64> {
+    let mut noise_gain = |v: &Mat<f64>, fv: &Mat<f64>| -> Result<f64> {
         let eps = Mat::from_fn(v.nrows(), v.ncols(), |_, _| normal.sample(&mut rng));
-        Ok(sq(&(f(&(v + &eps))? - f(v)?)) / sq(&eps))
+        Ok(sq(&(f(&(v + &eps))? - fv)) / sq(&eps))
     };
-    let noise_gain = [noise_gain(&gx)?, noise_gain(&ys)?];
-    let lowpass_gain = |v: &Mat<f64>| -> Result<f64> {
-        let lp = blur(v, shape);
-        let moved = sq(&(&lp - v));
-        Ok(if moved > 0.0 { sq(&(f(&lp)? - f(v)?)) / moved } else { 0.0 })
+    let noise_gain = [noise_gain(&gx, &fgx)?, noise_gain(&ys, &fy)?];
+    let lowpass_gain = |v: &Mat<f64>, lp: &Mat<f64>, fv: &Mat<f64>, flp: &Mat<f64>| {
+        let moved = sq(&(lp - v));
+        if moved > 0.0 {
+            sq(&(flp - fv)) / moved
+        } else {
+            0.0
+        }
     };
-    let lowpass_gain = [lowpass_gain(&gx)?, lowpass_gain(&ys)?];
+    let lowpass_gain = [lowpass_gain(&gx, &lp_gx, &fgx, &f_lp_gx), lowpass_gain(&ys, &lp_y, &fy, &f(&lp_y)?)];
     let hf_y = crate::generate::hf_share(&ys, shape);
-    let rebuild = rel(&f(&gx)?, &xs);
-    let rebuild_true = rel(&f(&ys)?, &xs);
+    let rebuild = rel(&fgx, &xs);
+    let rebuild_true = rel(&fy, &xs);
     Ok(StegoReport {
         model: String::new(),
         x: String::new(),
@@ -168,7 +175,7 @@ pub fn probe(
         shape,
         rebuild,
         rebuild_true,
-        rebuild_lowpass: rel(&f(&blur(&gx, shape))?, &xs),
+        rebuild_lowpass: rel(&f_lp_gx, &xs),
         translation_error: rel(&gx, &ys),
         noise_gain,
         lowpass_gain,

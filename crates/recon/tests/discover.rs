@@ -1,7 +1,7 @@
 //! The composition VAE on the experimental band-gap table (data/materials/expt_gap.csv), on
 //! seeds not used while choosing the defaults (0 and 1 were).
 
-use recon::discover::{fit, Discoverer, FitRequest, DEFAULT_MAX_ATOMS};
+use recon::discover::{fit, Discoverer, FitRequest};
 
 #[test]
 fn composition_vae_rebuilds_generates_valid_novel_formulas_and_steers_to_a_gap() {
@@ -9,21 +9,7 @@ fn composition_vae_rebuilds_generates_valid_novel_formulas_and_steers_to_a_gap()
     for seed in [2u64, 3] {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("m");
-        let f = fit(
-            &FitRequest {
-                data,
-                formula_col: "composition",
-                property_col: Some("band_gap_eV"),
-                latent: 8,
-                beta: 0.05,
-                epochs: 300,
-                max_atoms: DEFAULT_MAX_ATOMS,
-                seed,
-            },
-            &dir,
-            &mut |_| {},
-        )
-        .unwrap();
+        let f = fit(&FitRequest::new(data, Some("band_gap_eV"), seed), &dir, &mut |_| {}).unwrap();
         assert!(f.converged, "seed {seed}: ran to the limit");
         // Held-out formulas come back exactly well above chance, and the cross-entropy sits
         // above its floor (the entropy of the fractions).

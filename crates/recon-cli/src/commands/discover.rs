@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use recon::discover::{fit, Discoverer, FitRequest, DEFAULT_MAX_ATOMS};
+use recon::families::neural::CompositionVaeParams;
 
 use crate::output::{bar, print, print_json};
 
@@ -58,13 +59,13 @@ pub struct FitArgs {
     #[arg(long)]
     pub property_col: Option<String>,
     /// Latent dimension.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = CompositionVaeParams::default().latent)]
     pub latent: usize,
     /// Final weight of the KL term (it rises from 0 over the first 20 epochs).
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = CompositionVaeParams::default().beta)]
     pub beta: f64,
     /// Largest number of epochs (early stopping on the held-out loss ends sooner).
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = CompositionVaeParams::default().train.epochs)]
     pub epochs: usize,
     /// Largest formula unit a decoded composition is rounded to (atoms).
     #[arg(long, default_value_t = DEFAULT_MAX_ATOMS)]
@@ -148,23 +149,7 @@ pub fn run(args: DiscoverArgs) -> anyhow::Result<()> {
             if a.json {
                 print_json(&report)
             } else {
-                print(&format!(
-                    "{} compounds over {} elements ({} held out); {} epochs{}\nheld-out exact-formula reconstruction: {:.3} (≤ {} atoms)\nheld-out cross-entropy {:.4} (entropy floor {:.4}){}\nwrote {}\n",
-                    report.compounds,
-                    report.elements,
-                    report.test_compounds,
-                    report.epochs,
-                    if report.converged { ", converged" } else { ", ran to the limit" },
-                    report.reconstruction_accuracy,
-                    report.max_atoms,
-                    report.held_out_cross_entropy,
-                    report.held_out_entropy,
-                    match (report.property_rmse, report.property_rmse_mean_baseline) {
-                        (Some(r), Some(b)) => format!("\nproperty RMSE {r:.3} (predicting the mean: {b:.3})"),
-                        _ => String::new(),
-                    },
-                    a.out.display()
-                ))
+                print(&report.text(&a.out))
             }
         }
         Discovery::Sample(a) => {

@@ -1,7 +1,7 @@
 //! Tour section 11: discover — a composition VAE on experimental band gaps, its latent space, the
 //! rates of its samples against baselines, and candidates steered to a photovoltaic gap.
 
-use recon::discover::{fit, Discoverer, FitRequest, DEFAULT_MAX_ATOMS};
+use recon::discover::{fit, Discoverer, FitRequest};
 use recon_core::report::{Block, Section};
 
 use super::{Chapter, Tour, EXPT_GAP};
@@ -9,20 +9,7 @@ use super::{Chapter, Tour, EXPT_GAP};
 pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
     let data = tour.embedded("expt_gap.csv", EXPT_GAP)?;
     let dir = tour.scratch_path("gapvae");
-    let f = fit(
-        &FitRequest {
-            data: &data,
-            formula_col: "composition",
-            property_col: Some("band_gap_eV"),
-            latent: 8,
-            beta: 0.05,
-            epochs: 300,
-            max_atoms: DEFAULT_MAX_ATOMS,
-            seed: tour.seed,
-        },
-        &dir,
-        &mut |_| {},
-    )?;
+    let f = fit(&FitRequest::new(&data, Some("band_gap_eV"), tour.seed), &dir, &mut |_| {})?;
     let d = Discoverer::open(&dir)?;
     let n = 1000;
     let prior = d.sample(n, None, 0.1, tour.seed)?;
