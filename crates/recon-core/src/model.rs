@@ -56,11 +56,13 @@ pub enum ModelKind {
     CycleGan,
     /// VAE over element fractions (`recon discover fit --kind composition`).
     CompositionVae,
+    /// GRU VAE over token sequences, e.g. SMILES (`recon discover fit --kind smiles`).
+    SequenceVae,
 }
 
 impl ModelKind {
     /// Every kind, in the order error messages list them.
-    pub const ALL: [ModelKind; 9] = [
+    pub const ALL: [ModelKind; 10] = [
         ModelKind::Pca,
         ModelKind::Autoencoder,
         ModelKind::Vae,
@@ -70,6 +72,7 @@ impl ModelKind {
         ModelKind::VaeGan,
         ModelKind::CycleGan,
         ModelKind::CompositionVae,
+        ModelKind::SequenceVae,
     ];
 
     /// The name written in `model.json`.
@@ -84,6 +87,7 @@ impl ModelKind {
             ModelKind::VaeGan => "vaegan",
             ModelKind::CycleGan => "cyclegan",
             ModelKind::CompositionVae => "composition_vae",
+            ModelKind::SequenceVae => "sequence_vae",
         }
     }
 
