@@ -71,6 +71,7 @@ struct Atom {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(u8)]
 enum Bond {
     Single,
     Double,
@@ -214,6 +215,109 @@ fn atom_valences(a: &Atom) -> Option<&'static [u32]> {
 
 /// Parses and checks `s`; `Err` says why RDKit would refuse it.
 pub fn check(s: &str) -> Result<(), String> {
+    analyse(s).map(|_| ())
+}
+
+/// A molecule's identity for counting unique and novel molecules: a 64-bit hash of its graph,
+/// independent of how the string orders the atoms, numbers the rings or nests the branches.
+///
+/// Atoms are labelled by element, aromatic flag, charge, hydrogen count (bracketed or implied by
+/// the smallest allowed valence, as RDKit fills them in), degree, and the size and ring count of
+/// their connected component; bonds by type. The labels are refined by their neighbours'
+/// (Weisfeiler–Lehman, one round per atom) and the key hashes the sorted final labels. Not
+/// RDKit's canonical SMILES: stereo marks are ignored, and an aromatic spelling and a Kekulé
+/// spelling of one ring (`c1ccccc1`, `C1=CC=CC=C1`) count as two molecules (RDKit perceives
+/// aromaticity first). Checked against RDKit's canonical SMILES on random re-spellings of QM9
+/// molecules (`tools/make_smiles_fixture.py`).
+///
+/// ```
+/// use recon_chem::smiles::molecule_key;
+/// assert_eq!(molecule_key("OCC(=O)N").unwrap(), molecule_key("NC(=O)CO").unwrap());
+/// assert_eq!(molecule_key("c1ccncc1C").unwrap(), molecule_key("Cc1cccnc1").unwrap());
+/// assert_ne!(molecule_key("CCO").unwrap(), molecule_key("COC").unwrap());
+/// assert_ne!(molecule_key("C1CCCCC1").unwrap(), molecule_key("C1CC1.C1CC1").unwrap());
+/// assert!(molecule_key("C1CC").is_err());
+/// ```
+pub fn molecule_key(s: &str) -> Result<u64, String> {
+    let m = analyse(s)?;
+    let n = m.atoms.len();
+    // Components: size and cyclomatic number (bonds − atoms + 1).
+    let mut comp = vec![usize::MAX; n];
+    let mut comps: Vec<(usize, usize)> = Vec::new();
+    for root in 0..n {
+        if comp[root] != usize::MAX {
+            continue;
+        }
+        let c = comps.len();
+        let (mut atoms, mut degree_sum) = (0, 0);
+        let mut stack = vec![root];
+        comp[root] = c;
+        while let Some(u) = stack.pop() {
+            atoms += 1;
+            degree_sum += m.adj[u].len();
+            for &(v, _) in &m.adj[u] {
+                if comp[v] == usize::MAX {
+                    comp[v] = c;
+                    stack.push(v);
+                }
+            }
+        }
+        comps.push((atoms, degree_sum / 2 + 1 - atoms));
+    }
+    let mut label: Vec<u64> = (0..n)
+        .map(|i| {
+            let a = &m.atoms[i];
+            let (size, rings) = comps[comp[i]];
+            let charge = a.bracket.map_or(0, |b| b.1);
+            fnv(&[
+                a.z as u64,
+                u64::from(a.aromatic),
+                charge as u64,
+                u64::from(m.hydrogens[i]),
+                m.adj[i].len() as u64,
+                size as u64,
+                rings as u64,
+            ])
+        })
+        .collect();
+    for _ in 0..n {
+        let next: Vec<u64> = (0..n)
+            .map(|i| {
+                let mut around: Vec<u64> =
+                    m.adj[i].iter().map(|&(j, k)| fnv(&[m.bonds[k].2 as u64, label[j]])).collect();
+                around.sort_unstable();
+                around.insert(0, label[i]);
+                fnv(&around)
+            })
+            .collect();
+        label = next;
+    }
+    label.sort_unstable();
+    Ok(fnv(&label))
+}
+
+/// FNV-1a over the bytes of `words` (stable across builds and platforms).
+fn fnv(words: &[u64]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for w in words {
+        for b in w.to_le_bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// A parsed molecule that passed the checks.
+struct Analysed {
+    atoms: Vec<Atom>,
+    bonds: Vec<(usize, usize, Bond, bool)>,
+    adj: Vec<Vec<(usize, usize)>>,
+    /// Hydrogens on each atom: bracketed, or implied by the smallest allowed valence.
+    hydrogens: Vec<u32>,
+}
+
+fn analyse(s: &str) -> Result<Analysed, String> {
     let tokens = tokenize(s)?;
     let mut atoms: Vec<Atom> = Vec::new();
     let mut bonds: Vec<(usize, usize, Bond, bool)> = Vec::new(); // (a, b, bond, explicit symbol)
@@ -383,7 +487,20 @@ pub fn check(s: &str) -> Result<(), String> {
             return Err(format!("atom {} ({}) has valence {v}, more than {max}", i + 1, ELEMENTS[a.z].symbol));
         }
     }
-    Ok(())
+    let hydrogens = (0..n)
+        .map(|i| {
+            let a = &atoms[i];
+            match a.bracket {
+                Some((h, _)) => h,
+                None => {
+                    let v = sigma[i] + u32::from(mate[i].is_some());
+                    let allowed = atom_valences(a).unwrap_or(&[]);
+                    allowed.iter().find(|&&x| x >= v).map_or(0, |&x| x - v)
+                }
+            }
+        })
+        .collect();
+    Ok(Analysed { atoms, bonds, adj, hydrogens })
 }
 
 /// Which bonds lie on a ring (are not bridges), by one depth-first search.
