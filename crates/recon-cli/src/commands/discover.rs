@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use recon::discover::{fit, Discoverer, FitRequest, DEFAULT_MAX_ATOMS};
-use recon::families::neural::CompositionVaeParams;
+use recon::discover::molecules::{self, MoleculeDiscoverer, MoleculeFitRequest};
+use recon::discover::{fit, model_kind, Discoverer, FitRequest, DEFAULT_MAX_ATOMS};
+use recon::families::neural::{CompositionVaeParams, SequenceVaeParams};
 
 use crate::output::{bar, print, print_json};
 
@@ -26,25 +27,36 @@ pub enum Discovery {
 pub enum KindArg {
     /// Element fractions of inorganic compounds.
     Composition,
-    /// SMILES strings of molecules (not built yet).
+    /// SMILES strings of molecules.
     Smiles,
 }
 
-/// Fit a VAE over compositions (element fractions).
+/// Fit a VAE over compositions (element fractions) or molecules (SMILES).
 ///
-/// DATA is a CSV table: element fractions from its frac_<Element> columns when it has any
-/// (each row must sum to 1 within 0.001; it is then normalised), otherwise parsed from the
-/// formula column (--formula-col, default `composition`: Cu3SbSe4, Ag(BCl)6, Hg0.7Cd0.3Te).
-/// The decoder gives a distribution over the elements (softmax) and the reconstruction loss is
-/// the cross-entropy of the fractions (the multinomial likelihood of the atoms: the fractions
-/// live on the simplex and most are exactly 0, which a Dirichlet likelihood cannot take). With
-/// --property-col a head on the latent code predicts that property, trained jointly, so that
-/// `recon discover sample --target` can steer generation. A tenth of the compounds (by --seed)
-/// is held out to measure the exact-formula reconstruction rate. --out writes the model,
-/// known.csv (the training compounds, for novelty) and discover.json.
+/// --kind composition: DATA is a CSV table with element fractions in frac_<Element> columns
+/// (each row must sum to 1 within 0.001; it is then normalised), or else a formula column
+/// (--formula-col, default `composition`: Cu3SbSe4, Ag(BCl)6, Hg0.7Cd0.3Te). The decoder gives a
+/// distribution over the elements (softmax) and the reconstruction loss is the cross-entropy of
+/// the fractions (the multinomial likelihood of the atoms: the fractions live on the simplex and
+/// most are exactly 0, which a Dirichlet likelihood cannot take). With --property-col a head on
+/// the latent code predicts that property, trained jointly, so that `recon discover sample
+/// --target` can steer generation.
 ///
-/// Example:
+/// --kind smiles: DATA has a SMILES column (--smiles-col, default `smiles`); every string must
+/// tokenize (atoms of the organic subset, bracket atoms, bonds, branches, ring closures) and be a
+/// valid molecule by RDKit's rules, or the row is refused. A GRU encoder reads the tokens, a GRU
+/// decoder rebuilds them one by one from the latent code (teacher forcing), the loss is the
+/// negative ELBO with the KL weight rising to --beta over the first 10 epochs. Defaults: latent
+/// 32, hidden 256, β 1, at most 60 epochs with early stopping (about 5 minutes on 18,000 QM9
+/// molecules on two cores).
+///
+/// A tenth of the rows (by --seed) is held out to measure reconstruction (exact formula, or the
+/// same molecule decoded greedily from the latent mean). --out writes the model, known.csv (the
+/// training compounds, for novelty) and discover.json.
+///
+/// Examples:
 ///   recon discover fit data/materials/expt_gap.csv --kind composition --property-col band_gap_eV --out gapvae
+///   recon discover fit data/molecules/qm9_smiles_20k.csv --kind smiles --out qm9vae
 #[derive(Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct FitArgs {
@@ -55,18 +67,26 @@ pub struct FitArgs {
     /// The formula column (used when there are no frac_<Element> columns).
     #[arg(long, default_value = "composition")]
     pub formula_col: String,
+    /// The SMILES column (--kind smiles).
+    #[arg(long, default_value = "smiles")]
+    pub smiles_col: String,
     /// A numeric property to predict from the latent code (e.g. band_gap_eV).
     #[arg(long)]
     pub property_col: Option<String>,
-    /// Latent dimension.
-    #[arg(long, default_value_t = CompositionVaeParams::default().latent)]
-    pub latent: usize,
-    /// Final weight of the KL term (it rises from 0 over the first 20 epochs).
-    #[arg(long, default_value_t = CompositionVaeParams::default().beta)]
-    pub beta: f64,
-    /// Largest number of epochs (early stopping on the held-out loss ends sooner).
-    #[arg(long, default_value_t = CompositionVaeParams::default().train.epochs)]
-    pub epochs: usize,
+    /// Latent dimension [default: 8 for compositions, 32 for SMILES].
+    #[arg(long)]
+    pub latent: Option<usize>,
+    /// GRU width (--kind smiles) [default: 256].
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    /// Final weight of the KL term, reached after a linear warm-up [default: 0.05 for
+    /// compositions, 1 for SMILES].
+    #[arg(long)]
+    pub beta: Option<f64>,
+    /// Largest number of epochs; early stopping on the held-out loss ends sooner [default: 300
+    /// for compositions, 60 for SMILES].
+    #[arg(long)]
+    pub epochs: Option<usize>,
     /// Largest formula unit a decoded composition is rounded to (atoms).
     #[arg(long, default_value_t = DEFAULT_MAX_ATOMS)]
     pub max_atoms: u32,
@@ -93,9 +113,17 @@ pub struct FitArgs {
 /// plain prior draws; candidates come valid and novel first, nearest the target first, each with
 /// its nearest known compound.
 ///
+/// SMILES models: each code from the prior (or, with --near SMILES, around that molecule's code)
+/// is decoded token by token, each token drawn from the decoder's softmax (as MOSES samples);
+/// valid = RDKit's rules (syntax, rings, aromaticity, valence), molecules compared by their graph
+/// (the spelling does not matter). A --near molecule with a token outside the model's vocabulary
+/// is refused.
+///
 /// Examples:
 ///   recon discover sample gapvae --n 1000
 ///   recon discover sample gapvae --n 500 --target 1.4 --window 0.1
+///   recon discover sample qm9vae --n 1000 --json
+///   recon discover sample qm9vae --n 100 --near 'CC(=O)NC1CC1'
 #[derive(Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct SampleArgs {
@@ -104,9 +132,12 @@ pub struct SampleArgs {
     /// Number of samples.
     #[arg(long, default_value_t = 1000)]
     pub n: usize,
-    /// Steer the samples to this predicted property.
+    /// Steer the samples to this predicted property (composition models with a property).
     #[arg(long, allow_hyphen_values = true)]
     pub target: Option<f64>,
+    /// Sample around this molecule (SMILES models): codes drawn around its latent mean.
+    #[arg(long)]
+    pub near: Option<String>,
     /// Half-width of the target window.
     #[arg(long, default_value_t = 0.1)]
     pub window: f64,
@@ -122,23 +153,48 @@ pub struct SampleArgs {
 
 pub fn run(args: DiscoverArgs) -> anyhow::Result<()> {
     match args.what {
-        Discovery::Fit(a) => {
-            if a.kind == KindArg::Smiles {
+        Discovery::Fit(a) if a.kind == KindArg::Smiles => {
+            if a.property_col.is_some() {
                 return Err(recon::Error::invalid(
-                    "kind",
-                    "the SMILES VAE is not built yet (issue 15); use --kind composition",
+                    "property-col",
+                    "the SMILES VAE has no property head; use --kind composition for property-guided search",
                 )
                 .into());
             }
-            let pb = bar(Some(a.epochs as u64), "training");
+            let d = SequenceVaeParams::default();
+            let req = MoleculeFitRequest {
+                data: &a.data,
+                smiles_col: &a.smiles_col,
+                latent: a.latent.unwrap_or(d.latent),
+                hidden: a.hidden.unwrap_or(d.hidden),
+                beta: a.beta.unwrap_or(d.beta),
+                epochs: a.epochs.unwrap_or(d.train.epochs),
+                seed: a.seed,
+            };
+            let pb = bar(Some(req.epochs as u64), "training");
+            let report = molecules::fit(&req, &a.out, &mut |_| pb.inc(1))?;
+            pb.finish_and_clear();
+            if a.json {
+                print_json(&report)
+            } else {
+                print(&report.text(&a.out))
+            }
+        }
+        Discovery::Fit(a) => {
+            if a.hidden.is_some() {
+                return Err(recon::Error::invalid("hidden", "--hidden is for --kind smiles").into());
+            }
+            let d = CompositionVaeParams::default();
+            let epochs = a.epochs.unwrap_or(d.train.epochs);
+            let pb = bar(Some(epochs as u64), "training");
             let report = fit(
                 &FitRequest {
                     data: &a.data,
                     formula_col: &a.formula_col,
                     property_col: a.property_col.as_deref(),
-                    latent: a.latent,
-                    beta: a.beta,
-                    epochs: a.epochs,
+                    latent: a.latent.unwrap_or(d.latent),
+                    beta: a.beta.unwrap_or(d.beta),
+                    epochs,
                     max_atoms: a.max_atoms,
                     seed: a.seed,
                 },
@@ -153,6 +209,23 @@ pub fn run(args: DiscoverArgs) -> anyhow::Result<()> {
             }
         }
         Discovery::Sample(a) => {
+            if model_kind(&a.model)? == "smiles" {
+                if a.target.is_some() {
+                    return Err(recon::Error::invalid(
+                        "target",
+                        "a SMILES model has no property head to steer by; --target needs a composition model fitted with --property-col",
+                    )
+                    .into());
+                }
+                let d = MoleculeDiscoverer::open(&a.model)?;
+                let report = d.sample(a.n, a.near.as_deref(), a.seed)?;
+                return if a.json { print_json(&report) } else { print(&report.text(a.show)) };
+            }
+            if a.near.is_some() {
+                return Err(
+                    recon::Error::invalid("near", "--near takes a SMILES string and needs a SMILES model").into()
+                );
+            }
             let d = Discoverer::open(&a.model)?;
             let report = d.sample(a.n, a.target, a.window, a.seed)?;
             if a.json {

@@ -1211,6 +1211,80 @@ fn generate_cycle_translates_unpaired_domains_and_refuses_bad_input() {
 }
 
 #[test]
+fn discover_smiles_fits_samples_and_refuses_bad_strings() {
+    let d = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| recon().current_dir(d.path()).args(args).output().unwrap();
+    let qm9 = std::fs::read_to_string(repo("data/molecules/qm9_smiles_20k.csv")).unwrap();
+    let head: Vec<&str> = qm9.lines().take(301).collect();
+    let write = |name: &str, text: &str| std::fs::write(d.path().join(name), text).unwrap();
+    write("small.csv", &(head.join("\n") + "\n"));
+    let out = run(&[
+        "discover",
+        "fit",
+        "small.csv",
+        "--kind",
+        "smiles",
+        "--hidden",
+        "32",
+        "--latent",
+        "8",
+        "--epochs",
+        "3",
+        "--json",
+        "--out",
+        "m",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["kind"].as_str(), v["molecules"].as_u64(), v["test_molecules"].as_u64()),
+        (Some("smiles"), Some(300), Some(30))
+    );
+    assert!(v["reconstruction_accuracy"].as_f64().is_some() && v["held_out_cross_entropy"].as_f64().is_some());
+    let out = run(&["discover", "sample", "m", "--n", "40", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["n"], 40);
+    for k in ["validity", "uniqueness", "novelty"] {
+        assert!(v[k].as_f64().is_some_and(|r| (0.0..=1.0).contains(&r)), "{k}");
+    }
+    let c = &v["candidates"][0];
+    assert!(c["smiles"].is_string() && c["valid"].is_boolean() && c["novel"].is_boolean());
+    let out = run(&["discover", "sample", "m", "--n", "5", "--near", "CC(=O)NC"]);
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("around CC(=O)NC"));
+
+    let rows = |extra: &str| format!("{}\n{extra}\n", head.join("\n"));
+    write("alien.csv", &rows("300,CC&O"));
+    write("invalid.csv", &rows("301,C1CC"));
+    let fails = |args: &[&str], msg: &str| {
+        let out = run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(msg), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    };
+    fails(
+        &["discover", "fit", "alien.csv", "--kind", "smiles", "--out", "x"],
+        "line 302: 'CC&O': '&' at position 3 is not SMILES",
+    );
+    fails(
+        &["discover", "fit", "invalid.csv", "--kind", "smiles", "--out", "x"],
+        "line 302: 'C1CC' is not a valid molecule",
+    );
+    fails(
+        &["discover", "fit", "small.csv", "--kind", "smiles", "--smiles-col", "smi", "--out", "x"],
+        "no SMILES column 'smi'",
+    );
+    fails(
+        &["discover", "fit", "small.csv", "--kind", "smiles", "--property-col", "qm9_row", "--out", "x"],
+        "no property head",
+    );
+    fails(&["discover", "sample", "m", "--near", "CBr"], "token 'Br' is not in the model's vocabulary");
+    fails(&["discover", "sample", "m", "--target", "1.4"], "no property head");
+    assert!(!d.path().join("x").exists());
+}
+
+#[test]
 fn discover_fits_samples_and_refuses_bad_compounds() {
     let d = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| recon().current_dir(d.path()).args(args).output().unwrap();
@@ -1264,7 +1338,7 @@ fn discover_fits_samples_and_refuses_bad_compounds() {
     fails(&["discover", "fit", "sum.csv", "--out", "x"], "sum to 0.9");
     fails(&["discover", "fit", "prop.csv", "--property-col", "gap", "--out", "x"], "'high' is not a number");
     fails(&["discover", "fit", "prop.csv", "--property-col", "nope", "--out", "x"], "no property column 'nope'");
-    fails(&["discover", "fit", data.to_str().unwrap(), "--kind", "smiles", "--out", "x"], "not built yet");
+    fails(&["discover", "fit", data.to_str().unwrap(), "--hidden", "8", "--out", "x"], "--hidden is for --kind smiles");
     fails(&["discover", "sample", "m", "--n", "10", "--window", "0"], "positive half-width");
     fails(&["discover", "sample", "nowhere", "--n", "10"], "nowhere");
     assert!(!d.path().join("x").exists());

@@ -15,6 +15,8 @@
 //! n; uniqueness = distinct valid keys / valid; novelty = distinct valid keys not in the training
 //! data / distinct valid keys.
 
+pub mod molecules;
+
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -754,5 +756,22 @@ impl SampleReport {
             );
         }
         s
+    }
+}
+
+/// The kind of model a `recon discover fit` folder holds: `composition` or `smiles` (from its
+/// `discover.json`).
+pub fn model_kind(dir: &Path) -> Result<String> {
+    let path = dir.join("discover.json");
+    let bytes = std::fs::read(&path).map_err(|_| {
+        Error::invalid_data(
+            dir.display().to_string(),
+            "not a model folder written by `recon discover fit` (no discover.json)",
+        )
+    })?;
+    let meta: serde_json::Value = serde_json::from_slice(&bytes)?;
+    match meta["kind"].as_str() {
+        Some(k @ ("composition" | "smiles")) => Ok(k.to_string()),
+        _ => Err(Error::invalid_data(path.display().to_string(), "no \"kind\" of composition or smiles")),
     }
 }
