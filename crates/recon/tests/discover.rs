@@ -34,3 +34,40 @@ fn composition_vae_rebuilds_generates_valid_novel_formulas_and_steers_to_a_gap()
         assert!(first.valid && first.novel && first.nearest.is_some());
     }
 }
+
+/// The SMILES VAE on the first 2,000 QM9 molecules of data/molecules, small and briefly trained
+/// (test time), on seeds not used while choosing the defaults (0 was): its samples are valid far
+/// more often than random strings with the same tokens and lengths, mostly unique and mostly new.
+#[test]
+fn smiles_vae_learns_the_grammar_beyond_random_tokens() {
+    use recon::discover::molecules::{fit, MoleculeDiscoverer, MoleculeFitRequest};
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/molecules/qm9_smiles_20k.csv"))
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("qm9.csv");
+    std::fs::write(&data, text.lines().take(2001).collect::<Vec<_>>().join("\n")).unwrap();
+    for seed in [2u64, 3] {
+        let dir = tmp.path().join(format!("m{seed}"));
+        let req = MoleculeFitRequest { hidden: 64, latent: 16, epochs: 30, ..MoleculeFitRequest::new(&data, seed) };
+        let f = fit(&req, &dir, &mut |_| {}).unwrap();
+        assert_eq!((f.molecules, f.test_molecules), (2000, 200));
+        assert!(f.reconstruction_accuracy >= f.reconstruction_exact_string);
+        let d = MoleculeDiscoverer::open(&dir).unwrap();
+        let prior = d.sample(500, None, seed).unwrap();
+        let random = d.random_baseline(500, seed).unwrap();
+        // Measured on seed 2: 16.6% against 1.2% (15 epochs: 10%); the full-size model reaches 90%
+        // (BENCHMARKS.md).
+        assert!(
+            prior.validity > 0.08 && prior.validity > 5.0 * random.validity,
+            "seed {seed}: {} vs random {}",
+            prior.validity,
+            random.validity
+        );
+        assert!(prior.uniqueness > 0.8 && prior.novelty > 0.5, "seed {seed}: {prior:?}");
+        let again = d.sample(500, None, seed).unwrap();
+        assert_eq!(
+            prior.candidates.iter().map(|c| &c.smiles).collect::<Vec<_>>(),
+            again.candidates.iter().map(|c| &c.smiles).collect::<Vec<_>>()
+        );
+    }
+}

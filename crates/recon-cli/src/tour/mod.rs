@@ -34,6 +34,7 @@ pub const TE_D01_TEST: &[u8] = include_bytes!("../../../../data/tennessee_eastma
 pub const KREMER_COUNTS: &[u8] = include_bytes!("../../../../data/rnaseq/outrider_kremer_small_counts.csv");
 pub const ADULT_5K: &[u8] = include_bytes!("../../../../data/fairness/adult_5k.csv");
 pub const EXPT_GAP: &[u8] = include_bytes!("../../../../data/materials/expt_gap.csv");
+pub const QM9_SMILES: &[u8] = include_bytes!("../../../../data/molecules/qm9_smiles_20k.csv");
 
 /// Run every section of the essay on embedded data and write report.html.
 ///
@@ -51,7 +52,8 @@ pub const EXPT_GAP: &[u8] = include_bytes!("../../../../data/materials/expt_gap.
 /// p-values, the equal-size comparison, fair PCA and its price, and UCI Adult by sex and race;
 /// (9) measuring structure: the worst-case erasure error of frames against redundancy, what
 /// fixed, learned and graph bottlenecks keep; (10) generating: the perception–distortion curve
-/// of a VAE-GAN on the digits.
+/// of a VAE-GAN on the digits, a CycleGAN and the steganography probe; (11) discovering: a
+/// composition VAE on band gaps steered to a target gap, and a SMILES VAE on QM9 molecules.
 /// Prints a short summary; the report, its plots and images go to --out
 /// (default: recon-tour/).
 ///

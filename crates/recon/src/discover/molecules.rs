@@ -16,7 +16,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use rand::{seq::SliceRandom, SeedableRng};
+use rand::{seq::IndexedRandom, seq::SliceRandom, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use recon_chem::smiles::{check, molecule_key, tokenize};
 use recon_core::model::ModelFile;
@@ -227,7 +227,8 @@ pub fn fit(req: &MoleculeFitRequest, out: &Path, progress: &mut dyn FnMut(&str))
 pub struct MoleculeDiscoverer {
     model: SequenceVae,
     known: HashSet<u64>,
-    n_known: usize,
+    /// The training molecules, tokenized.
+    known_tokens: Vec<Vec<String>>,
 }
 
 /// One generated molecule.
@@ -288,7 +289,7 @@ impl MoleculeDiscoverer {
         let mut rdr = csv::Reader::from_path(&path)
             .map_err(|e| Error::invalid_data(path.display().to_string(), e.to_string()))?;
         let mut known = HashSet::new();
-        let mut n_known = 0;
+        let mut known_tokens = Vec::new();
         for rec in rdr.records() {
             let rec = rec.map_err(|e| Error::invalid_data(path.display().to_string(), e.to_string()))?;
             let s = rec.get(0).unwrap_or("");
@@ -296,9 +297,9 @@ impl MoleculeDiscoverer {
                 Error::invalid_data(path.display().to_string(), format!("'{s}' is not a valid molecule: {e}"))
             })?;
             known.insert(key);
-            n_known += 1;
+            known_tokens.push(tokenize(s).unwrap_or_default());
         }
-        Ok(MoleculeDiscoverer { model, known, n_known })
+        Ok(MoleculeDiscoverer { model, known, known_tokens })
     }
 
     /// The model.
@@ -336,6 +337,23 @@ impl MoleculeDiscoverer {
         Ok(report)
     }
 
+    /// The baseline a model must beat: `n` strings of tokens drawn independently with the
+    /// training molecules' token frequencies, each as long as a randomly chosen training molecule.
+    pub fn random_baseline(&self, n: usize, seed: u64) -> Result<MoleculeSampleReport> {
+        let pool: Vec<&String> = self.known_tokens.iter().flatten().collect();
+        if pool.is_empty() || n == 0 {
+            return Err(Error::invalid("baseline", "no training tokens or no samples"));
+        }
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let strings: Vec<String> = (0..n)
+            .map(|_| {
+                let len = self.known_tokens.choose(&mut rng).map_or(1, Vec::len);
+                (0..len).filter_map(|_| pool.choose(&mut rng).map(|t| t.as_str())).collect()
+            })
+            .collect();
+        Ok(self.rates(&strings))
+    }
+
     /// Validity, uniqueness and novelty of `strings`, each a candidate.
     pub fn rates(&self, strings: &[String]) -> MoleculeSampleReport {
         let mut unique = HashSet::new();
@@ -362,7 +380,7 @@ impl MoleculeDiscoverer {
             uniqueness: ratio(unique.len(), n_valid),
             novelty: ratio(novel, unique.len()),
             near: None,
-            known_molecules: self.n_known,
+            known_molecules: self.known_tokens.len(),
             seconds: 0.0,
             candidates,
         }
