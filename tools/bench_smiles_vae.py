@@ -7,7 +7,7 @@ Shape (both): one-hot tokens (the table's tokens plus begin and end), a GRU enco
 over the tokens and the end token (PyTorch: a packed sequence), a linear map to the latent mean
 and log-variance (K each), the reparameterised code, `h0 = Linear(z)`, a GRU decoder of width H
 reading the previous token concatenated with z (teacher forcing), a linear map to the logits;
-loss = summed next-token cross-entropy per molecule + β·KL (β = 1 here), Adam (lr 2e-3), batch
+loss = summed next-token cross-entropy per molecule + β·KL (β = 0.5, no warm-up in PyTorch), Adam (lr 2e-3), batch
 128, the 20,000 QM9 SMILES of data/molecules with 5% held out.
 
 - Recon: `cargo run --release -p recon --example smiles_vae_rate -- data/molecules/qm9_smiles_20k.csv H K 2 10000`
@@ -35,7 +35,7 @@ from rdkit import Chem, RDLogger
 RDLogger.DisableLog("rdApp.*")
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 DATA = os.path.join(ROOT, "data", "molecules", "qm9_smiles_20k.csv")
-H = int(sys.argv[1]) if len(sys.argv) > 1 else 256
+H = int(sys.argv[1]) if len(sys.argv) > 1 else 128
 K = int(sys.argv[2]) if len(sys.argv) > 2 else 32
 ORGANIC = ["Cl", "Br", "B", "C", "N", "O", "P", "S", "F", "I", "b", "c", "n", "o", "p", "s"]
 
@@ -100,7 +100,7 @@ class Vae(nn.Module):
         out, _ = self.dec(x, self.init(z).unsqueeze(0))
         ce = F.cross_entropy(self.out(out).reshape(-1, V), target.reshape(-1), reduction="sum", ignore_index=-100)
         kl = -0.5 * (1 + lv - mu.pow(2) - lv.exp()).sum()
-        return (ce + kl) / b
+        return (ce + 0.5 * kl) / b
 
     @torch.no_grad()
     def sample(self, n):

@@ -43,8 +43,15 @@ const END: usize = 0;
 const BEGIN: usize = 1;
 /// Special tokens before the caller's.
 const SPECIAL: usize = 2;
+/// Rows decoded together (one block per rayon task).
+pub const DECODE_BLOCK: usize = 512;
 
 /// Settings of a sequence VAE.
+///
+/// The defaults were chosen on 18,000 QM9 SMILES (seed 0, 40 epochs, width 128): β trades the
+/// validity of prior samples against reconstruction — β 1: 90% valid, no held-out molecule
+/// rebuilt (the decoder ignores the code); β 0.5: 78% and 37%; β 0.25: 60% and 75%. Width 128
+/// trains 3× faster than 256 on the CPU backend; training stops when 6 epochs gain less than 1%.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SequenceVaeParams {
     /// GRU state width (encoder and decoder).
@@ -64,16 +71,17 @@ trainable!(SequenceVaeParams);
 impl Default for SequenceVaeParams {
     fn default() -> Self {
         SequenceVaeParams {
-            hidden: 256,
+            hidden: 128,
             latent: 32,
-            beta: 1.0,
+            beta: 0.5,
             warmup: 10,
             train: TrainConfig::new()
                 .with_epochs(60)
                 .with_batch_size(128)
                 .with_learning_rate(2e-3)
                 .with_validation(0.05)
-                .with_patience(6),
+                .with_patience(6)
+                .with_min_delta(0.01),
         }
     }
 }
@@ -95,15 +103,19 @@ impl GruWeights {
     fn step(&self, xp: MatRef<'_, f32>, h: &mut Mat<f32>, active: Option<&[bool]>) {
         let hd = self.hidden();
         let hp = self.state.forward(h.as_ref());
-        for i in 0..h.nrows() {
-            if active.is_some_and(|a| !a[i]) {
-                continue;
-            }
-            for j in 0..hd {
-                let r = sig(xp[(i, j)] + hp[(i, j)]);
-                let z = sig(xp[(i, hd + j)] + hp[(i, hd + j)]);
-                let n = crate::mlp::tanh_fast(xp[(i, 2 * hd + j)] + r * hp[(i, 2 * hd + j)]);
-                h[(i, j)] = n + z * (h[(i, j)] - n);
+        // Column by column: faer matrices are column-major.
+        for j in 0..hd {
+            let (xr, xz, xn) = (xp.col(j), xp.col(hd + j), xp.col(2 * hd + j));
+            let (hr, hz, hn) = (hp.col_as_slice(j), hp.col_as_slice(hd + j), hp.col_as_slice(2 * hd + j));
+            let col = h.col_as_slice_mut(j);
+            for i in 0..col.len() {
+                if active.is_some_and(|a| !a[i]) {
+                    continue;
+                }
+                let r = sig(xr[i] + hr[i]);
+                let z = sig(xz[i] + hz[i]);
+                let n = crate::mlp::tanh_fast(xn[i] + r * hn[i]);
+                col[i] = n + z * (col[i] - n);
             }
         }
     }
@@ -402,10 +414,17 @@ impl SequenceVae {
     /// (and `extra`, the z part, when given).
     fn input_rows(gru: &GruWeights, toks: &[Option<usize>], extra: Option<&Mat<f32>>) -> Mat<f32> {
         let l = &gru.input.layers[0];
-        Mat::from_fn(toks.len(), l.d_out, |i, j| {
-            let base = toks[i].map_or(0.0, |t| l.w[t * l.d_out + j]) + l.b[j];
-            base + extra.map_or(0.0, |e| e[(i, j)])
-        })
+        let mut out = match extra {
+            Some(e) => e.clone(),
+            None => Mat::zeros(toks.len(), l.d_out),
+        };
+        for j in 0..l.d_out {
+            let col = out.col_as_slice_mut(j);
+            for (v, t) in col.iter_mut().zip(toks) {
+                *v += t.map_or(0.0, |t| l.w[t * l.d_out + j]) + l.b[j];
+            }
+        }
+        out
     }
 
     /// Latent means and log-variances of internal sequences.
@@ -483,22 +502,45 @@ impl SequenceVae {
     /// Decodes each row of `z` token by token, stopping at the end token or after
     /// [`SequenceVae::max_len`] tokens: the most likely token at each step (`rng` = `None`), or
     /// one drawn from the softmax at `temperature`.
+    ///
+    /// Rows are decoded in blocks of [`DECODE_BLOCK`] on the rayon pool; with `rng`, block `b`
+    /// draws from its own generator seeded by `rng`'s first draws, so the result does not depend
+    /// on the number of threads.
     pub fn decode(
         &self,
         z: MatRef<'_, f64>,
-        mut rng: Option<&mut StdRng>,
+        rng: Option<&mut StdRng>,
         temperature: f64,
     ) -> recon_core::Result<Vec<Vec<usize>>> {
+        use rayon::prelude::*;
         self.check_latent(z)?;
         if !(temperature > 0.0 && temperature.is_finite()) {
             return Err(recon_core::Error::invalid("temperature", format!("{temperature} is not positive")));
         }
+        let blocks: Vec<(usize, Option<u64>)> = {
+            let mut rng = rng;
+            (0..z.nrows().div_ceil(DECODE_BLOCK)).map(|b| (b, rng.as_deref_mut().map(|r| r.random::<u64>()))).collect()
+        };
+        let parts: Vec<Vec<Vec<usize>>> = blocks
+            .par_iter()
+            .map(|&(b, seed)| {
+                let start = b * DECODE_BLOCK;
+                let rows = z.subrows(start, DECODE_BLOCK.min(z.nrows() - start));
+                let mut block_rng = seed.map(StdRng::seed_from_u64);
+                self.decode_block(rows, block_rng.as_mut(), temperature)
+            })
+            .collect();
+        Ok(parts.into_iter().flatten().collect())
+    }
+
+    fn decode_block(&self, z: MatRef<'_, f64>, mut rng: Option<&mut StdRng>, temperature: f64) -> Vec<Vec<usize>> {
         let n = z.nrows();
         let (mut h, zp) = self.decoder_start(z);
         let mut out: Vec<Vec<usize>> = vec![Vec::new(); n];
         let mut done = vec![false; n];
         let mut prev: Vec<Option<usize>> = vec![Some(BEGIN); n];
         let v = self.vocab();
+        let mut w: Vec<f32> = Vec::with_capacity(v);
         for _ in 0..=self.max_len {
             let active: Vec<bool> = done.iter().map(|d| !d).collect();
             let xp = Self::input_rows(&self.dec, &prev, Some(&zp));
@@ -511,10 +553,11 @@ impl SequenceVae {
                 let next = match rng.as_deref_mut() {
                     None => (0..v).max_by(|&a, &b| logits[(i, a)].total_cmp(&logits[(i, b)])).unwrap_or(END),
                     Some(r) => {
-                        let top = (0..v).map(|j| f64::from(logits[(i, j)])).fold(f64::NEG_INFINITY, f64::max);
-                        let w: Vec<f64> =
-                            (0..v).map(|j| ((f64::from(logits[(i, j)]) - top) / temperature).exp()).collect();
-                        let mut u = r.random::<f64>() * w.iter().sum::<f64>();
+                        let top = (0..v).map(|j| logits[(i, j)]).fold(f32::NEG_INFINITY, f32::max);
+                        let inv = (1.0 / temperature) as f32;
+                        w.clear();
+                        w.extend((0..v).map(|j| ((logits[(i, j)] - top) * inv).exp()));
+                        let mut u = r.random::<f32>() * w.iter().sum::<f32>();
                         let mut pick = v - 1;
                         for (j, wj) in w.iter().enumerate() {
                             if u < *wj {
@@ -537,7 +580,7 @@ impl SequenceVae {
                 break;
             }
         }
-        Ok(out)
+        out
     }
 
     /// `n` draws from the prior, decoded by sampling (temperature 1, as MOSES samples).

@@ -19,7 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let arg = |i: usize, d: &str| args.get(i).cloned().unwrap_or_else(|| d.to_string());
     let data = read_smiles(Path::new(&arg(0, "data/molecules/qm9_smiles_20k.csv")), "smiles")?;
     let (hidden, latent, epochs, samples): (usize, usize, usize, usize) =
-        (arg(1, "256").parse()?, arg(2, "32").parse()?, arg(3, "2").parse()?, arg(4, "10000").parse()?);
+        (arg(1, "128").parse()?, arg(2, "32").parse()?, arg(3, "2").parse()?, arg(4, "10000").parse()?);
     let mut vocab: Vec<String> = data.tokens.iter().flatten().cloned().collect();
     vocab.sort();
     vocab.dedup();

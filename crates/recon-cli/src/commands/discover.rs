@@ -47,8 +47,10 @@ pub enum KindArg {
 /// valid molecule by RDKit's rules, or the row is refused. A GRU encoder reads the tokens, a GRU
 /// decoder rebuilds them one by one from the latent code (teacher forcing), the loss is the
 /// negative ELBO with the KL weight rising to --beta over the first 10 epochs. Defaults: latent
-/// 32, hidden 256, β 1, at most 60 epochs with early stopping (about 5 minutes on 18,000 QM9
-/// molecules on two cores).
+/// 32, hidden 128, β 0.5, at most 60 epochs, stopping when 6 epochs gain less than 1% (about
+/// 10 minutes on 18,000 QM9 molecules on two cores). β trades valid samples against
+/// reconstruction: on QM9, β 1 gives 90% valid samples and rebuilds nothing, β 0.25 rebuilds
+/// 75% of held-out molecules and 60% of samples are valid.
 ///
 /// A tenth of the rows (by --seed) is held out to measure reconstruction (exact formula, or the
 /// same molecule decoded greedily from the latent mean). --out writes the model, known.csv (the
@@ -76,11 +78,11 @@ pub struct FitArgs {
     /// Latent dimension [default: 8 for compositions, 32 for SMILES].
     #[arg(long)]
     pub latent: Option<usize>,
-    /// GRU width (--kind smiles) [default: 256].
+    /// GRU width (--kind smiles) [default: 128].
     #[arg(long)]
     pub hidden: Option<usize>,
     /// Final weight of the KL term, reached after a linear warm-up [default: 0.05 for
-    /// compositions, 1 for SMILES].
+    /// compositions, 0.5 for SMILES].
     #[arg(long)]
     pub beta: Option<f64>,
     /// Largest number of epochs; early stopping on the held-out loss ends sooner [default: 300

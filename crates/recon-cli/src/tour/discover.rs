@@ -8,10 +8,9 @@ use recon_core::report::{Block, Section};
 
 use super::{Chapter, Tour, EXPT_GAP, QM9_SMILES};
 
-/// Molecules of the embedded QM9 table the tour trains on, GRU width and epoch budget (chosen
+/// Molecules of the embedded QM9 table the tour trains on and the epoch budget (chosen
 /// to keep the section under a minute on two cores; BENCHMARKS.md has the full-size runs).
 const TOUR_MOLECULES: usize = 3000;
-const TOUR_HIDDEN: usize = 128;
 const TOUR_EPOCHS: usize = 20;
 
 pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
@@ -119,8 +118,7 @@ fn molecule_part(tour: &Tour, s: &mut Section) -> anyhow::Result<String> {
     let data = tour.scratch_path("qm9_head.csv");
     recon_core::data::write_atomic(&data, (head.join("\n") + "\n").as_bytes())?;
     let dir = tour.scratch_path("qm9vae");
-    let req =
-        MoleculeFitRequest { hidden: TOUR_HIDDEN, epochs: TOUR_EPOCHS, ..MoleculeFitRequest::new(&data, tour.seed) };
+    let req = MoleculeFitRequest { epochs: TOUR_EPOCHS, ..MoleculeFitRequest::new(&data, tour.seed) };
     let f = molecules::fit(&req, &dir, &mut |_| {})?;
     let d = MoleculeDiscoverer::open(&dir)?;
     let n = 1000;
