@@ -570,13 +570,7 @@ impl Discoverer {
                 unique.insert(key_of(c, self.max_atoms)?);
             }
         }
-        let novel = unique.iter().filter(|k| !self.keys.contains(*k)).count();
-        let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-        Ok(Rates {
-            validity: ratio(valid, comps.len()),
-            uniqueness: ratio(unique.len(), valid),
-            novelty: ratio(novel, unique.len()),
-        })
+        Ok(Rates::moses(comps.len(), valid, &unique, &self.keys))
     }
 
     /// The share of the training compounds with whole-number formulas that pass the SMACT screen.
@@ -641,7 +635,7 @@ impl Discoverer {
         }
         let n_valid = candidates.iter().filter(|c| c.valid).count();
         let unique: HashSet<String> = candidates.iter().filter(|c| c.valid).map(|c| c.formula.clone()).collect();
-        let novel = unique.iter().filter(|k| !self.keys.contains(*k)).count();
+        let rates = Rates::moses(n, n_valid, &unique, &self.keys);
         let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
         let in_window = target.map(|t| {
             ratio(
@@ -661,9 +655,9 @@ impl Discoverer {
         }
         Ok(SampleReport {
             n,
-            validity: ratio(n_valid, n),
-            uniqueness: ratio(unique.len(), n_valid),
-            novelty: ratio(novel, unique.len()),
+            validity: rates.validity,
+            uniqueness: rates.uniqueness,
+            novelty: rates.novelty,
             target,
             window: target.map(|_| window),
             in_window,
@@ -680,6 +674,17 @@ pub struct Rates {
     pub validity: f64,
     pub uniqueness: f64,
     pub novelty: f64,
+}
+
+impl Rates {
+    /// The MOSES definitions: of `n` samples `valid` are valid, with the distinct keys `unique`
+    /// (compounds or molecules, compared by key); validity = valid / n, uniqueness = distinct /
+    /// valid, novelty = distinct keys not in `known` / distinct. An empty denominator gives 0.
+    pub fn moses<K: std::hash::Hash + Eq>(n: usize, valid: usize, unique: &HashSet<K>, known: &HashSet<K>) -> Rates {
+        let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let novel = unique.iter().filter(|k| !known.contains(*k)).count();
+        Rates { validity: ratio(valid, n), uniqueness: ratio(unique.len(), valid), novelty: ratio(novel, unique.len()) }
+    }
 }
 
 /// The nearest training compound (L1 distance between fraction vectors).

@@ -370,15 +370,14 @@ impl MoleculeDiscoverer {
             });
         }
         let n_valid = candidates.iter().filter(|c| c.valid).count();
-        let novel = unique.iter().filter(|k| !self.known.contains(k)).count();
-        let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let rates = super::Rates::moses(strings.len(), n_valid, &unique, &self.known);
         // Valid and novel first, then valid.
         candidates.sort_by_key(|c| (!(c.valid && c.novel), !c.valid));
         MoleculeSampleReport {
             n: strings.len(),
-            validity: ratio(n_valid, strings.len()),
-            uniqueness: ratio(unique.len(), n_valid),
-            novelty: ratio(novel, unique.len()),
+            validity: rates.validity,
+            uniqueness: rates.uniqueness,
+            novelty: rates.novelty,
             near: None,
             known_molecules: self.known_tokens.len(),
             seconds: 0.0,
