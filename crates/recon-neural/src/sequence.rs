@@ -499,6 +499,19 @@ impl SequenceVae {
         Ok(self.cross_entropy_internal(&s, mu.as_ref()))
     }
 
+    /// Summed next-token cross-entropy (nats) of each sequence decoded from the codes `z` (one
+    /// row per sequence, e.g. [`SequenceVae::encode`]'s means).
+    pub fn cross_entropy_from(&self, seqs: &[Vec<usize>], z: MatRef<'_, f64>) -> recon_core::Result<Vec<f64>> {
+        self.check_latent(z)?;
+        if z.nrows() != seqs.len() {
+            return Err(recon_core::Error::invalid(
+                "latent codes",
+                format!("{} codes for {} sequences", z.nrows(), seqs.len()),
+            ));
+        }
+        Ok(self.cross_entropy_internal(&self.internal(seqs)?, z))
+    }
+
     /// Decodes each row of `z` token by token, stopping at the end token or after
     /// [`SequenceVae::max_len`] tokens: the most likely token at each step (`rng` = `None`), or
     /// one drawn from the softmax at `temperature`.

@@ -176,6 +176,9 @@ pub fn run(args: DiscoverArgs) -> anyhow::Result<()> {
             let pb = bar(Some(req.epochs as u64), "training");
             let report = molecules::fit(&req, &a.out, &mut |_| pb.inc(1))?;
             pb.finish_and_clear();
+            if let Some(w) = &report.limit_warning {
+                eprintln!("warning: {w}");
+            }
             if a.json {
                 print_json(&report)
             } else {
@@ -204,6 +207,9 @@ pub fn run(args: DiscoverArgs) -> anyhow::Result<()> {
                 &mut |_| pb.inc(1),
             )?;
             pb.finish_and_clear();
+            if let Some(w) = &report.limit_warning {
+                eprintln!("warning: {w}");
+            }
             if a.json {
                 print_json(&report)
             } else {

@@ -236,6 +236,8 @@ pub struct FitReport {
     pub property_rmse: Option<f64>,
     pub property_rmse_mean_baseline: Option<f64>,
     pub seed: u64,
+    /// When the epoch budget, not convergence, ended training: what happened and the fix.
+    pub limit_warning: Option<String>,
 }
 
 impl FitReport {
@@ -330,6 +332,7 @@ pub fn fit(req: &FitRequest, out: &Path, progress: &mut dyn FnMut(&str)) -> Resu
         property_rmse: rmse,
         property_rmse_mean_baseline: base,
         seed: req.seed,
+        limit_warning: model.log.limit_warning(),
     };
     model.save(dir.path(), &data.columns())?;
     let known: Vec<Vec<String>> = train

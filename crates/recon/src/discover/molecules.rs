@@ -115,6 +115,8 @@ pub struct MoleculeFitReport {
     /// Held-out mean next-token cross-entropy per molecule (nats), decoding from the latent mean.
     pub held_out_cross_entropy: f64,
     pub seed: u64,
+    /// When the epoch budget, not convergence, ended training: what happened and the fix.
+    pub limit_warning: Option<String>,
 }
 
 impl MoleculeFitReport {
@@ -192,7 +194,7 @@ pub fn fit(req: &MoleculeFitRequest, out: &Path, progress: &mut dyn FnMut(&str))
             same_mol += 1;
         }
     }
-    let ce = model.cross_entropy(&test_seqs)?.iter().sum::<f64>() / n_test as f64;
+    let ce = model.cross_entropy_from(&test_seqs, z.as_ref())?.iter().sum::<f64>() / n_test as f64;
     let report = MoleculeFitReport {
         kind: "smiles",
         data: req.data.display().to_string(),
@@ -211,6 +213,7 @@ pub fn fit(req: &MoleculeFitRequest, out: &Path, progress: &mut dyn FnMut(&str))
         reconstruction_exact_string: same_str as f64 / n_test as f64,
         held_out_cross_entropy: ce,
         seed: req.seed,
+        limit_warning: model.log.limit_warning(),
     };
     model.save(dir.path())?;
     recon_core::data::write_csv_records(
