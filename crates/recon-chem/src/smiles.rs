@@ -215,7 +215,12 @@ fn atom_valences(a: &Atom) -> Option<&'static [u32]> {
 
 /// Parses and checks `s`; `Err` says why RDKit would refuse it.
 pub fn check(s: &str) -> Result<(), String> {
-    analyse(s).map(|_| ())
+    analyse(&tokenize(s)?).map(|_| ())
+}
+
+/// [`check`] on a string already split by [`tokenize`].
+pub fn check_tokens(tokens: &[String]) -> Result<(), String> {
+    analyse(tokens).map(|_| ())
 }
 
 /// A molecule's identity for counting unique and novel molecules: a 64-bit hash of its graph,
@@ -239,7 +244,7 @@ pub fn check(s: &str) -> Result<(), String> {
 /// assert!(molecule_key("C1CC").is_err());
 /// ```
 pub fn molecule_key(s: &str) -> Result<u64, String> {
-    let m = analyse(s)?;
+    let m = analyse(&tokenize(s)?)?;
     let n = m.atoms.len();
     // Components: size and cyclomatic number (bonds − atoms + 1).
     let mut comp = vec![usize::MAX; n];
@@ -317,8 +322,7 @@ struct Analysed {
     hydrogens: Vec<u32>,
 }
 
-fn analyse(s: &str) -> Result<Analysed, String> {
-    let tokens = tokenize(s)?;
+fn analyse(tokens: &[String]) -> Result<Analysed, String> {
     let mut atoms: Vec<Atom> = Vec::new();
     let mut bonds: Vec<(usize, usize, Bond, bool)> = Vec::new(); // (a, b, bond, explicit symbol)
     let mut stack: Vec<Option<usize>> = Vec::new();
@@ -337,7 +341,7 @@ fn analyse(s: &str) -> Result<Analysed, String> {
             bonds.push((a, b, bond, explicit));
             Ok(())
         };
-    for t in &tokens {
+    for t in tokens {
         let first = t.as_bytes()[0];
         match t.as_str() {
             "(" => {

@@ -492,13 +492,6 @@ impl SequenceVae {
         Ok(self.encode_internal(&self.internal(seqs)?).0)
     }
 
-    /// Summed next-token cross-entropy (nats) of each sequence decoded from its latent mean.
-    pub fn cross_entropy(&self, seqs: &[Vec<usize>]) -> recon_core::Result<Vec<f64>> {
-        let s = self.internal(seqs)?;
-        let (mu, _) = self.encode_internal(&s);
-        Ok(self.cross_entropy_internal(&s, mu.as_ref()))
-    }
-
     /// Summed next-token cross-entropy (nats) of each sequence decoded from the codes `z` (one
     /// row per sequence, e.g. [`SequenceVae::encode`]'s means).
     pub fn cross_entropy_from(&self, seqs: &[Vec<usize>], z: MatRef<'_, f64>) -> recon_core::Result<Vec<f64>> {

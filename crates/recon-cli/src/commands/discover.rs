@@ -176,14 +176,7 @@ pub fn run(args: DiscoverArgs) -> anyhow::Result<()> {
             let pb = bar(Some(req.epochs as u64), "training");
             let report = molecules::fit(&req, &a.out, &mut |_| pb.inc(1))?;
             pb.finish_and_clear();
-            if let Some(w) = &report.limit_warning {
-                eprintln!("warning: {w}");
-            }
-            if a.json {
-                print_json(&report)
-            } else {
-                print(&report.text(&a.out))
-            }
+            finish_fit(report.limit_warning.as_deref(), a.json, &report, &report.text(&a.out))
         }
         Discovery::Fit(a) => {
             if a.hidden.is_some() {
@@ -207,14 +200,7 @@ pub fn run(args: DiscoverArgs) -> anyhow::Result<()> {
                 &mut |_| pb.inc(1),
             )?;
             pb.finish_and_clear();
-            if let Some(w) = &report.limit_warning {
-                eprintln!("warning: {w}");
-            }
-            if a.json {
-                print_json(&report)
-            } else {
-                print(&report.text(&a.out))
-            }
+            finish_fit(report.limit_warning.as_deref(), a.json, &report, &report.text(&a.out))
         }
         Discovery::Sample(a) => {
             if model_kind(&a.model)? == "smiles" {
@@ -242,5 +228,17 @@ pub fn run(args: DiscoverArgs) -> anyhow::Result<()> {
                 print(&report.text(a.show))
             }
         }
+    }
+}
+
+/// A fit's last words: the limit warning on stderr, then the report as JSON or text.
+fn finish_fit(warning: Option<&str>, json: bool, report: &impl serde::Serialize, text: &str) -> anyhow::Result<()> {
+    if let Some(w) = warning {
+        eprintln!("warning: {w}");
+    }
+    if json {
+        print_json(report)
+    } else {
+        print(text)
     }
 }
