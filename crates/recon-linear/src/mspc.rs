@@ -236,9 +236,45 @@ impl PcaMonitorParams {
         Ok(monitor)
     }
 
+    /// The monitor of the rows summarised by `stats` (their count, means and scatter, as a
+    /// [`crate::StreamingPca`] or an engine's aggregate computed them), with `d` = the number of
+    /// features: the same model [`Fit::fit`] gives on those rows with analytical limits, up to
+    /// rounding (the eigenvectors of the scatter instead of the SVD of the rows). Empirical and
+    /// out-of-fold limits need the rows themselves, as does a trimmed fit: those are refused.
+    pub fn fit_stats(&self, stats: &crate::StreamingPca) -> Result<PcaMonitor> {
+        if self.needs_rows(stats.n_samples()) {
+            return Err(invalid(
+                "limits",
+                "a monitor fitted from summary statistics has analytical limits only (no trimming, no empirical or out-of-fold limits)",
+            ));
+        }
+        if !(self.alpha > 0.0 && self.alpha < 0.5) {
+            return Err(invalid("target false-alarm rate", format!("{} is not in (0, 0.5)", self.alpha)));
+        }
+        let full = stats.clone().with_scale(self.scale).finish(None)?;
+        let (n, d) = (stats.n_samples(), stats.mean().len());
+        let k = self.rank_of(&full, n, d)?;
+        self.on_stats(full.truncate(k)?, full.spectrum(), n, d)
+    }
+
+    /// Whether fitting on `n` rows needs the rows themselves rather than their count, means
+    /// and scatter ([`PcaMonitorParams::fit_stats`]): a trimmed fit, empirical or out-of-fold
+    /// limits (chosen, or what [`PcaMonitorParams::auto_limits`] picks below
+    /// [`recon_core::ruler::CV_BELOW_ROWS`] rows).
+    pub fn needs_rows(&self, n: usize) -> bool {
+        self.contamination.is_some()
+            || match self.auto {
+                true => n < recon_core::ruler::CV_BELOW_ROWS,
+                false => self.method != LimitMethod::Analytical,
+            }
+    }
+
     /// The number of components for `data`, whose full PCA is `full`.
     fn rank(&self, full: &Pca, data: &Dataset) -> Result<usize> {
-        let n = data.n_rows();
+        self.rank_of(full, data.n_rows(), data.n_cols())
+    }
+
+    fn rank_of(&self, full: &Pca, n: usize, d: usize) -> Result<usize> {
         let k = match self.components {
             Components::Fixed(k) => k,
             Components::Energy(f) => {
@@ -247,7 +283,7 @@ impl PcaMonitorParams {
             }
         };
         if k == 0 || k >= n || k > full.spectrum().len() {
-            return Err(invalid("components", format!("{k} with {n} training rows and {} features", data.n_cols())));
+            return Err(invalid("components", format!("{k} with {n} training rows and {d} features")));
         }
         Ok(k)
     }
@@ -290,10 +326,10 @@ impl PcaMonitorParams {
         self.on_model(pca, &spectrum, data, !self.auto && self.method == LimitMethod::Empirical)
     }
 
-    /// The monitor of `pca` (k components) with analytical limits from the full `spectrum`, or
-    /// with `empirical` the training rows' quantiles.
-    fn on_model(&self, pca: Pca, spectrum: &[f64], data: &Dataset, empirical: bool) -> Result<PcaMonitor> {
-        let (n, k) = (data.n_rows(), pca.n_components());
+    /// The monitor of `pca` (k components) with analytical limits from the full `spectrum` of
+    /// `n` training rows of `d` features.
+    fn on_stats(&self, pca: Pca, spectrum: &[f64], n: usize, d: usize) -> Result<PcaMonitor> {
+        let k = pca.n_components();
         let mut limits = control_limits(spectrum, k, n, self.alpha)?;
         if self.statistic == AlarmStatistic::Either {
             limits.combined = None;
@@ -302,7 +338,7 @@ impl PcaMonitorParams {
         // plane alarms (two rows fitted by one component leave an SPE limit of zero).
         let total: f64 = spectrum.iter().map(|s| s * s).sum();
         let left: f64 = spectrum[k.min(spectrum.len())..].iter().map(|s| s * s).sum();
-        if k < data.n_cols() && !(left > 1e-12 * total) {
+        if k < d && !(left > 1e-12 * total) {
             return Err(recon_core::Error::Degenerate {
                 what: "PCA monitor".into(),
                 reason: format!(
@@ -310,7 +346,14 @@ impl PcaMonitorParams {
                 ),
             });
         }
-        let mut monitor = PcaMonitor { pca, limits };
+        Ok(PcaMonitor { pca, limits })
+    }
+
+    /// The monitor of `pca` (k components) with analytical limits from the full `spectrum`, or
+    /// with `empirical` the training rows' quantiles.
+    fn on_model(&self, pca: Pca, spectrum: &[f64], data: &Dataset, empirical: bool) -> Result<PcaMonitor> {
+        let mut monitor = self.on_stats(pca, spectrum, data.n_rows(), data.n_cols())?;
+        let k = monitor.pca.n_components();
         if empirical {
             let s = monitor.score(data.x.as_ref())?;
             let q = |v: &[f64]| recon_core::ruler::quantile_threshold(v, self.alpha).map(|t| t.value);

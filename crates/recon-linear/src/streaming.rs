@@ -81,6 +81,66 @@ impl StreamingPca {
         Ok(())
     }
 
+    /// The column means of the rows seen.
+    pub fn mean(&self) -> &[f64] {
+        &self.mean
+    }
+
+    /// The centred scatter matrix `Σ (x − m)(x − m)ᵀ` of the rows seen (uncentred without centring).
+    pub fn scatter(&self) -> MatRef<'_, f64> {
+        self.scatter.as_ref()
+    }
+
+    /// Whether the rows are centred.
+    pub fn centered(&self) -> bool {
+        self.center
+    }
+
+    /// An accumulator holding these sufficient statistics (`n` rows, their `mean`, their
+    /// `scatter`, d × d row-major), as another machine or partition computed them.
+    pub fn from_parts(n: usize, mean: Vec<f64>, scatter: &[f64], center: bool) -> Result<Self> {
+        let d = mean.len();
+        if scatter.len() != d * d {
+            return Err(invalid("statistics", format!("a scatter of {} values for {d} means", scatter.len())));
+        }
+        if mean.iter().chain(scatter).any(|v| !v.is_finite()) {
+            return Err(invalid("statistics", "non-finite mean or scatter"));
+        }
+        let scatter = Mat::from_fn(d, d, |i, j| scatter[i * d + j]);
+        Ok(StreamingPca { center, scale: false, n, mean: if n == 0 { vec![0.0; d] } else { mean }, scatter })
+    }
+
+    /// Adds another accumulator's rows (Chan, Golub & LeVeque's pairwise merge; the order of
+    /// merges changes the result only by rounding).
+    pub fn merge(&mut self, other: &StreamingPca) -> Result<()> {
+        let d = self.mean.len();
+        if other.mean.len() != d || other.center != self.center {
+            return Err(invalid("statistics", format!("merging {} features into {d}", other.mean.len())));
+        }
+        if other.n == 0 {
+            return Ok(());
+        }
+        if self.n == 0 {
+            self.mean.clone_from(&other.mean);
+            self.scatter.clone_from(&other.scatter);
+            self.n = other.n;
+            return Ok(());
+        }
+        self.scatter += &other.scatter;
+        if self.center {
+            let (na, nb) = (self.n as f64, other.n as f64);
+            let tot = na + nb;
+            let delta: Vec<f64> = other.mean.iter().zip(&self.mean).map(|(b, a)| b - a).collect();
+            let w = na * nb / tot;
+            self.scatter += Mat::from_fn(d, d, |i, j| w * delta[i] * delta[j]);
+            for (m, dl) in self.mean.iter_mut().zip(&delta) {
+                *m += dl * nb / tot;
+            }
+        }
+        self.n += other.n;
+        Ok(())
+    }
+
     /// Eigendecomposes the scatter and returns a PCA with `k` components (`None`: all).
     pub fn finish(&self, k: Option<usize>) -> Result<Pca> {
         let d = self.mean.len();

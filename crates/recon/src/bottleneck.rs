@@ -54,7 +54,7 @@ pub fn read_grey(path: &Path) -> Result<Mat<f64>> {
             }
             _ => Err(Error::invalid_data(path.display().to_string(), "a grey image is a 2-D .npy matrix")),
         },
-        Format::Csv => Err(Error::invalid_data(
+        Format::Csv | Format::Parquet => Err(Error::invalid_data(
             path.display().to_string(),
             "give an image (.png, .jpg) or a 2-D .npy matrix (a .csv is read as a graph's edge list)",
         )),
@@ -460,7 +460,7 @@ pub fn read_images(path: &Path, shape: Option<[usize; 2]>, label_col: Option<&st
             }
             ([p, p], px, format!("{} non-overlapping {p} × {p} patches of the grey image", ni * nj))
         }
-        Format::Csv | Format::Npy => {
+        Format::Csv | Format::Npy | Format::Parquet => {
             let opts = recon_core::data::LoadOptions { label_col: label_col.map(str::to_string), ..Default::default() };
             let table = recon_core::data::load_table(path, &opts)?.dataset;
             let d = table.n_cols();

@@ -30,7 +30,7 @@ use std::io::Write;
 use std::path::Path;
 
 use faer::Mat;
-use recon_core::data::{load_table, parse_field, CsvRecord, CsvSource, LoadOptions, TableReader};
+use recon_core::data::{load_table, parse_field, Column, CsvRecord, CsvSource, LoadOptions, ParquetSink, TableReader};
 use recon_core::ruler::{Persistence, SignatureLibrary};
 use recon_core::{Error, ErrorMeasure, Result};
 use recon_neural::{Vae, VaeScorer};
@@ -113,7 +113,25 @@ impl Floats {
     }
 }
 
-/// Scores `path` block by block with `model`. With `table`, the per-row CSV table is written
+/// Where [`score_file`] writes its per-row table.
+pub enum ScoreTable<'a> {
+    /// CSV text.
+    Csv(&'a mut dyn Write),
+    /// A Parquet file (`row` UInt64, `alarm` Boolean, the rest Float64).
+    Parquet(ParquetSink<&'a mut (dyn Write + Send)>),
+}
+
+impl<'a> ScoreTable<'a> {
+    /// A Parquet table when `path` ends in `.parquet`, CSV otherwise.
+    pub fn for_path(path: &Path, w: &'a mut (dyn Write + Send)) -> Self {
+        match recon_core::data::is_parquet(path) {
+            true => ScoreTable::Parquet(ParquetSink::new(w, path)),
+            false => ScoreTable::Csv(w),
+        }
+    }
+}
+
+/// Scores `path` block by block with `model`. With `table`, the per-row table is written
 /// there — `row,score,threshold,alarm[,stats…]` for a model with a threshold (a monitor, whose
 /// error is SPE or score × features), `row,error,score[,stats…]` otherwise — and the report's arrays stay
 /// empty (memory does not grow with the file); without, the report keeps every row.
@@ -121,7 +139,7 @@ pub fn score_file(
     model: &Model,
     path: &Path,
     opts: &ScoreOptions,
-    mut table: Option<&mut dyn Write>,
+    mut table: Option<ScoreTable<'_>>,
 ) -> Result<ScoreReport> {
     let header = &model.header;
     let scorer = model.scorer.as_ref();
@@ -143,48 +161,69 @@ pub fn score_file(
         let x = window.push_block(raw.as_ref());
         let block = scorer.score(x.as_ref(), false)?;
         error_sum += block.errors.iter().sum::<f64>();
-        if let Some(w) = table.as_deref_mut() {
-            if n == 0 {
-                let mut head =
-                    String::from(if threshold.is_some() { "row,score,threshold,alarm" } else { "row,error,score" });
-                for (name, _) in &block.stats {
-                    head += ",";
-                    head += name;
+        let block_alarms: Vec<Option<bool>> =
+            block.scores.iter().map(|&s| threshold.map(|t| persistence.push(s > t))).collect();
+        n_alarms += block_alarms.iter().filter(|a| **a == Some(true)).count();
+        match table.as_mut() {
+            Some(ScoreTable::Csv(w)) => {
+                if n == 0 {
+                    let mut head =
+                        String::from(if threshold.is_some() { "row,score,threshold,alarm" } else { "row,error,score" });
+                    for (name, _) in &block.stats {
+                        head += ",";
+                        head += name;
+                    }
+                    head += "\n";
+                    w.write_all(head.as_bytes()).map_err(io)?;
                 }
-                head += "\n";
-                w.write_all(head.as_bytes()).map_err(io)?;
-            }
-        }
-        for i in 0..block.len() {
-            let alarm = threshold.map(|t| persistence.push(block.scores[i] > t));
-            n_alarms += usize::from(alarm == Some(true));
-            if let Some(w) = table.as_deref_mut() {
-                (|| -> std::io::Result<()> {
-                    write!(w, "{},", n + i)?;
-                    match alarm {
-                        // Monitors: score, threshold, alarm (the error is SPE, or score × features).
-                        Some(a) => {
-                            fmt.put(w, block.scores[i])?;
-                            w.write_all(threshold_text.as_bytes())?;
-                            w.write_all(if a { b",1" } else { b",0" })?;
+                for (i, alarm) in block_alarms.iter().enumerate() {
+                    (|| -> std::io::Result<()> {
+                        write!(w, "{},", n + i)?;
+                        match alarm {
+                            // Monitors: score, threshold, alarm (the error is SPE, or score × features).
+                            Some(a) => {
+                                fmt.put(*w, block.scores[i])?;
+                                w.write_all(threshold_text.as_bytes())?;
+                                w.write_all(if *a { b",1" } else { b",0" })?;
+                            }
+                            None => {
+                                fmt.put(*w, block.errors[i])?;
+                                w.write_all(b",")?;
+                                fmt.put(*w, block.scores[i])?;
+                            }
                         }
-                        None => {
-                            fmt.put(w, block.errors[i])?;
+                        for (_, v) in &block.stats {
                             w.write_all(b",")?;
-                            fmt.put(w, block.scores[i])?;
+                            fmt.put(*w, v[i])?;
                         }
-                    }
-                    for (_, v) in &block.stats {
-                        w.write_all(b",")?;
-                        fmt.put(w, v[i])?;
-                    }
-                    w.write_all(b"\n")
-                })()
-                .map_err(io)?;
+                        w.write_all(b"\n")
+                    })()
+                    .map_err(io)?;
+                }
             }
-            if let (true, Some(a)) = (keep, alarm) {
-                alarms.push(u8::from(a));
+            Some(ScoreTable::Parquet(sink)) => {
+                let len = block.len();
+                let mut cols = vec![("row".to_string(), Column::U64((n..n + len).map(|i| i as u64).collect()))];
+                match threshold {
+                    Some(t) => {
+                        cols.push(("score".into(), Column::F64(block.scores.clone())));
+                        cols.push(("threshold".into(), Column::F64(vec![t; len])));
+                        cols.push((
+                            "alarm".into(),
+                            Column::Bool(block_alarms.iter().map(|a| *a == Some(true)).collect()),
+                        ));
+                    }
+                    None => {
+                        cols.push(("error".into(), Column::F64(block.errors.clone())));
+                        cols.push(("score".into(), Column::F64(block.scores.clone())));
+                    }
+                }
+                for (name, v) in &block.stats {
+                    cols.push((name.to_string(), Column::F64(v.clone())));
+                }
+                sink.write(cols)?;
             }
+            None => alarms.extend(block_alarms.iter().flatten().map(|&a| u8::from(a))),
         }
         if keep {
             errors.extend_from_slice(&block.errors);
@@ -205,6 +244,9 @@ pub fn score_file(
             "no data rows".to_string()
         };
         return Err(Error::Empty { what: path.display().to_string(), reason });
+    }
+    if let Some(ScoreTable::Parquet(sink)) = table {
+        sink.finish()?;
     }
     let mut extra = BTreeMap::new();
     for (name, v) in stats {

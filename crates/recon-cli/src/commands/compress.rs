@@ -133,11 +133,13 @@ pub fn run(args: CompressArgs) -> anyhow::Result<()> {
     }
     let report = match Format::of(&args.input)? {
         Format::Image => compress_image(&args)?,
-        Format::Csv | Format::Npy if args.psnr.is_some() => {
+        Format::Csv | Format::Npy | Format::Parquet if args.psnr.is_some() => {
             return Err(UsageError("--psnr applies to images; for tables use --rank or --energy".into()).into())
         }
-        Format::Csv | Format::Npy if args.method == MethodArg::Streaming => compress_streaming(&args)?,
-        Format::Csv | Format::Npy => compress_table(&args)?,
+        Format::Csv | Format::Npy | Format::Parquet if args.method == MethodArg::Streaming => {
+            compress_streaming(&args)?
+        }
+        Format::Csv | Format::Npy | Format::Parquet => compress_table(&args)?,
     };
     if args.json {
         print_json(&report)

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use recon::data::{write_atomic_try, write_atomic_with};
+use recon::data::{write_atomic_send, write_atomic_with};
 use recon::score::{
     load_signatures, parse_persistence, score_file, score_stream, score_vae as score_vae_file, ScoreOptions,
-    VaeScoreOptions,
+    ScoreTable, VaeScoreOptions,
 };
 use recon::{load_model, Model, VaeScorer};
 
@@ -118,11 +118,11 @@ fn batch(model: &Model, args: &ScoreArgs, persistence: (usize, usize)) -> anyhow
         score_file(model, &args.data, &opts, None)?
     } else if let Some(path) = &args.out {
         // Atomic: a bad row met deep in the file leaves no table behind and is reported as itself.
-        write_atomic_try(path, |w| score_file(model, &args.data, &opts, Some(w)))?
+        write_atomic_send(path, |w| score_file(model, &args.data, &opts, Some(ScoreTable::for_path(path, w))))?
     } else {
         let stdout = std::io::stdout();
         let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-        let r = score_file(model, &args.data, &opts, Some(&mut w))?;
+        let r = score_file(model, &args.data, &opts, Some(ScoreTable::Csv(&mut w)))?;
         w.flush()?;
         r
     };

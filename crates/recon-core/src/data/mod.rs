@@ -24,6 +24,7 @@ mod csv_table;
 mod graph_io;
 mod image_io;
 mod npy_table;
+mod parquet_table;
 mod tensor_io;
 mod window;
 mod write;
@@ -35,14 +36,17 @@ use faer::Mat;
 pub use csv_table::{numeric_columns, parse_field, CsvRecord, CsvSource};
 pub use graph_io::{load_graph, load_node_signal, write_graph, write_node_signals, Graph};
 pub use image_io::{load_image, png_bytes, write_png, Image};
+pub use parquet_table::{
+    is_parquet, parquet_files, parquet_numeric_columns, parquet_schema, write_parquet_columns, Column, ParquetSink,
+};
 pub use tensor_io::{
     load_tensor, load_tns, write_tns, DenseTensor, SparseTensor, Tensor, MAX_MODE_SIZE, MODE_SIZE_PER_ENTRY,
 };
 pub use window::{ema_name, lag_name, Window, WindowStream};
 pub(crate) use write::csv_io;
 pub use write::{
-    ensure_dir, remove_pending, write_atomic, write_atomic_try, write_atomic_with, write_csv, write_csv_records,
-    write_json, write_npy, write_npy_nd, write_table_chunks, OutDir, OUTPUT_MARKER,
+    ensure_dir, remove_pending, write_atomic, write_atomic_send, write_atomic_try, write_atomic_with, write_csv,
+    write_csv_records, write_json, write_npy, write_npy_nd, write_table_chunks, OutDir, OUTPUT_MARKER,
 };
 
 use crate::{Dataset, Error, Result};
@@ -56,19 +60,26 @@ pub enum Format {
     Npy,
     /// PNG or JPEG image.
     Image,
+    /// Apache Parquet: a `.parquet` file, or a folder of them read as one table.
+    Parquet,
 }
 
 impl Format {
     /// The format of `path`, from its extension.
     pub fn of(path: &Path) -> Result<Format> {
+        if path.is_dir() {
+            return Ok(Format::Parquet);
+        }
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
         match ext.as_deref() {
             Some("csv") => Ok(Format::Csv),
             Some("npy") => Ok(Format::Npy),
             Some("png" | "jpg" | "jpeg") => Ok(Format::Image),
-            _ => {
-                Err(Error::UnsupportedFormat { path: path.to_path_buf(), expected: ".csv, .npy, .png, .jpg or .jpeg" })
-            }
+            Some("parquet") => Ok(Format::Parquet),
+            _ => Err(Error::UnsupportedFormat {
+                path: path.to_path_buf(),
+                expected: ".csv, .npy, .parquet (or a folder of them), .png, .jpg or .jpeg",
+            }),
         }
     }
 }
@@ -115,16 +126,21 @@ pub struct TableReader {
 enum Inner {
     Csv(Box<csv_table::CsvRows>),
     Npy(npy_table::NpyRows),
+    Parquet(Box<parquet_table::ParquetRows>),
 }
 
 impl TableReader {
-    /// Opens a `.csv` or `.npy` file and checks its header.
+    /// Opens a `.csv`, `.npy` or `.parquet` file (or a folder of Parquet files) and checks its header.
     pub fn open(path: &Path, opts: &LoadOptions) -> Result<Self> {
         let inner = match Format::of(path)? {
             Format::Csv => Inner::Csv(Box::new(csv_table::CsvRows::open(path, opts)?)),
             Format::Npy => Inner::Npy(npy_table::NpyRows::open(path, opts)?),
+            Format::Parquet => Inner::Parquet(Box::new(parquet_table::ParquetRows::open(path, opts)?)),
             Format::Image => {
-                return Err(Error::UnsupportedFormat { path: path.to_path_buf(), expected: ".csv or .npy (a table)" })
+                return Err(Error::UnsupportedFormat {
+                    path: path.to_path_buf(),
+                    expected: ".csv, .npy or .parquet (a table)",
+                })
             }
         };
         Ok(TableReader {
@@ -141,14 +157,16 @@ impl TableReader {
         match &self.inner {
             Inner::Csv(c) => c.columns(),
             Inner::Npy(n) => n.columns(),
+            Inner::Parquet(p) => p.columns(),
         }
     }
 
-    /// The number of rows if the format knows it before reading (NPY).
+    /// The number of rows if the format knows it before reading (NPY, Parquet).
     pub fn len_hint(&self) -> Option<usize> {
         match &self.inner {
             Inner::Csv(_) => None,
             Inner::Npy(n) => Some(n.n_rows()),
+            Inner::Parquet(p) => Some(p.n_rows()),
         }
     }
 
@@ -167,6 +185,7 @@ impl TableReader {
             let row = match &mut self.inner {
                 Inner::Csv(c) => c.next_row()?,
                 Inner::Npy(n) => n.next_row()?,
+                Inner::Parquet(p) => p.next_row()?,
             };
             let Some(row) = row else { return Ok(None) };
             self.rows_read += 1;
@@ -238,7 +257,7 @@ impl TableReader {
     }
 }
 
-/// Loads a whole `.csv` or `.npy` table.
+/// Loads a whole `.csv`, `.npy` or Parquet table.
 pub fn load_table(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
     TableReader::open(path, opts)?.read_all()
 }

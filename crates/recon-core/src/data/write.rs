@@ -337,6 +337,14 @@ pub fn write_atomic_try<T, E: From<Error>>(
     path: &Path,
     f: impl FnOnce(&mut dyn Write) -> std::result::Result<T, E>,
 ) -> std::result::Result<T, E> {
+    write_atomic_send(path, |w| f(w))
+}
+
+/// [`write_atomic_try`] for writers that must be `Send` (Parquet's).
+pub fn write_atomic_send<T, E: From<Error>>(
+    path: &Path,
+    f: impl FnOnce(&mut (dyn Write + Send)) -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
     // A device or a pipe (`/dev/null`, `/dev/stdout`, a FIFO) is written in place: renaming a
     // temporary file over it would replace the device with a regular file.
     if let Ok(meta) = std::fs::metadata(path) {
