@@ -39,6 +39,7 @@ enum Command {
     Generate(commands::generate::GenerateArgs),
     Stego(commands::stego::StegoArgs),
     Discover(commands::discover::DiscoverArgs),
+    Sql(commands::sql::SqlArgs),
     Tour(tour::TourArgs),
 }
 
@@ -52,6 +53,9 @@ pub struct UsageError(pub String);
 fn exit_code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if let Some(e) = cause.downcast_ref::<recon::Error>() {
+            return if e.is_input_error() { 2 } else { 1 };
+        }
+        if let Some(e) = cause.downcast_ref::<recon_datafusion::Error>() {
             return if e.is_input_error() { 2 } else { 1 };
         }
         if cause.downcast_ref::<UsageError>().is_some() {
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => commands::generate::run(a),
         Command::Stego(a) => commands::stego::run(a),
         Command::Discover(a) => commands::discover::run(a),
+        Command::Sql(a) => commands::sql::run(a),
         Command::Tour(a) => tour::run(a),
     };
     match result {

@@ -215,8 +215,8 @@ pub fn reseal(dir: &Path) -> Result<()> {
 
 fn read_json(dir: &Path) -> Result<serde_json::Value> {
     let bad = |reason: String| Error::BadModel { path: dir.to_path_buf(), reason };
-    if !dir.is_dir() {
-        return Err(bad("not a model folder (expected model.json and model.safetensors inside)".into()));
+    if !dir.is_dir() || !dir.join(HEADER_FILE).exists() {
+        return Err(bad(format!("not a model folder (expected {HEADER_FILE} and {WEIGHTS_FILE} inside)")));
     }
     let text = std::fs::read(dir.join(HEADER_FILE)).map_err(|e| bad(format!("{HEADER_FILE}: {e}")))?;
     serde_json::from_slice(&text).map_err(|e| bad(format!("{HEADER_FILE}: {e}")))

@@ -227,3 +227,75 @@ fn save_and_load_round_trip_and_refuse_corruption() {
     recon_core::model::reseal(dir.path()).unwrap();
     assert!(Pca::load(dir.path()).unwrap_err().to_string().contains("shape"), "and so is a resealed bad edit");
 }
+
+/// An n × d matrix with planted singular values `sigma` (after centring) and column means 5 + j.
+fn planted(n: usize, d: usize, sigma: impl Fn(usize) -> f64, seed: u64) -> (Mat<f64>, Mat<f64>) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut g = Mat::<f64>::from_fn(n, d, |_, _| rng.sample(StandardNormal));
+    for j in 0..d {
+        let m = g.col(j).iter().sum::<f64>() / n as f64;
+        for i in 0..n {
+            g[(i, j)] -= m;
+        }
+    }
+    let q = g.qr().compute_thin_Q();
+    let h = Mat::<f64>::from_fn(d, d, |_, _| rng.sample(StandardNormal));
+    let v = h.qr().compute_thin_Q();
+    let x = Mat::from_fn(n, d, |i, j| 5.0 + j as f64 + (0..d).map(|r| q[(i, r)] * sigma(r) * v[(j, r)]).sum::<f64>());
+    (x, v)
+}
+
+#[test]
+fn scatter_spectrum_matches_the_svd_and_falls_back_when_it_would_not() {
+    use recon_linear::Method;
+    let (n, d) = (2000, 40);
+    // A mild spectrum: the smallest curve point (~5e-5) is far above the guard.
+    let (x, v) = planted(n, d, |r| 0.9f64.powi(r as i32), 7);
+    let data = Dataset::from_mat(x);
+    let exact = PcaParams::new().fit(&data).unwrap();
+    let fast = PcaParams::new().fit_spectrum(&data, d).unwrap();
+    assert_eq!((exact.method(), fast.method()), (Method::Exact, Method::Scatter));
+    let (ce, cf) = (exact.error_curve(d).unwrap(), fast.error_curve(d).unwrap());
+    for (k, (a, b)) in ce.relative_squared_error.iter().zip(&cf.relative_squared_error).enumerate() {
+        assert!((a - b).abs() <= 1e-12, "rank {k}: {a} vs {b}");
+    }
+    for r in 0..d {
+        let want = 0.9f64.powi(r as i32);
+        let (se, sf) = (exact.singular_values()[r], fast.singular_values()[r]);
+        assert!((se - want).abs() <= 1e-10 * want && (sf - want).abs() <= 1e-8 * want, "σ{r}: {se} {sf} {want}");
+    }
+    for r in 0..5 {
+        let dot: f64 = (0..d).map(|j| fast.components()[(r, j)] * v[(j, r)]).sum();
+        assert!((dot.abs() - 1.0).abs() < 1e-9, "component {r}: |cos| {}", dot.abs());
+    }
+
+    // A steep spectrum (σᵢ = 2⁻ⁱ): the tail at rank 39 is ~1e-24 of the energy, below what the
+    // scatter resolves, so the full curve falls back to QR + SVD and equals the exact fit; the
+    // first five points alone are well resolved and keep the fast path.
+    let (x, _) = planted(n, d, |r| 0.5f64.powi(r as i32), 8);
+    let data = Dataset::from_mat(x);
+    let full = PcaParams::new().fit_spectrum(&data, d).unwrap();
+    assert_eq!(full.method(), Method::Exact);
+    let exact = PcaParams::new().fit(&data).unwrap();
+    assert_eq!(
+        full.error_curve(d).unwrap().relative_squared_error,
+        exact.error_curve(d).unwrap().relative_squared_error
+    );
+    let head = PcaParams::new().fit_spectrum(&data, 5).unwrap();
+    assert_eq!(head.method(), Method::Scatter);
+    let (ch, ce) = (head.error_curve(5).unwrap(), exact.error_curve(5).unwrap());
+    for (a, b) in ch.relative_squared_error.iter().zip(&ce.relative_squared_error) {
+        assert!((a - b).abs() <= 1e-12 && (a - b).abs() <= 1e-8 * b, "{a} vs {b}");
+    }
+
+    // Wide or short matrices, scaling and fixed ranks take the exact path.
+    let short = Dataset::from_mat(matrix(100, 40, Kind::Gaussian, 9));
+    assert_eq!(PcaParams::new().fit_spectrum(&short, 40).unwrap().method(), Method::Exact);
+    let scaled =
+        PcaParams::new().scale(true).fit_spectrum(&Dataset::from_mat(matrix(800, 20, Kind::Gaussian, 10)), 20).unwrap();
+    let want = PcaParams::new().scale(true).fit(&Dataset::from_mat(matrix(800, 20, Kind::Gaussian, 10))).unwrap();
+    assert_eq!(scaled.method(), Method::Scatter);
+    for (a, b) in scaled.singular_values().iter().zip(want.singular_values()) {
+        assert!((a - b).abs() <= 1e-10 * b, "{a} vs {b}");
+    }
+}

@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 
 use recon_core::report::{LinePlot, Marker, Series};
 use recon_core::ruler::{kneedle, rank_for_energy, ErrorCurve};
-use recon_core::{Dataset, Error, Fit, Result};
+use recon_core::{Dataset, Error, Result};
 use recon_linear::{Pca, PcaParams};
 use serde::Serialize;
 
@@ -54,7 +54,7 @@ pub fn curve_report(data: &Dataset, opts: &CurveOptions, dropped_rows: usize) ->
             format!("{k} is not in 1..={full} for a {} × {} matrix", data.n_rows(), data.n_cols()),
         ));
     }
-    let pca = PcaParams::new().center(opts.center).scale(opts.scale).fit(data)?;
+    let pca = PcaParams::new().center(opts.center).scale(opts.scale).fit_spectrum(data, k)?;
     CurveReport::new(&pca, k, opts.sensitivity, dropped_rows)
 }
 
@@ -75,6 +75,9 @@ pub struct CurveReport {
     pub rank_for_energy_90: Option<usize>,
     pub rank_for_energy_99: Option<usize>,
     pub dropped_rows: usize,
+    /// How the spectrum was computed: `exact` (QR + SVD), `scatter` (tall matrices: `XᵀX` and
+    /// its eigendecomposition, accuracy-guarded) or `streaming` (chunked scatter).
+    pub solver: recon_linear::Method,
 }
 
 impl CurveReport {
@@ -97,6 +100,7 @@ impl CurveReport {
             ranks: curve.ranks,
             relative_squared_error: curve.relative_squared_error,
             dropped_rows,
+            solver: pca.method(),
         })
     }
 

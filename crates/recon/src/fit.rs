@@ -121,11 +121,17 @@ pub fn fair_lines(r: &recon_linear::FairPcaReport) -> Vec<String> {
 impl PcaFitReport {
     /// The report of `monitor` fitted on `data`.
     pub fn new(monitor: &PcaMonitor, data: &Dataset, standardised: bool) -> Self {
+        Self::of_shape(monitor, &data.columns, data.n_rows(), standardised)
+    }
+
+    /// The report of `monitor` fitted on `n_rows` rows of the features `columns` (a fit from
+    /// summary statistics, which never held the rows).
+    pub fn of_shape(monitor: &PcaMonitor, columns: &[String], n_rows: usize, standardised: bool) -> Self {
         let pca = monitor.pca();
         let l = monitor.limits();
         PcaFitReport {
-            fitted: Fitted::of("pca", data),
-            features: data.columns.clone(),
+            fitted: Fitted { model: "pca", n_rows, n_cols: columns.len() },
+            features: columns.to_vec(),
             components: pca.n_components(),
             captured_variance: pca.explained_variance_ratio().iter().sum(),
             standardised,

@@ -118,14 +118,14 @@ pub enum ScoreTable<'a> {
     /// CSV text.
     Csv(&'a mut dyn Write),
     /// A Parquet file (`row` UInt64, `alarm` Boolean, the rest Float64).
-    Parquet(ParquetSink<&'a mut (dyn Write + Send)>),
+    Parquet(Box<ParquetSink<&'a mut (dyn Write + Send)>>),
 }
 
 impl<'a> ScoreTable<'a> {
     /// A Parquet table when `path` ends in `.parquet`, CSV otherwise.
     pub fn for_path(path: &Path, w: &'a mut (dyn Write + Send)) -> Self {
         match recon_core::data::is_parquet(path) {
-            true => ScoreTable::Parquet(ParquetSink::new(w, path)),
+            true => ScoreTable::Parquet(Box::new(ParquetSink::new(w, path))),
             false => ScoreTable::Csv(w),
         }
     }

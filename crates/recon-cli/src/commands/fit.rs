@@ -7,7 +7,7 @@ use recon::fit::{drop_zero_genes, window_features, AeFitReport, PcaFitReport, Va
 use recon_core::data::{OutDir, Window};
 use recon_core::ruler::Contamination;
 use recon_core::{Dataset, Fit};
-use recon_linear::{AlarmStatistic, Components, LimitMethod, PcaMonitorParams, DEFAULT_FOLDS};
+use recon_linear::{AlarmStatistic, Components, LimitMethod, PcaMonitor, PcaMonitorParams, DEFAULT_FOLDS};
 use recon_neural::likelihood::Likelihood;
 use recon_neural::{Activation, AutoencoderParams, TrainConfig, Trainable, VaeParams};
 
@@ -287,6 +287,12 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
         }
         table.group_col = Some(vec![g.clone()]);
     }
+    if let Some((monitor, columns, n)) = fit_pca_on_engine(&args, &table)? {
+        monitor.save(out.path(), &columns)?;
+        out.commit()?;
+        let report = PcaFitReport::of_shape(&monitor, &columns, n, !args.no_scale);
+        return print_json(&WithOut { out: args.out.display().to_string(), report });
+    }
     let loaded = table.load(&args.input)?;
     let raw = &loaded.dataset;
     let constant = raw.constant_columns();
@@ -312,6 +318,23 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
         ModelKind::Ae => fit_ae(&args, &data, out),
         ModelKind::Vae => fit_vae(&args, &data, out),
     }
+}
+
+/// `--model pca` on a Parquet table with limits that summary statistics set (analytical; the
+/// default on 10,000 rows or more): fitted on DataFusion over all cores, the rows never held.
+/// `None` when the fit needs the rows (or the input is not Parquet).
+fn fit_pca_on_engine(args: &FitArgs, table: &TableArgs) -> anyhow::Result<Option<(PcaMonitor, Vec<String>, usize)>> {
+    let plain = args.window == 1 && args.lags.is_none() && args.ema.is_none() && args.fair_group_col.is_none();
+    if args.model != ModelKind::Pca || !plain || recon::data::Format::of(&args.input)? != recon::data::Format::Parquet {
+        return Ok(None);
+    }
+    let params = pca_params(args)?;
+    let params = match args.contamination {
+        Some(c) => params.contamination(c),
+        None => params,
+    };
+    let engine = recon_datafusion::Engine::new(recon_datafusion::default_partitions())?;
+    Ok(engine.fit_pca(&args.input, &table.options(), &params)?)
 }
 
 /// `--model pca --fair-group-col G`: a monitor on fair PCA's subspace.

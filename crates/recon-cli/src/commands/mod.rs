@@ -11,5 +11,6 @@ pub mod frame;
 pub mod generate;
 pub mod score;
 pub mod simulate;
+pub mod sql;
 pub mod stego;
 pub mod tensor;

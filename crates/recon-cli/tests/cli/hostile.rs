@@ -1327,3 +1327,139 @@ fn discover_fits_samples_and_refuses_bad_compounds() {
     fails(&["discover", "sample", "nowhere", "--n", "10"], "nowhere");
     assert!(!d.path().join("x").exists());
 }
+
+/// A Parquet file of `columns`, as bytes.
+fn parquet(columns: Vec<(&str, recon_core::data::Column)>) -> Vec<u8> {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("t.parquet");
+    recon_core::data::write_parquet_columns(&p, columns.into_iter().map(|(n, c)| (n.to_string(), c)).collect())
+        .unwrap();
+    std::fs::read(p).unwrap()
+}
+
+#[test]
+fn hostile_parquet_and_sql() {
+    use recon_core::data::Column;
+    let ok = || ("ok.csv", csv(&signal(50, 3)));
+    let col = |f: fn(f64) -> f64| Column::F64((0..30).map(|i| f(i as f64 / 10.0)).collect());
+    let cases = vec![
+        case(
+            "parquet missing a model column",
+            vec![("p.parquet", parquet(vec![("a", col(f64::sin)), ("b", col(f64::cos))]))],
+            &["score", "{model}", "p.parquet"],
+            2,
+            "no column named 'c' (columns are: a, b)",
+        ),
+        case(
+            "parquet column of the wrong type",
+            vec![(
+                "p.parquet",
+                parquet(vec![("a", col(f64::sin)), ("b", col(f64::cos)), ("c", Column::Bool(vec![true; 30]))]),
+            )],
+            &["score", "{model}", "p.parquet"],
+            2,
+            "column 'c': is Boolean in p.parquet, not a number",
+        ),
+        case(
+            "a .parquet file that is not one",
+            vec![("p.parquet", csv("a,b,c\n1,2,3\n"))],
+            &["fit", "p.parquet", "--model", "pca", "--out", "m"],
+            2,
+            "p.parquet: not a readable Parquet file",
+        ),
+        case(
+            "a folder with no Parquet files",
+            vec![("runs/readme.txt", csv("nothing here\n"))],
+            &["curve", "runs"],
+            2,
+            "this one has none",
+        ),
+        case(
+            "sql: a model that is not there",
+            vec![ok()],
+            &["sql", "SELECT recon_score('nope', a, b, c) FROM t", "--table", "t=ok.csv"],
+            2,
+            "model nope: not a model folder",
+        ),
+        case(
+            "sql: a folder that is not a model",
+            vec![ok(), ("stuff/x.txt", csv("x\n"))],
+            &["sql", "SELECT recon_error('stuff', a, b, c) FROM t", "--table", "t=ok.csv"],
+            2,
+            "model stuff: not a model folder",
+        ),
+        case(
+            "sql: too few columns for the model",
+            vec![ok()],
+            &["sql", "SELECT recon_score('{model}', a, b) FROM t", "--table", "t=ok.csv"],
+            2,
+            "takes 3 column(s) (a, b, c), the call gives 2",
+        ),
+        case(
+            "sql: model path not a literal",
+            vec![ok()],
+            &["sql", "SELECT recon_score(a, b, c) FROM t", "--table", "t=ok.csv"],
+            2,
+            "the first argument is the model folder, a text literal",
+        ),
+        case(
+            "sql: unknown table",
+            vec![ok()],
+            &["sql", "SELECT count(*) FROM u", "--table", "t=ok.csv"],
+            2,
+            "table 'u' not found",
+        ),
+        case(
+            "sql: a text column for a model input",
+            vec![ok()],
+            &["sql", "SELECT recon_score('{model}', a, b, 'x') FROM t", "--table", "t=ok.csv"],
+            2,
+            "the argument for 'c' is Utf8, not a number",
+        ),
+        case(
+            "sql: syntax",
+            vec![ok()],
+            &["sql", "SELEC 1", "--table", "t=ok.csv"],
+            2,
+            "SQL: Expected: an SQL statement, found: SELEC",
+        ),
+        case(
+            "sql: a table that is not there",
+            vec![],
+            &["sql", "SELECT 1", "--table", "t=missing.parquet"],
+            2,
+            "missing.parquet: no such file",
+        ),
+        case("sql: bad table name", vec![ok()], &["sql", "SELECT 1", "--table", "9t=ok.csv"], 2, "table name"),
+        case("sql: no =", vec![ok()], &["sql", "SELECT 1", "--table", "ok.csv"], 2, "NAME=PATH"),
+        case("sql: --json and --out", vec![ok()], &["sql", "SELECT 1", "--json", "--out", "x.parquet"], 2, "use one"),
+    ];
+    for c in &cases {
+        run(c);
+    }
+}
+
+#[test]
+fn sql_answers_and_writes_parquet() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("t.csv"), signal(50, 3)).unwrap();
+    let m = models();
+    let q =
+        format!("SELECT count(*) AS n, sum(CAST(recon_alarm('{}', a, b, c) AS INT)) AS alarms FROM t", m.pca.display());
+    let out = recon().current_dir(d.path()).args(["sql", &q, "--table", "t=t.csv", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["n"], 50);
+    assert!(v[0]["alarms"].as_u64().is_some_and(|a| a <= 50));
+    let q = format!("SELECT recon_score('{}', a, b, c) AS s FROM t", m.pca.display());
+    let out =
+        recon().current_dir(d.path()).args(["sql", &q, "--table", "t=t.csv", "--out", "s.parquet"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = recon()
+        .current_dir(d.path())
+        .args(["sql", "SELECT count(*) AS n, min(s) >= 0 AS ok FROM s", "--table", "s=s.parquet", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v[0]["n"].as_u64(), v[0]["ok"].as_bool()), (Some(50), Some(true)));
+}

@@ -1,0 +1,56 @@
+//! PCA's sufficient statistics as a value: what `recon_pca_stats` returns (JSON) and what a
+//! monitor or an error-vs-rank curve is finished from.
+
+use recon_linear::StreamingPca;
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// The count, column means and centred scatter matrix of a set of rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PcaStats {
+    /// Rows summarised.
+    pub n: usize,
+    /// Rows skipped for holding a null or a non-finite value.
+    pub skipped: u64,
+    /// Column means.
+    pub mean: Vec<f64>,
+    /// `Σ (x − mean)(x − mean)ᵀ`, d × d, row-major.
+    pub scatter: Vec<f64>,
+}
+
+impl PcaStats {
+    /// The statistics an accumulator holds.
+    pub fn of(s: &StreamingPca, skipped: u64) -> Self {
+        let d = s.mean().len();
+        let sc = s.scatter();
+        PcaStats {
+            n: s.n_samples(),
+            skipped,
+            mean: s.mean().to_vec(),
+            scatter: (0..d * d).map(|k| sc[(k / d, k % d)]).collect(),
+        }
+    }
+
+    /// Parses what `recon_pca_stats` returned.
+    pub fn from_json(text: &str) -> Result<Self> {
+        serde_json::from_str(text).map_err(|e| Error::Engine(format!("not the output of recon_pca_stats ({e})")))
+    }
+
+    /// The accumulator holding these statistics (centred).
+    pub fn to_stream(&self) -> Result<StreamingPca> {
+        self.to_stream_centered(true)
+    }
+
+    /// The accumulator for a centred PCA, or (`center` false) for the truncated SVD of the raw
+    /// rows, whose scatter is `S + n·m·mᵀ`.
+    pub fn to_stream_centered(&self, center: bool) -> Result<StreamingPca> {
+        if center {
+            return Ok(StreamingPca::from_parts(self.n, self.mean.clone(), &self.scatter, true)?);
+        }
+        let d = self.mean.len();
+        let n = self.n as f64;
+        let raw: Vec<f64> = (0..d * d).map(|k| self.scatter[k] + n * self.mean[k / d] * self.mean[k % d]).collect();
+        Ok(StreamingPca::from_parts(self.n, vec![0.0; d], &raw, false)?)
+    }
+}
