@@ -72,7 +72,7 @@ def main():
     timed([RECON, "fit", "train.csv", "--model", "pca", "--limits", "analytical", "--out", "m"])
     res = {"rows": ROWS, "cols": len(COLS), "size_mib": size, "score": {}, "sql_score": {}, "pca_stats": {}}
     for fmt, out in (("csv", "s.csv"), ("parquet", "s.parquet")):
-        w, m, _ = timed([RECON, "score", f"big.{fmt}", "--model", "m", "--out", out])
+        w, m, _ = timed([RECON, "score", "m", f"big.{fmt}", "--out", out])
         res["score"][fmt] = {"seconds": w, "rows_per_s": ROWS / w, "peak_mib": m}
         os.remove(os.path.join(TMP, out))
     args = ", ".join(COLS)
