@@ -307,6 +307,13 @@ impl Engine {
     /// `opts.drop_nonfinite`.
     pub fn pca_stats(&self, path: &Path, opts: &LoadOptions) -> Result<(PcaStats, Vec<String>)> {
         let columns = TableReader::open(path, opts)?.columns().to_vec();
+        let stats = self.stats_of(path, &columns, opts)?;
+        Ok((stats, columns))
+    }
+
+    /// `recon_pca_stats` over `columns` of `path`, refusing skipped rows unless
+    /// `opts.drop_nonfinite`.
+    fn stats_of(&self, path: &Path, columns: &[String], opts: &LoadOptions) -> Result<PcaStats> {
         let table = format!("recon_input_{}", std::process::id());
         self.register(&table, path)?;
         let args: Vec<String> = columns.iter().map(|c| quote(c)).collect();
@@ -328,7 +335,7 @@ impl Engine {
                 recon_core::Error::Empty { what: path.display().to_string(), reason: "no data rows".into() }.into()
             );
         }
-        Ok((stats, columns))
+        Ok(stats)
     }
 
     /// The PCA monitor of `path`'s rows fitted on the engine (statistics over every partition,
@@ -340,11 +347,12 @@ impl Engine {
         opts: &LoadOptions,
         params: &PcaMonitorParams,
     ) -> Result<Option<(PcaMonitor, Vec<String>, usize)>> {
-        let n = TableReader::open(path, opts)?.len_hint().unwrap_or(0);
-        if params.needs_rows(n) {
+        let reader = TableReader::open(path, opts)?;
+        if params.needs_rows(reader.len_hint().unwrap_or(0)) {
             return Ok(None);
         }
-        let (stats, columns) = self.pca_stats(path, opts)?;
+        let columns = reader.columns().to_vec();
+        let stats = self.stats_of(path, &columns, opts)?;
         let monitor = params.fit_stats(&stats.to_stream()?)?;
         Ok(Some((monitor, columns, stats.n)))
     }
@@ -356,23 +364,7 @@ impl Engine {
     /// the scatter are the squared singular values of the centred rows).
     pub fn curve(&self, path: &Path, opts: &LoadOptions, curve: &recon::curve::CurveOptions) -> Result<CurveReport> {
         let (stats, _) = self.pca_stats(path, opts)?;
-        let d = stats.mean.len();
-        let full = stats.n.min(d);
-        let k = curve.max_rank.unwrap_or(full);
-        if !(curve.sensitivity > 0.0 && curve.sensitivity.is_finite()) {
-            return Err(recon_core::Error::invalid(
-                "sensitivity",
-                format!("{} is not a positive number", curve.sensitivity),
-            )
-            .into());
-        }
-        if k == 0 || k > full {
-            return Err(recon_core::Error::invalid(
-                "max-rank",
-                format!("{k} is not in 1..={full} for a {} × {d} matrix", stats.n),
-            )
-            .into());
-        }
+        let k = curve.checked_rank(stats.n, stats.mean.len())?;
         let pca = stats.to_stream_centered(curve.center)?.with_scale(curve.scale).finish(None)?;
         let dropped = usize::try_from(stats.skipped).unwrap_or(usize::MAX);
         Ok(CurveReport::new(&pca, k, curve.sensitivity, dropped)?)

@@ -35,6 +35,21 @@ pub struct CurveOptions {
     pub sensitivity: f64,
 }
 
+impl CurveOptions {
+    /// The largest rank of the curve of an `n × d` matrix, after checking the options.
+    pub fn checked_rank(&self, n: usize, d: usize) -> Result<usize> {
+        if !(self.sensitivity > 0.0 && self.sensitivity.is_finite()) {
+            return Err(Error::invalid("sensitivity", format!("{} is not a positive number", self.sensitivity)));
+        }
+        let full = n.min(d);
+        let k = self.max_rank.unwrap_or(full);
+        if k == 0 || k > full {
+            return Err(Error::invalid("max-rank", format!("{k} is not in 1..={full} for a {n} × {d} matrix")));
+        }
+        Ok(k)
+    }
+}
+
 impl Default for CurveOptions {
     fn default() -> Self {
         CurveOptions { max_rank: None, center: true, scale: false, sensitivity: 1.0 }
@@ -43,17 +58,7 @@ impl Default for CurveOptions {
 
 /// Fits the full PCA of `data` and reads its curve.
 pub fn curve_report(data: &Dataset, opts: &CurveOptions, dropped_rows: usize) -> Result<CurveReport> {
-    if !(opts.sensitivity > 0.0 && opts.sensitivity.is_finite()) {
-        return Err(Error::invalid("sensitivity", format!("{} is not a positive number", opts.sensitivity)));
-    }
-    let full = data.n_rows().min(data.n_cols());
-    let k = opts.max_rank.unwrap_or(full);
-    if k == 0 || k > full {
-        return Err(Error::invalid(
-            "max-rank",
-            format!("{k} is not in 1..={full} for a {} × {} matrix", data.n_rows(), data.n_cols()),
-        ));
-    }
+    let k = opts.checked_rank(data.n_rows(), data.n_cols())?;
     let pca = PcaParams::new().center(opts.center).scale(opts.scale).fit_spectrum(data, k)?;
     CurveReport::new(&pca, k, opts.sensitivity, dropped_rows)
 }

@@ -288,10 +288,7 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
         table.group_col = Some(vec![g.clone()]);
     }
     if let Some((monitor, columns, n)) = fit_pca_on_engine(&args, &table)? {
-        monitor.save(out.path(), &columns)?;
-        out.commit()?;
-        let report = PcaFitReport::of_shape(&monitor, &columns, n, !args.no_scale);
-        return print_json(&WithOut { out: args.out.display().to_string(), report });
+        return save_pca(&args, &monitor, &columns, n, out);
     }
     let loaded = table.load(&args.input)?;
     let raw = &loaded.dataset;
@@ -328,13 +325,8 @@ fn fit_pca_on_engine(args: &FitArgs, table: &TableArgs) -> anyhow::Result<Option
     if args.model != ModelKind::Pca || !plain || recon::data::Format::of(&args.input)? != recon::data::Format::Parquet {
         return Ok(None);
     }
-    let params = pca_params(args)?;
-    let params = match args.contamination {
-        Some(c) => params.contamination(c),
-        None => params,
-    };
     let engine = recon_datafusion::Engine::new(recon_datafusion::default_partitions())?;
-    Ok(engine.fit_pca(&args.input, &table.options(), &params)?)
+    Ok(engine.fit_pca(&args.input, &table.options(), &monitor_params(args)?)?)
 }
 
 /// `--model pca --fair-group-col G`: a monitor on fair PCA's subspace.
@@ -392,24 +384,31 @@ fn pca_params(args: &FitArgs) -> anyhow::Result<PcaMonitorParams> {
 }
 
 fn fit_pca(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
-    let params = pca_params(args)?;
-    let monitor = match args.contamination {
-        Some(c) => params.contamination(c),
-        None => params,
-    }
-    .fit(data)?;
+    let monitor = monitor_params(args)?.fit(data)?;
     if let Some(t) = monitor.limits().trimmed {
         eprintln!("{}", trim_line(&t, data.n_rows()));
     }
     if let Some(cv) = monitor.limits().cv {
         eprintln!("{}", cv_line(&cv, args.target_far));
     }
-    monitor.save(out.path(), &data.columns)?;
-    out.commit()?;
-    print_json(&WithOut {
-        out: args.out.display().to_string(),
-        report: PcaFitReport::new(&monitor, data, !args.no_scale),
+    save_pca(args, &monitor, &data.columns, data.n_rows(), out)
+}
+
+/// The PCA monitor's parameters, with `--contamination` when given.
+fn monitor_params(args: &FitArgs) -> anyhow::Result<PcaMonitorParams> {
+    let params = pca_params(args)?;
+    Ok(match args.contamination {
+        Some(c) => params.contamination(c),
+        None => params,
     })
+}
+
+/// Writes the monitor's folder and prints its report.
+fn save_pca(args: &FitArgs, monitor: &PcaMonitor, columns: &[String], n: usize, out: OutDir) -> anyhow::Result<()> {
+    monitor.save(out.path(), columns)?;
+    out.commit()?;
+    let report = PcaFitReport::of_shape(monitor, columns, n, !args.no_scale);
+    print_json(&WithOut { out: args.out.display().to_string(), report })
 }
 
 /// A fit report with the model folder it wrote.

@@ -13,6 +13,7 @@ mod frames;
 mod generate;
 mod motor;
 mod photo;
+mod scale;
 mod tennessee;
 
 use std::path::{Path, PathBuf};
@@ -53,7 +54,9 @@ pub const QM9_SMILES: &[u8] = include_bytes!("../../../../data/molecules/qm9_smi
 /// (9) measuring structure: the worst-case erasure error of frames against redundancy, what
 /// fixed, learned and graph bottlenecks keep; (10) generating: the perception–distortion curve
 /// of a VAE-GAN on the digits, a CycleGAN and the steganography probe; (11) discovering: a
-/// composition VAE on band gaps steered to a target gap, and a SMILES VAE on QM9 molecules.
+/// composition VAE on band gaps steered to a target gap, and a SMILES VAE on QM9 molecules;
+/// (12) scaling out: the Tennessee Eastman monitor fitted on DataFusion over Parquet parts and
+/// scored in SQL, next to the same fit in memory.
 /// Prints a short summary; the report, its plots and images go to --out
 /// (default: recon-tour/).
 ///
@@ -117,6 +120,7 @@ const SECTIONS: &[(&str, SectionFn)] = &[
     ("frames", frames::run),
     ("generate", generate::run),
     ("discover", discover::run),
+    ("scale out", scale::run),
 ];
 
 pub fn run(args: TourArgs) -> anyhow::Result<()> {

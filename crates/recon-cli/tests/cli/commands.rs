@@ -227,6 +227,12 @@ fn tour_writes_a_report() {
     let stdout = String::from_utf8(o.stdout).unwrap();
     assert!(stdout.contains("elbow at rank") && stdout.contains("30 dB needs rank"), "{stdout}");
     assert!(stdout.contains("planted patterns") && stdout.contains("COVID-19 serology"), "{stdout}");
+    // Scale out: SQL alarms over Parquet parts equal the in-memory monitor's.
+    let line = stdout.lines().find(|l| l.contains("SQL alarms on fault 1: ")).expect("the scale-out line");
+    let sql = line.split("SQL alarms on fault 1: ").nth(1).unwrap().split(' ').next().unwrap();
+    let mem = line.split("(in memory ").last().unwrap().trim_end_matches(')');
+    assert_eq!(sql, mem, "{line}");
+    assert!(sql.parse::<usize>().unwrap() > 0, "{line}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("data:image/png;base64"));
 }
