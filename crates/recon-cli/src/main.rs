@@ -40,6 +40,8 @@ enum Command {
     Stego(commands::stego::StegoArgs),
     Discover(commands::discover::DiscoverArgs),
     Sql(commands::sql::SqlArgs),
+    Scheduler(commands::cluster::SchedulerArgs),
+    Executor(commands::cluster::ExecutorArgs),
     Tour(tour::TourArgs),
 }
 
@@ -89,6 +91,8 @@ fn main() -> ExitCode {
         Command::Stego(a) => commands::stego::run(a),
         Command::Discover(a) => commands::discover::run(a),
         Command::Sql(a) => commands::sql::run(a),
+        Command::Scheduler(a) => commands::cluster::scheduler(a),
+        Command::Executor(a) => commands::cluster::executor(a),
         Command::Tour(a) => tour::run(a),
     };
     match result {

@@ -28,7 +28,7 @@ mod traits;
 
 pub use dataset::{Dataset, GroupIndex};
 pub use error::{Error, Result};
-pub use residuals::{check_magnitude, squared_norm, Residuals, MAGNITUDE_RANGE};
+pub use residuals::{check_magnitude, check_magnitude_value, squared_norm, Residuals, MAGNITUDE_RANGE};
 pub use scaler::{is_constant, Scaler};
 pub use scorer::{check_width, ErrorMeasure, Named, RowScorer, ScoreBlock, Scorer};
 pub use traits::{Fit, Reconstruct};

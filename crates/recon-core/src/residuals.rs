@@ -73,6 +73,11 @@ pub fn check_magnitude(x: MatRef<'_, f64>, shift: &[f64]) -> crate::Result<()> {
             m = m.max((x[(i, j)] - c).abs());
         }
     }
+    check_magnitude_value(m)
+}
+
+/// [`check_magnitude`] on the largest deviation `m`, already found.
+pub fn check_magnitude_value(m: f64) -> crate::Result<()> {
     if m == 0.0 {
         return Err(crate::Error::ZeroVariance);
     }

@@ -240,12 +240,18 @@ impl Engine {
         Ok(Engine { runtime, ctx })
     }
 
-    /// An engine on an existing session (a Ballista client's), with Recon's functions registered.
+    /// An engine on an existing session, with Recon's functions registered.
     pub fn with_context(ctx: SessionContext) -> Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .map_err(|e| Error::Engine(format!("cannot start the engine's threads ({e})")))?;
+        Self::on_runtime(runtime, ctx)
+    }
+
+    /// An engine on an existing session and the runtime whose tasks serve it (a Ballista
+    /// client's, or an in-process cluster's), with Recon's functions registered.
+    pub fn on_runtime(runtime: tokio::runtime::Runtime, ctx: SessionContext) -> Result<Self> {
         register(&ctx);
         Ok(Engine { runtime, ctx })
     }
@@ -265,7 +271,10 @@ impl Engine {
         if !path.exists() {
             return Err(recon_core::Error::MissingFile { path: path.to_path_buf() }.into());
         }
-        let url = path.to_str().ok_or_else(|| Error::Query(format!("{}: the path is not UTF-8", path.display())))?;
+        // Absolute: on a cluster the executors open the path, from folders of their own.
+        let absolute = std::path::absolute(path).map_err(|e| Error::Engine(format!("{}: {e}", path.display())))?;
+        let url =
+            absolute.to_str().ok_or_else(|| Error::Query(format!("{}: the path is not UTF-8", path.display())))?;
         if path.is_dir() {
             recon_core::data::parquet_files(path)?;
         }

@@ -3,58 +3,13 @@
 //! to 1e-10 relative, components up to sign, limits); SQL scores equal `score_file`; windowed
 //! models run as window functions; bad calls are refused with the reason.
 
-use std::path::Path;
+mod common;
 
-use faer::Mat;
-use rand::{Rng, SeedableRng};
+use common::{dataset, features, rel, rows, write_parts};
 use recon::score::{score_file, ScoreOptions};
-use recon::{Dataset, Fit};
-use recon_core::data::{write_parquet_columns, Column, LoadOptions};
+use recon::Fit;
 use recon_datafusion::{Engine, Error};
 use recon_linear::{Components, PcaMonitorParams};
-
-const COLS: [&str; 5] = ["a", "b", "c", "d", "e"];
-
-/// Rows of a 2-factor model in 5 columns with an offset and unequal scales (seeded).
-fn rows(n: usize, seed: u64) -> Mat<f64> {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let mut g = || -> f64 { (0..12).map(|_| rng.random::<f64>()).sum::<f64>() - 6.0 };
-    let mut x = Mat::zeros(n, 5);
-    for i in 0..n {
-        let (f1, f2) = (g(), g());
-        let load = [[1.0, 0.2], [0.8, -0.5], [0.1, 1.2], [-0.6, 0.4], [0.3, 0.3]];
-        for j in 0..5 {
-            x[(i, j)] = 10.0 * (j as f64 + 1.0) + (j as f64 + 1.0) * (load[j][0] * f1 + load[j][1] * f2) + 0.3 * g();
-        }
-    }
-    x
-}
-
-/// Writes `x` as `parts` Parquet files in `dir` (a `row` column first, then the features).
-fn write_parts(dir: &Path, x: &Mat<f64>, parts: usize) {
-    std::fs::create_dir_all(dir).unwrap();
-    let n = x.nrows();
-    for p in 0..parts {
-        let (lo, hi) = (p * n / parts, (p + 1) * n / parts);
-        let mut cols = vec![("row".to_string(), Column::U64((lo as u64..hi as u64).collect()))];
-        for (j, c) in COLS.iter().enumerate() {
-            cols.push((c.to_string(), Column::F64((lo..hi).map(|i| x[(i, j)]).collect())));
-        }
-        write_parquet_columns(&dir.join(format!("part-{p:02}.parquet")), cols).unwrap();
-    }
-}
-
-fn dataset(x: &Mat<f64>) -> Dataset {
-    Dataset { x: x.clone(), columns: COLS.iter().map(|c| c.to_string()).collect(), labels: None, groups: None }
-}
-
-fn features() -> LoadOptions {
-    LoadOptions { columns: Some(COLS.iter().map(|c| c.to_string()).collect()), ..Default::default() }
-}
-
-fn rel(a: f64, b: f64) -> f64 {
-    (a - b).abs() / b.abs().max(1e-300)
-}
 
 #[test]
 fn parquet_folder_fit_on_the_engine_equals_the_in_memory_fit() {

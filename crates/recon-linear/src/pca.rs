@@ -132,9 +132,12 @@ impl PcaParams {
         if !tall || self.randomized.is_some() || self.n_components.is_some() || (self.scale && !self.center) {
             return self.fit(data);
         }
-        check_finite(data.x.as_ref(), &data.columns)?;
         let mut stream = crate::StreamingPca::new(d, self.center).with_scale(self.scale);
-        stream.update(data.x.as_ref())?;
+        // The accumulator checks the values itself; its message names the columns by number.
+        if let Err(e) = stream.update(data.x.as_ref()) {
+            check_finite(data.x.as_ref(), &data.columns)?;
+            return Err(e);
+        }
         let mut pca = stream.finish(None)?;
         pca.method = Method::Scatter;
         let bound = ((n as f64).sqrt() + d as f64) * f64::EPSILON;

@@ -11,7 +11,31 @@
 use faer::{Mat, MatRef, Side};
 
 use crate::error::{invalid, Error, Result};
-use crate::pca::{column_means, flip_signs, Method, Pca};
+use crate::pca::{flip_signs, Method, Pca};
+
+/// `XᵀX`, the lower triangle computed (half the flops of a full product) and mirrored.
+fn gram(x: MatRef<'_, f64>) -> Mat<f64> {
+    use faer::linalg::matmul::triangular::{matmul, BlockStructure};
+    let d = x.ncols();
+    let mut g = Mat::<f64>::zeros(d, d);
+    matmul(
+        g.as_mut(),
+        BlockStructure::TriangularLower,
+        faer::Accum::Replace,
+        x.transpose(),
+        BlockStructure::Rectangular,
+        x,
+        BlockStructure::Rectangular,
+        1.0,
+        faer::get_global_parallelism(),
+    );
+    for j in 0..d {
+        for i in 0..j {
+            g[(i, j)] = g[(j, i)];
+        }
+    }
+    g
+}
 
 /// An accumulator of chunks of rows.
 #[derive(Debug, Clone)]
@@ -51,18 +75,41 @@ impl StreamingPca {
         if nb == 0 {
             return Ok(());
         }
-        crate::pca::check_finite(chunk, &[])?;
-        if let Err(e @ recon_core::Error::InvalidData { .. }) = recon_core::check_magnitude(chunk, &[]) {
-            return Err(e);
+        // One pass per column: finite, largest magnitude, sum.
+        let mut sums = vec![0.0; d];
+        let mut largest = 0.0f64;
+        for (j, sum) in sums.iter_mut().enumerate() {
+            let col = chunk.col(j);
+            for (i, &v) in col.iter().enumerate() {
+                if !v.is_finite() {
+                    return Err(recon_core::Error::NonFinite {
+                        row: i + 1,
+                        column: format!("x{j}"),
+                        value: v.to_string(),
+                    });
+                }
+                *sum += v;
+                largest = largest.max(v.abs());
+            }
+        }
+        if largest > 0.0 {
+            if let Err(e @ recon_core::Error::InvalidData { .. }) = recon_core::check_magnitude_value(largest) {
+                return Err(e);
+            }
         }
         if !self.center {
-            self.scatter += chunk.transpose() * chunk;
+            self.scatter += gram(chunk);
             self.n += nb;
             return Ok(());
         }
-        let mb = column_means(chunk);
-        let c = Mat::from_fn(nb, d, |i, j| chunk[(i, j)] - mb[j]);
-        let sb = c.transpose() * &c;
+        let mb: Vec<f64> = sums.iter().map(|s| s / nb as f64).collect();
+        let mut c = Mat::<f64>::zeros(nb, d);
+        for (j, m) in mb.iter().enumerate() {
+            for (dst, &v) in c.col_as_slice_mut(j).iter_mut().zip(chunk.col(j).iter()) {
+                *dst = v - m;
+            }
+        }
+        let sb = gram(c.as_ref());
         if self.n == 0 {
             self.scatter = sb;
             self.mean = mb;

@@ -6,6 +6,7 @@ use clap::Args;
 use recon::curve::{curve_report, CurveOptions};
 use recon::data::{write_atomic, write_json, OutDir};
 
+use crate::commands::sql::engine;
 use crate::input::TableArgs;
 use crate::output::{print, print_json};
 
@@ -51,6 +52,11 @@ pub struct CurveArgs {
     /// Also write curve.svg and curve.json into this folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Compute the statistics on the Ballista cluster whose scheduler is at this address
+    /// (df://HOST:PORT); the input must be a .parquet file or folder, or a .csv file, at a
+    /// path the executors can read.
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub ballista: Option<recon_ballista::SchedulerUrl>,
     #[command(flatten)]
     pub table: TableArgs,
 }
@@ -64,10 +70,10 @@ pub fn run(args: CurveArgs) -> anyhow::Result<()> {
         scale: args.scale,
         sensitivity: args.sensitivity,
     };
-    let report = if recon::data::Format::of(&args.input)? == recon::data::Format::Parquet {
-        // Parquet: the scatter matrix on DataFusion over all cores, then one eigendecomposition.
-        let engine = recon_datafusion::Engine::new(recon_datafusion::default_partitions())?;
-        engine.curve(&args.input, &args.table.options(), &opts)?
+    let report = if args.ballista.is_some() || recon::data::Format::of(&args.input)? == recon::data::Format::Parquet {
+        // Parquet: the scatter matrix on DataFusion over all cores (or on a Ballista cluster),
+        // then one eigendecomposition.
+        engine(args.ballista.as_ref(), None)?.curve(&args.input, &args.table.options(), &opts)?
     } else {
         let loaded = args.table.load(&args.input)?;
         curve_report(&loaded.dataset, &opts, loaded.dropped_rows)?

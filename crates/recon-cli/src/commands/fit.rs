@@ -11,6 +11,7 @@ use recon_linear::{AlarmStatistic, Components, LimitMethod, PcaMonitor, PcaMonit
 use recon_neural::likelihood::Likelihood;
 use recon_neural::{Activation, AutoencoderParams, TrainConfig, Trainable, VaeParams};
 
+use crate::commands::sql::engine;
 use crate::input::TableArgs;
 use crate::output::{bar, print_json};
 use crate::UsageError;
@@ -223,6 +224,11 @@ pub struct FitArgs {
     /// Model folder to write.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// PCA: fit on the Ballista cluster whose scheduler is at this address (df://HOST:PORT):
+    /// the statistics are computed by its executors, where the table's path must name the same
+    /// file. Needs analytical limits (the default from 10,000 rows).
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub ballista: Option<recon_ballista::SchedulerUrl>,
     #[command(flatten)]
     pub table: TableArgs,
 }
@@ -320,13 +326,32 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
 /// `--model pca` on a Parquet table with limits that summary statistics set (analytical; the
 /// default on 10,000 rows or more): fitted on DataFusion over all cores, the rows never held.
 /// `None` when the fit needs the rows (or the input is not Parquet).
+/// With --ballista the fit always runs on the cluster, and refuses what needs the rows.
 fn fit_pca_on_engine(args: &FitArgs, table: &TableArgs) -> anyhow::Result<Option<(PcaMonitor, Vec<String>, usize)>> {
     let plain = args.window == 1 && args.lags.is_none() && args.ema.is_none() && args.fair_group_col.is_none();
+    if let Some(url) = &args.ballista {
+        if args.model != ModelKind::Pca || !plain {
+            return Err(UsageError(
+                "--ballista fits --model pca on the table's own columns (no --window, --lags, --ema or --fair-group-col)"
+                    .into(),
+            )
+            .into());
+        }
+        let engine = engine(Some(url), None)?;
+        return match engine.fit_pca(&args.input, &table.options(), &monitor_params(args)?)? {
+            Some(fit) => Ok(Some(fit)),
+            None => Err(UsageError(
+                "--ballista fits from the table's statistics: it needs analytical limits (--limits analytical, \
+                 the default from 10,000 rows) and no --contamination"
+                    .into(),
+            )
+            .into()),
+        };
+    }
     if args.model != ModelKind::Pca || !plain || recon::data::Format::of(&args.input)? != recon::data::Format::Parquet {
         return Ok(None);
     }
-    let engine = recon_datafusion::Engine::new(recon_datafusion::default_partitions())?;
-    Ok(engine.fit_pca(&args.input, &table.options(), &monitor_params(args)?)?)
+    Ok(engine(None, None)?.fit_pca(&args.input, &table.options(), &monitor_params(args)?)?)
 }
 
 /// `--model pca --fair-group-col G`: a monitor on fair PCA's subspace.

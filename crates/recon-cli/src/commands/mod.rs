@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bottleneck;
+pub mod cluster;
 pub mod compress;
 pub mod curve;
 pub mod diagnose;

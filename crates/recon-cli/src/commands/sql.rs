@@ -30,6 +30,7 @@ use crate::UsageError;
 ///       --table t=d01.parquet --out scores.parquet
 ///   recon sql "SELECT unit, avg(CAST(recon_alarm('m', x, y) AS INT)) AS alarm_rate FROM t GROUP BY unit" \
 ///       --table t=plant.parquet --json
+///   recon sql "SELECT sum(recon_score('m', a, b)) FROM t" --table t=runs/ --ballista df://127.0.0.1:50050
 #[derive(Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct SqlArgs {
@@ -45,8 +46,22 @@ pub struct SqlArgs {
     #[arg(long)]
     pub json: bool,
     /// Threads (target partitions) of the plan (default: all cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "ballista")]
     pub partitions: Option<usize>,
+    /// Run the query on the Ballista cluster whose scheduler is at this address
+    /// (df://HOST:PORT; see `recon scheduler`). Table paths must name the same files where the
+    /// executors run.
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub ballista: Option<recon_ballista::SchedulerUrl>,
+}
+
+/// The engine a command runs on: a Ballista cluster's when `ballista` names a scheduler, this
+/// machine's DataFusion with `partitions` threads (default all cores) otherwise.
+pub fn engine(ballista: Option<&recon_ballista::SchedulerUrl>, partitions: Option<usize>) -> anyhow::Result<Engine> {
+    Ok(match ballista {
+        Some(url) => recon_ballista::connect(url)?,
+        None => Engine::new(partitions.unwrap_or_else(recon_datafusion::default_partitions))?,
+    })
 }
 
 pub fn run(args: SqlArgs) -> anyhow::Result<()> {
@@ -56,7 +71,7 @@ pub fn run(args: SqlArgs) -> anyhow::Result<()> {
     if args.partitions == Some(0) {
         return Err(UsageError("--partitions must be at least 1".into()).into());
     }
-    let engine = Engine::new(args.partitions.unwrap_or_else(recon_datafusion::default_partitions))?;
+    let engine = engine(args.ballista.as_ref(), args.partitions)?;
     for t in &args.tables {
         engine.register(&t.name, &t.path)?;
     }

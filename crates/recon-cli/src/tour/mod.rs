@@ -56,7 +56,8 @@ pub const QM9_SMILES: &[u8] = include_bytes!("../../../../data/molecules/qm9_smi
 /// of a VAE-GAN on the digits, a CycleGAN and the steganography probe; (11) discovering: a
 /// composition VAE on band gaps steered to a target gap, and a SMILES VAE on QM9 molecules;
 /// (12) scaling out: the Tennessee Eastman monitor fitted on DataFusion over Parquet parts and
-/// scored in SQL, next to the same fit in memory.
+/// scored in SQL, next to the same fit in memory and the same plans on an in-process Ballista
+/// cluster.
 /// Prints a short summary; the report, its plots and images go to --out
 /// (default: recon-tour/).
 ///

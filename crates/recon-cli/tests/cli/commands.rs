@@ -233,6 +233,10 @@ fn tour_writes_a_report() {
     let mem = line.split("(in memory ").last().unwrap().trim_end_matches(')');
     assert_eq!(sql, mem, "{line}");
     assert!(sql.parse::<usize>().unwrap() > 0, "{line}");
+    // And the same plans on an in-process Ballista cluster.
+    let line = stdout.lines().find(|l| l.contains("Ballista alarms: ")).expect("the Ballista line");
+    let on_cluster = line.split("Ballista alarms: ").nth(1).unwrap().split(' ').next().unwrap();
+    assert_eq!(on_cluster, sql, "{line}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("data:image/png;base64"));
 }

@@ -3,6 +3,7 @@
 
 mod atomic;
 mod baseline;
+mod cluster;
 mod commands;
 mod hostile;
 mod motor;

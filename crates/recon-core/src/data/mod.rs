@@ -222,8 +222,58 @@ impl TableReader {
         Ok(Some(Mat::from_fn(n, d, |i, j| buf[i * d + j])))
     }
 
+    fn no_rows(&self) -> Error {
+        let reason = if self.dropped > 0 {
+            format!("all {} rows held non-finite values and were dropped", self.dropped)
+        } else {
+            "no data rows".to_string()
+        };
+        Error::Empty { what: self.path.display().to_string(), reason }
+    }
+
+    /// The rows read at once (`bad`: those holding a non-finite value), checked as the row path
+    /// checks them: refused, or dropped with `drop_nonfinite`.
+    fn whole_matrix(mut self, x: Mat<f64>, bad: &[usize]) -> Result<Loaded> {
+        self.rows_read = x.nrows();
+        let x = match bad.first() {
+            None => x,
+            Some(&i) if !self.drop_nonfinite => {
+                let j = (0..x.ncols()).find(|&j| !x[(i, j)].is_finite()).unwrap_or(0);
+                let v = x[(i, j)];
+                return Err(Error::NonFinite {
+                    row: i + 1,
+                    column: self.columns()[j].clone(),
+                    value: if v.is_nan() { "NaN/empty".into() } else { v.to_string() },
+                });
+            }
+            Some(_) => {
+                self.dropped = bad.len();
+                let mut keep = Vec::with_capacity(x.nrows() - bad.len());
+                let mut b = bad.iter().peekable();
+                for i in 0..x.nrows() {
+                    if b.peek() == Some(&&i) {
+                        b.next();
+                    } else {
+                        keep.push(i);
+                    }
+                }
+                Mat::from_fn(keep.len(), x.ncols(), |r, j| x[(keep[r], j)])
+            }
+        };
+        if x.nrows() == 0 {
+            return Err(self.no_rows());
+        }
+        let dataset = Dataset { x, columns: self.columns().to_vec(), labels: None, groups: None };
+        Ok(Loaded { dataset, dropped_rows: self.dropped })
+    }
+
     /// Reads every remaining row into a [`Dataset`].
     pub fn read_all(mut self) -> Result<Loaded> {
+        if let Inner::Npy(npy) = &mut self.inner {
+            if let Some((x, bad)) = npy.read_matrix()? {
+                return self.whole_matrix(x, &bad);
+            }
+        }
         let d = self.columns().len();
         let mut buf = Vec::new();
         let (mut labels, mut groups) = (Vec::new(), Vec::new());
@@ -238,12 +288,7 @@ impl TableReader {
         }
         let n = buf.len().checked_div(d).unwrap_or(0);
         if n == 0 {
-            let reason = if self.dropped > 0 {
-                format!("all {} rows held non-finite values and were dropped", self.dropped)
-            } else {
-                "no data rows".to_string()
-            };
-            return Err(Error::Empty { what: self.path.display().to_string(), reason });
+            return Err(self.no_rows());
         }
         let x = Mat::from_fn(n, d, |i, j| buf[i * d + j]);
         let columns = self.columns().to_vec();

@@ -4,6 +4,7 @@
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
+use faer::Mat;
 use npyz::{NpyFile, Order, TypeChar};
 
 use super::{open_file, LoadOptions, Row};
@@ -12,6 +13,8 @@ use crate::{Error, Result};
 type Elements = Box<dyn Iterator<Item = std::io::Result<f64>>>;
 
 enum Layout {
+    /// Row-major little-endian f64 (NumPy's default): read as bytes, a row or the whole at a time.
+    RawF64(BufReader<std::fs::File>, Vec<u8>),
     /// Row-major: elements arrive row after row.
     Streaming(Elements),
     /// Column-major: read whole, served row by row.
@@ -193,6 +196,19 @@ impl NpyRows {
         };
         let columns = selected.iter().map(|&j| all[j].clone()).collect();
         let order = npy.order();
+        let raw_f64 = matches!(npy.dtype(), npyz::DType::Plain(ts)
+            if ts.type_char() == TypeChar::Float && ts.size_field() == 8 && ts.endianness() == npyz::Endianness::Little);
+        if order == Order::C && raw_f64 {
+            let header = npy.header().clone();
+            drop(npy);
+            // Reopen and skip the header: NpyFile does not hand its reader back.
+            let mut reader = BufReader::with_capacity(1 << 16, open_file(path)?);
+            npyz::NpyHeader::from_reader(&mut reader)
+                .map_err(|e| corrupt(path, format!("not a valid .npy file ({e})")))?;
+            debug_assert_eq!(header.shape(), shape.as_slice());
+            let layout = Layout::RawF64(reader, vec![0u8; n_cols * 8]);
+            return Ok(NpyRows { path: path.to_path_buf(), n_rows, n_cols, columns, selected, layout, row: 0 });
+        }
         let elements = elements_of(npy, path)?;
         let layout = match order {
             Order::C => Layout::Streaming(elements),
@@ -218,6 +234,10 @@ impl NpyRows {
         }
         let (i, d) = (self.row, self.n_cols);
         let full: Vec<f64> = match &mut self.layout {
+            Layout::RawF64(reader, buf) => {
+                std::io::Read::read_exact(reader, buf).map_err(|e| truncated(&self.path, e))?;
+                buf.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8]))).collect()
+            }
             Layout::Streaming(it) => {
                 let mut v = Vec::with_capacity(d);
                 for _ in 0..d {
@@ -239,6 +259,48 @@ impl NpyRows {
         self.row += 1;
         let values = self.selected.iter().map(|&j| full[j]).collect();
         Ok(Some(Row { values, label: None, group: None }))
+    }
+}
+
+impl NpyRows {
+    /// Every remaining row at once when the file is row-major little-endian f64 and no row has
+    /// been read: one read and a blocked transpose into the column-major matrix, instead of
+    /// decoding element by element. Also returns the rows holding a non-finite value (in
+    /// order). `None` for other files, which are read row by row.
+    pub(crate) fn read_matrix(&mut self) -> Result<Option<(Mat<f64>, Vec<usize>)>> {
+        let Layout::RawF64(reader, _) = &mut self.layout else { return Ok(None) };
+        if self.row != 0 {
+            return Ok(None);
+        }
+        let (n, d) = (self.n_rows, self.n_cols);
+        let mut bytes = vec![0u8; n * d * 8];
+        std::io::Read::read_exact(reader, &mut bytes).map_err(|e| truncated(&self.path, e))?;
+        self.row = n;
+        let sel = &self.selected;
+        let mut x = Mat::<f64>::zeros(n, sel.len());
+        let mut bad = Vec::new();
+        // Blocks of rows small enough that their bytes stay in L1 while every column is written.
+        const BLOCK: usize = 64;
+        let mut row_bad = [false; BLOCK];
+        for lo in (0..n).step_by(BLOCK) {
+            let hi = (lo + BLOCK).min(n);
+            for (k, &j) in sel.iter().enumerate() {
+                let col = &mut x.col_as_slice_mut(k)[lo..hi];
+                for (i, v) in col.iter_mut().enumerate() {
+                    let at = ((lo + i) * d + j) * 8;
+                    let mut b = [0u8; 8];
+                    b.copy_from_slice(&bytes[at..at + 8]);
+                    *v = f64::from_le_bytes(b);
+                    row_bad[i] |= !v.is_finite();
+                }
+            }
+            for (i, flag) in row_bad.iter_mut().enumerate().take(hi - lo) {
+                if std::mem::take(flag) {
+                    bad.push(lo + i);
+                }
+            }
+        }
+        Ok(Some((x, bad)))
     }
 }
 
