@@ -29,12 +29,48 @@ fn gram(x: MatRef<'_, f64>) -> Mat<f64> {
         1.0,
         faer::get_global_parallelism(),
     );
-    for j in 0..d {
+    mirror_lower(&mut g);
+    g
+}
+
+/// `(X − 1mᵀ)ᵀ(X − 1mᵀ)`, centred a block of rows at a time into one reused buffer (no centred
+/// copy of the whole chunk), the lower triangle accumulated and mirrored.
+fn centered_gram(x: MatRef<'_, f64>, mean: &[f64]) -> Mat<f64> {
+    use faer::linalg::matmul::triangular::{matmul, BlockStructure};
+    const ROWS: usize = 4096;
+    let (n, d) = (x.nrows(), x.ncols());
+    let mut g = Mat::<f64>::zeros(d, d);
+    let mut buf = Mat::<f64>::zeros(ROWS.min(n), d);
+    for lo in (0..n).step_by(ROWS) {
+        let hi = (lo + ROWS).min(n);
+        for (j, m) in mean.iter().enumerate() {
+            for (dst, &v) in buf.col_as_slice_mut(j).iter_mut().zip(x.col(j).subrows(lo, hi - lo).iter()) {
+                *dst = v - m;
+            }
+        }
+        let c = buf.as_ref().subrows(0, hi - lo);
+        matmul(
+            g.as_mut(),
+            BlockStructure::TriangularLower,
+            faer::Accum::Add,
+            c.transpose(),
+            BlockStructure::Rectangular,
+            c,
+            BlockStructure::Rectangular,
+            1.0,
+            faer::get_global_parallelism(),
+        );
+    }
+    mirror_lower(&mut g);
+    g
+}
+
+fn mirror_lower(g: &mut Mat<f64>) {
+    for j in 0..g.ncols() {
         for i in 0..j {
             g[(i, j)] = g[(j, i)];
         }
     }
-    g
 }
 
 /// An accumulator of chunks of rows.
@@ -103,13 +139,7 @@ impl StreamingPca {
             return Ok(());
         }
         let mb: Vec<f64> = sums.iter().map(|s| s / nb as f64).collect();
-        let mut c = Mat::<f64>::zeros(nb, d);
-        for (j, m) in mb.iter().enumerate() {
-            for (dst, &v) in c.col_as_slice_mut(j).iter_mut().zip(chunk.col(j).iter()) {
-                *dst = v - m;
-            }
-        }
-        let sb = gram(c.as_ref());
+        let sb = centered_gram(chunk, &mb);
         if self.n == 0 {
             self.scatter = sb;
             self.mean = mb;

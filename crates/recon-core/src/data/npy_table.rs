@@ -273,21 +273,23 @@ impl NpyRows {
             return Ok(None);
         }
         let (n, d) = (self.n_rows, self.n_cols);
-        let mut bytes = vec![0u8; n * d * 8];
-        std::io::Read::read_exact(reader, &mut bytes).map_err(|e| truncated(&self.path, e))?;
         self.row = n;
         let sel = &self.selected;
         let mut x = Mat::<f64>::zeros(n, sel.len());
         let mut bad = Vec::new();
-        // Blocks of rows small enough that their bytes stay in L1 while every column is written.
+        // Blocks of rows small enough that their bytes stay in L1 while every column is written;
+        // the block's bytes are read into one reused buffer.
         const BLOCK: usize = 64;
+        let mut bytes = vec![0u8; BLOCK * d * 8];
         let mut row_bad = [false; BLOCK];
         for lo in (0..n).step_by(BLOCK) {
             let hi = (lo + BLOCK).min(n);
+            let bytes = &mut bytes[..(hi - lo) * d * 8];
+            std::io::Read::read_exact(reader, bytes).map_err(|e| truncated(&self.path, e))?;
             for (k, &j) in sel.iter().enumerate() {
                 let col = &mut x.col_as_slice_mut(k)[lo..hi];
                 for (i, v) in col.iter_mut().enumerate() {
-                    let at = ((lo + i) * d + j) * 8;
+                    let at = (i * d + j) * 8;
                     let mut b = [0u8; 8];
                     b.copy_from_slice(&bytes[at..at + 8]);
                     *v = f64::from_le_bytes(b);
