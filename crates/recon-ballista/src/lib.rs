@@ -226,7 +226,9 @@ pub fn run_executor(opts: &ExecutorOptions) -> Result<()> {
         grpc_port,
         scheduler_host: opts.scheduler.host.clone(),
         scheduler_port: opts.scheduler.port,
-        scheduler_connect_timeout_seconds: u16::try_from(opts.connect_timeout.as_secs().max(1)).unwrap_or(u16::MAX),
+        // One attempt: Ballista 55's retry loop measures its timeout with
+        // `Instant::now().elapsed()` (always ~0) and never gives up, so the wait is ours.
+        scheduler_connect_timeout_seconds: 0,
         work_dir: Some(work_dir),
         executor_heartbeat_interval_seconds: 5,
         override_function_registry: Some(Arc::new(function_registry())),
@@ -235,8 +237,31 @@ pub fn run_executor(opts: &ExecutorOptions) -> Result<()> {
     if let Some(n) = opts.concurrent_tasks {
         config.vcores = n.max(1);
     }
+    wait_reachable(&opts.scheduler, opts.connect_timeout)?;
     let rt = runtime(None)?;
     rt.block_on(start_executor_process(Arc::new(config))).map_err(|e| ballista_error("executor", e))
+}
+
+/// Retries [`reachable`] until `timeout` has passed (a scheduler may still be starting).
+fn wait_reachable(url: &SchedulerUrl, timeout: Duration) -> Result<()> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match reachable(url, left.clamp(Duration::from_millis(100), Duration::from_secs(1))) {
+            Ok(()) => return Ok(()),
+            Err(_) if std::time::Instant::now() < deadline => {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                std::thread::sleep(left.min(Duration::from_millis(250)));
+            }
+            Err(_) => {
+                let (host, port, secs) = (&url.host, url.port, timeout.as_secs());
+                let start = format!("recon scheduler --bind {host}:{port}");
+                return Err(Error::Query(format!(
+                    "no Ballista scheduler answers at {url} (waited {secs} s): start one with `{start}`"
+                )));
+            }
+        }
+    }
 }
 
 /// Waits up to `timeout` for something to accept a TCP connection at `url`.

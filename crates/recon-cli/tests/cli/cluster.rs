@@ -158,4 +158,10 @@ fn a_scheduler_that_is_not_there_is_refused_within_the_timeout() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     let err = input_error(&["sql", "SELECT 1", "--ballista", "http://h:1"]);
     assert!(err.contains("df://HOST:PORT"), "{err}");
+    // An executor gives up after its --connect-timeout.
+    let started = Instant::now();
+    let bind = format!("127.0.0.1:{}", free_port());
+    let err = input_error(&["executor", "--scheduler", &url, "--bind", &bind, "--connect-timeout", "1"]);
+    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+    assert!(err.contains("no Ballista scheduler answers") && err.contains("waited 1 s"), "{err}");
 }
