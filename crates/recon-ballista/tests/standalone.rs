@@ -6,7 +6,7 @@
 #[path = "../../recon-datafusion/tests/common/mod.rs"]
 mod common;
 
-use common::{dataset, features, rel, rows, write_parts};
+use common::{assert_same_monitor, dataset, features, rows, write_parts};
 use recon::curve::CurveOptions;
 use recon::score::{score_file, ScoreOptions};
 use recon::Fit;
@@ -25,21 +25,11 @@ fn a_standalone_cluster_fits_and_scores_like_one_machine() {
         engine.fit_pca(&dir.path().join("t"), &features(), &params).unwrap().expect("12,000 rows: analytical");
     let mem = params.fit(&dataset(&x)).unwrap();
     assert_eq!((columns.len(), n), (5, 12_000));
-    let (a, b) = (m.pca(), mem.pca());
-    assert_eq!(a.n_components(), b.n_components());
-    for (s, t) in a.spectrum().iter().zip(b.spectrum()) {
-        assert!(rel(*s, *t) < 1e-10, "singular value {s} vs {t}");
-    }
-    for r in 0..a.n_components() {
-        let dot: f64 = (0..5).map(|j| a.components()[(r, j)] * b.components()[(r, j)]).sum();
-        assert!((dot.abs() - 1.0).abs() < 1e-9, "component {r}: |cos| = {}", dot.abs());
-    }
-    let (la, lb) = (m.limits(), mem.limits());
-    assert!(rel(la.t2, lb.t2) < 1e-12 && rel(la.spe, lb.spe) < 1e-9, "limits {la:?} vs {lb:?}");
+    assert_same_monitor(&m, &mem);
     // The monitor standardises: the curve of the standardised rows.
     let opts = CurveOptions { scale: true, ..CurveOptions::default() };
     let curve = engine.curve(&dir.path().join("t"), &features(), &opts).unwrap();
-    let want = b.error_curve(5).unwrap();
+    let want = mem.pca().error_curve(5).unwrap();
     for (s, t) in curve.relative_squared_error.iter().zip(&want.relative_squared_error) {
         assert!((s - t).abs() <= 1e-10 * t.abs() + 1e-14, "curve {s} vs {t}");
     }

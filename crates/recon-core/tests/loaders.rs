@@ -111,6 +111,37 @@ fn npy_errors_are_clear() {
 }
 
 #[test]
+fn whole_f64_npy_reads_check_like_the_row_path() {
+    // 150 rows (more than one 64-row block of the whole-file read), NaN and inf in two rows.
+    let d = tempfile::tempdir().unwrap();
+    let mut x = Mat::from_fn(150, 4, |i, j| (i * 4 + j) as f64 * 0.5 - 7.0);
+    x[(70, 2)] = f64::NAN;
+    x[(130, 0)] = f64::INFINITY;
+    let p = d.path().join("x.npy");
+    recon_core::data::write_npy(&p, x.as_ref()).unwrap();
+    match load(&p).unwrap_err() {
+        Error::NonFinite { row, column, .. } => assert_eq!((row, column.as_str()), (71, "x2")),
+        e => panic!("{e}"),
+    }
+    let opts = LoadOptions { drop_nonfinite: true, ..Default::default() };
+    let loaded = load_table(&p, &opts).unwrap();
+    assert_eq!((loaded.dataset.n_rows(), loaded.dropped_rows), (148, 2));
+    let kept: Vec<usize> = (0..150).filter(|&i| i != 70 && i != 130).collect();
+    assert!((0..148).all(|r| (0..4).all(|j| loaded.dataset.x[(r, j)] == x[(kept[r], j)])));
+    // Selected columns, in the order asked: the same numbers as chunked (row-by-row) reading.
+    let opts =
+        LoadOptions { columns: Some(vec!["x3".into(), "x1".into()]), drop_nonfinite: true, ..Default::default() };
+    let whole = load_table(&p, &opts).unwrap().dataset;
+    assert_eq!(whole.columns, ["x3", "x1"]);
+    let mut r = TableReader::open(&p, &opts).unwrap();
+    let chunk = r.next_chunk(1000).unwrap().unwrap();
+    assert_eq!(chunk, whole.x);
+    // The NaN and inf sit in columns not selected: every row is kept, as the row path keeps it.
+    assert_eq!(whole.n_rows(), 150);
+    assert!((0..150).all(|i| whole.x[(i, 0)] == x[(i, 3)] && whole.x[(i, 1)] == x[(i, 1)]));
+}
+
+#[test]
 fn chunks_cover_every_row_once() {
     let mut r = TableReader::open(&fixture("wine_f8_c.npy"), &LoadOptions::default()).unwrap();
     let whole = load(&fixture("wine_f8_c.npy")).unwrap().dataset.x;

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{dataset, features, rel, rows, write_parts};
+use common::{assert_same_monitor, dataset, features, rows, write_parts};
 use recon::score::{score_file, ScoreOptions};
 use recon::Fit;
 use recon_datafusion::{Engine, Error};
@@ -23,23 +23,7 @@ fn parquet_folder_fit_on_the_engine_equals_the_in_memory_fit() {
             engine.fit_pca(&dir.path().join("t"), &features(), &params).unwrap().expect("12,000 rows: analytical");
         let mem = params.fit(&dataset(&x)).unwrap();
         assert_eq!((columns.len(), n), (5, 12_000));
-        let (a, b) = (m.pca(), mem.pca());
-        assert_eq!(a.n_components(), b.n_components());
-        for (s, t) in a.spectrum().iter().zip(b.spectrum()) {
-            assert!(rel(*s, *t) < 1e-10, "singular value {s} vs {t}");
-        }
-        let (ca, cb) = (a.error_curve(5).unwrap(), b.error_curve(5).unwrap());
-        for (s, t) in ca.relative_squared_error.iter().zip(&cb.relative_squared_error) {
-            // 1e-10 relative; the last point is zero, met to rounding.
-            assert!((s - t).abs() <= 1e-10 * t.abs() + 1e-14, "curve {s} vs {t}");
-        }
-        for r in 0..a.n_components() {
-            let dot: f64 = (0..5).map(|j| a.components()[(r, j)] * b.components()[(r, j)]).sum();
-            assert!((dot.abs() - 1.0).abs() < 1e-9, "component {r}: |cos| = {}", dot.abs());
-        }
-        let (la, lb) = (m.limits(), mem.limits());
-        assert!(rel(la.t2, lb.t2) < 1e-12 && rel(la.spe, lb.spe) < 1e-9, "limits {la:?} vs {lb:?}");
-        assert!(rel(la.combined.unwrap(), lb.combined.unwrap()) < 1e-9);
+        assert_same_monitor(&m, &mem);
     }
     // Below 10,000 rows the default limits are out-of-fold: the engine hands the fit back.
     let small = tempfile::tempdir().unwrap();

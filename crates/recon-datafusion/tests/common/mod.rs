@@ -8,6 +8,7 @@ use faer::Mat;
 use rand::{Rng, SeedableRng};
 use recon::Dataset;
 use recon_core::data::{write_parquet_columns, Column, LoadOptions};
+use recon_linear::PcaMonitor;
 
 pub const COLS: [&str; 5] = ["a", "b", "c", "d", "e"];
 
@@ -50,4 +51,27 @@ pub fn features() -> LoadOptions {
 
 pub fn rel(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(1e-300)
+}
+
+/// The monitor fitted from statistics `m` is the in-memory fit `mem` to rounding: singular
+/// values and curve to 1e-10 relative (the zero last point to 1e-14), components up to sign,
+/// limits.
+pub fn assert_same_monitor(m: &PcaMonitor, mem: &PcaMonitor) {
+    let (a, b) = (m.pca(), mem.pca());
+    assert_eq!(a.n_components(), b.n_components());
+    for (s, t) in a.spectrum().iter().zip(b.spectrum()) {
+        assert!(rel(*s, *t) < 1e-10, "singular value {s} vs {t}");
+    }
+    let d = a.components().ncols();
+    let (ca, cb) = (a.error_curve(d).unwrap(), b.error_curve(d).unwrap());
+    for (s, t) in ca.relative_squared_error.iter().zip(&cb.relative_squared_error) {
+        assert!((s - t).abs() <= 1e-10 * t.abs() + 1e-14, "curve {s} vs {t}");
+    }
+    for r in 0..a.n_components() {
+        let dot: f64 = (0..d).map(|j| a.components()[(r, j)] * b.components()[(r, j)]).sum();
+        assert!((dot.abs() - 1.0).abs() < 1e-9, "component {r}: |cos| = {}", dot.abs());
+    }
+    let (la, lb) = (m.limits(), mem.limits());
+    assert!(rel(la.t2, lb.t2) < 1e-12 && rel(la.spe, lb.spe) < 1e-9, "limits {la:?} vs {lb:?}");
+    assert!(rel(la.combined.unwrap(), lb.combined.unwrap()) < 1e-9);
 }
