@@ -208,6 +208,12 @@ pub fn run_executor(opts: &ExecutorOptions) -> Result<()> {
             Error::Query(format!("{}: no port above it for the gRPC service (give --grpc-port)", opts.bind))
         })?,
     };
+    if opts.bind.ip().is_unspecified() {
+        return Err(Error::Query(format!(
+            "--bind {}: give an address the scheduler and the other executors can reach (it is advertised to them)",
+            opts.bind
+        )));
+    }
     if opts.bind.port() == 0 || grpc_port == 0 || grpc_port == opts.bind.port() {
         return Err(Error::Query(format!(
             "an executor needs two fixed, different ports (Flight {}, gRPC {grpc_port}): the scheduler is told them",

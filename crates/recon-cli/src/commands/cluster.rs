@@ -44,7 +44,8 @@ pub struct ExecutorArgs {
     /// The scheduler to register with.
     #[arg(long, value_name = "df://HOST:PORT")]
     pub scheduler: SchedulerUrl,
-    /// Address of the executor's Arrow Flight service.
+    /// Address of the executor's Arrow Flight service, advertised to the scheduler and the
+    /// other executors: an address they can reach (not 0.0.0.0).
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:50051")]
     pub bind: SocketAddr,
     /// Port of the executor's gRPC service (default: the --bind port + 1).

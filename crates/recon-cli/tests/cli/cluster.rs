@@ -158,6 +158,8 @@ fn a_scheduler_that_is_not_there_is_refused_within_the_timeout() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     let err = input_error(&["sql", "SELECT 1", "--ballista", "http://h:1"]);
     assert!(err.contains("df://HOST:PORT"), "{err}");
+    let err = input_error(&["executor", "--scheduler", &url, "--bind", "0.0.0.0:50051"]);
+    assert!(err.contains("can reach"), "{err}");
     // An executor gives up after its --connect-timeout.
     let started = Instant::now();
     let bind = format!("127.0.0.1:{}", free_port());
