@@ -259,13 +259,7 @@ fn wait_reachable(url: &SchedulerUrl, timeout: Duration) -> Result<()> {
                 let left = deadline.saturating_duration_since(std::time::Instant::now());
                 std::thread::sleep(left.min(Duration::from_millis(250)));
             }
-            Err(_) => {
-                let (host, port, secs) = (&url.host, url.port, timeout.as_secs());
-                let start = format!("recon scheduler --bind {host}:{port}");
-                return Err(Error::Query(format!(
-                    "no Ballista scheduler answers at {url} (waited {secs} s): start one with `{start}`"
-                )));
-            }
+            Err(_) => return Err(not_there(url, &format!("waited {} s", timeout.as_secs()))),
         }
     }
 }
@@ -284,12 +278,13 @@ fn reachable(url: &SchedulerUrl, timeout: Duration) -> Result<()> {
         }
     }
     let why = last.map_or_else(|| "no address".to_string(), |e| e.to_string());
-    Err(Error::Query(format!(
-        "no Ballista scheduler answers at {url} ({why}; waited up to {} s): start one with `recon scheduler --bind {}:{}`",
-        timeout.as_secs(),
-        url.host,
-        url.port
-    )))
+    Err(not_there(url, &format!("{why}; waited up to {} s", timeout.as_secs())))
+}
+
+/// The error for a scheduler that does not answer, with what was tried.
+fn not_there(url: &SchedulerUrl, tried: &str) -> Error {
+    let start = format!("recon scheduler --bind {}:{}", url.host, url.port);
+    Error::Query(format!("no Ballista scheduler answers at {url} ({tried}): start one with `{start}`"))
 }
 
 /// An [`Engine`] whose plans run on the Ballista cluster at `url`. Fails with a clear error

@@ -240,15 +240,6 @@ impl Engine {
         Ok(Engine { runtime, ctx })
     }
 
-    /// An engine on an existing session, with Recon's functions registered.
-    pub fn with_context(ctx: SessionContext) -> Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Engine(format!("cannot start the engine's threads ({e})")))?;
-        Self::on_runtime(runtime, ctx)
-    }
-
     /// An engine on an existing session and the runtime whose tasks serve it (a Ballista
     /// client's, or an in-process cluster's), with Recon's functions registered.
     pub fn on_runtime(runtime: tokio::runtime::Runtime, ctx: SessionContext) -> Result<Self> {

@@ -15,20 +15,8 @@ use crate::pca::{flip_signs, Method, Pca};
 
 /// `XᵀX`, the lower triangle computed (half the flops of a full product) and mirrored.
 fn gram(x: MatRef<'_, f64>) -> Mat<f64> {
-    use faer::linalg::matmul::triangular::{matmul, BlockStructure};
-    let d = x.ncols();
-    let mut g = Mat::<f64>::zeros(d, d);
-    matmul(
-        g.as_mut(),
-        BlockStructure::TriangularLower,
-        faer::Accum::Replace,
-        x.transpose(),
-        BlockStructure::Rectangular,
-        x,
-        BlockStructure::Rectangular,
-        1.0,
-        faer::get_global_parallelism(),
-    );
+    let mut g = Mat::<f64>::zeros(x.ncols(), x.ncols());
+    add_lower_gram(&mut g, x);
     mirror_lower(&mut g);
     g
 }
@@ -36,7 +24,6 @@ fn gram(x: MatRef<'_, f64>) -> Mat<f64> {
 /// `(X − 1mᵀ)ᵀ(X − 1mᵀ)`, centred a block of rows at a time into one reused buffer (no centred
 /// copy of the whole chunk), the lower triangle accumulated and mirrored.
 fn centered_gram(x: MatRef<'_, f64>, mean: &[f64]) -> Mat<f64> {
-    use faer::linalg::matmul::triangular::{matmul, BlockStructure};
     const ROWS: usize = 4096;
     let (n, d) = (x.nrows(), x.ncols());
     let mut g = Mat::<f64>::zeros(d, d);
@@ -48,21 +35,26 @@ fn centered_gram(x: MatRef<'_, f64>, mean: &[f64]) -> Mat<f64> {
                 *dst = v - m;
             }
         }
-        let c = buf.as_ref().subrows(0, hi - lo);
-        matmul(
-            g.as_mut(),
-            BlockStructure::TriangularLower,
-            faer::Accum::Add,
-            c.transpose(),
-            BlockStructure::Rectangular,
-            c,
-            BlockStructure::Rectangular,
-            1.0,
-            faer::get_global_parallelism(),
-        );
+        add_lower_gram(&mut g, buf.as_ref().subrows(0, hi - lo));
     }
     mirror_lower(&mut g);
     g
+}
+
+/// `g += cᵀc` on the lower triangle of `g` only.
+fn add_lower_gram(g: &mut Mat<f64>, c: MatRef<'_, f64>) {
+    use faer::linalg::matmul::triangular::{matmul, BlockStructure};
+    matmul(
+        g.as_mut(),
+        BlockStructure::TriangularLower,
+        faer::Accum::Add,
+        c.transpose(),
+        BlockStructure::Rectangular,
+        c,
+        BlockStructure::Rectangular,
+        1.0,
+        faer::get_global_parallelism(),
+    );
 }
 
 fn mirror_lower(g: &mut Mat<f64>) {

@@ -1,5 +1,6 @@
 //! A Ballista cluster of separate processes on 127.0.0.1 — `recon scheduler` and two
-//! `recon executor`s — fits and scores with the numbers of the single-machine paths; a
+//! `recon executor`s — fits and scores with the numbers of the single-machine paths (the fit
+//! and the curve against the in-memory ones from the same rows as CSV); a
 //! scheduler that is not there is a clear error within the stated timeout.
 
 use std::io::{BufRead, BufReader};
@@ -98,10 +99,11 @@ fn a_scheduler_and_two_executor_processes_fit_and_score_like_one_machine() {
         wait_listening(*p);
     }
 
-    // The fit: statistics over the cluster vs this machine's DataFusion.
+    // The fit: statistics over the cluster vs the in-memory fit of the same rows read from CSV.
     let dir = d.path().display().to_string();
     let fit = |out: &str, cluster: bool| -> Value {
-        let mut args = vec!["fit".to_string(), format!("{dir}/x.parquet"), "--model".into(), "pca".into()];
+        let input = if cluster { "x.parquet" } else { "x.csv" };
+        let mut args = vec!["fit".to_string(), format!("{dir}/{input}"), "--model".into(), "pca".into()];
         args.extend(["--out".into(), format!("{dir}/{out}")]);
         if cluster {
             args.extend(["--ballista".into(), url.clone()]);
@@ -117,9 +119,10 @@ fn a_scheduler_and_two_executor_processes_fit_and_score_like_one_machine() {
         assert!(close(a, b, 1e-9), "{k}: {a} locally, {b} on the cluster");
     }
 
-    // The curve from the same statistics.
-    let x = format!("{dir}/x.parquet");
-    let (lc, rc) = (json(&["curve", &x]), json(&["curve", &x, "--ballista", &url]));
+    // The curve from the cluster's statistics vs the in-memory curve of the CSV rows.
+    let (csv, x) = (format!("{dir}/x.csv"), format!("{dir}/x.parquet"));
+    let (lc, rc) = (json(&["curve", &csv]), json(&["curve", &x, "--ballista", &url]));
+    assert_eq!(lc["relative_squared_error"].as_array().unwrap().len(), 4);
     for (a, b) in
         lc["relative_squared_error"].as_array().unwrap().iter().zip(rc["relative_squared_error"].as_array().unwrap())
     {

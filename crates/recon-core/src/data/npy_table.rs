@@ -258,9 +258,7 @@ impl NpyRows {
         let values = self.selected.iter().map(|&j| full[j]).collect();
         Ok(Some(Row { values, label: None, group: None }))
     }
-}
 
-impl NpyRows {
     /// Every remaining row at once when the file is row-major little-endian f64 and no row has
     /// been read: one read and a blocked transpose into the column-major matrix, instead of
     /// decoding element by element. Also returns the rows holding a non-finite value (in
