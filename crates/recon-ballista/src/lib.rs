@@ -243,6 +243,11 @@ pub fn run_executor(opts: &ExecutorOptions) -> Result<()> {
     if let Some(n) = opts.concurrent_tasks {
         config.vcores = n.max(1);
     }
+    // Ballista reports a taken port as an internal error after it has registered; check first.
+    for port in [opts.bind.port(), grpc_port] {
+        let addr = SocketAddr::new(opts.bind.ip(), port);
+        std::net::TcpListener::bind(addr).map_err(|e| Error::Query(format!("cannot listen on {addr} ({e})")))?;
+    }
     wait_reachable(&opts.scheduler, opts.connect_timeout)?;
     let rt = runtime(None)?;
     rt.block_on(start_executor_process(Arc::new(config))).map_err(|e| ballista_error("executor", e))

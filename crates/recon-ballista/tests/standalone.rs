@@ -21,11 +21,10 @@ fn a_standalone_cluster_fits_and_scores_like_one_machine() {
     let x = rows(12_000, 21);
     write_parts(&dir.path().join("t"), &x, 4);
     let params = PcaMonitorParams::new(Components::Energy(0.9)).auto_limits();
-    let (m, columns, n) =
-        engine.fit_pca(&dir.path().join("t"), &features(), &params).unwrap().expect("12,000 rows: analytical");
+    let fit = engine.fit_pca(&dir.path().join("t"), &features(), &params).unwrap().expect("12,000 rows: analytical");
     let mem = params.fit(&dataset(&x)).unwrap();
-    assert_eq!((columns.len(), n), (5, 12_000));
-    assert_same_monitor(&m, &mem);
+    assert_eq!((fit.columns.len(), fit.n_rows), (5, 12_000));
+    assert_same_monitor(&fit.monitor, &mem);
     // The monitor standardises: the curve of the standardised rows.
     let opts = CurveOptions { scale: true, ..CurveOptions::default() };
     let curve = engine.curve(&dir.path().join("t"), &features(), &opts).unwrap();

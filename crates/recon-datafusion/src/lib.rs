@@ -341,12 +341,7 @@ impl Engine {
     /// The PCA monitor of `path`'s rows fitted on the engine (statistics over every partition,
     /// then one d × d eigendecomposition), when `params` can be fitted from statistics
     /// ([`PcaMonitorParams::needs_rows`] false); `None` when the rows themselves are needed.
-    pub fn fit_pca(
-        &self,
-        path: &Path,
-        opts: &LoadOptions,
-        params: &PcaMonitorParams,
-    ) -> Result<Option<(PcaMonitor, Vec<String>, usize)>> {
+    pub fn fit_pca(&self, path: &Path, opts: &LoadOptions, params: &PcaMonitorParams) -> Result<Option<StatsFit>> {
         let reader = TableReader::open(path, opts)?;
         if params.needs_rows(reader.len_hint().unwrap_or(0)) {
             return Ok(None);
@@ -354,8 +349,22 @@ impl Engine {
         let columns = reader.columns().to_vec();
         let stats = self.stats_of(path, &columns, opts)?;
         let monitor = params.fit_stats(&stats.to_stream()?)?;
-        Ok(Some((monitor, columns, stats.n)))
+        let constant_columns = stats.constant_columns().into_iter().map(|j| columns[j].clone()).collect();
+        Ok(Some(StatsFit { monitor, columns, n_rows: stats.n, constant_columns }))
     }
+}
+
+/// A PCA monitor fitted on the engine ([`Engine::fit_pca`]) and what the caller reports of it.
+#[derive(Debug, Clone)]
+pub struct StatsFit {
+    /// The monitor.
+    pub monitor: PcaMonitor,
+    /// Its feature columns, in order.
+    pub columns: Vec<String>,
+    /// Rows it was fitted on.
+    pub n_rows: usize,
+    /// Columns with no spread: centred, not scaled (the in-memory fit's warning names them too).
+    pub constant_columns: Vec<String>,
 }
 
 impl Engine {

@@ -37,6 +37,16 @@ impl PcaStats {
         serde_json::from_str(text).map_err(|e| Error::Engine(format!("not the output of recon_pca_stats ({e})")))
     }
 
+    /// The columns (indices) with no spread, by the rule the in-memory scaler uses
+    /// ([`recon_core::Scaler::from_moments`]): a standardising fit centres them but leaves
+    /// them unscaled.
+    pub fn constant_columns(&self) -> Vec<usize> {
+        let d = self.mean.len();
+        let n = self.n.max(1) as f64;
+        let var: Vec<f64> = (0..d).map(|j| self.scatter[j * d + j] / n).collect();
+        recon_core::Scaler::from_moments(self.mean.clone(), &var).constant
+    }
+
     /// The accumulator holding these statistics (centred).
     pub fn to_stream(&self) -> Result<StreamingPca> {
         self.to_stream_centered(true)

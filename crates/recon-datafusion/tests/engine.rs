@@ -19,11 +19,12 @@ fn parquet_folder_fit_on_the_engine_equals_the_in_memory_fit() {
     let params = PcaMonitorParams::new(Components::Energy(0.9)).auto_limits();
     for partitions in [1, 3] {
         let engine = Engine::new(partitions).unwrap();
-        let (m, columns, n) =
+        let fit =
             engine.fit_pca(&dir.path().join("t"), &features(), &params).unwrap().expect("12,000 rows: analytical");
         let mem = params.fit(&dataset(&x)).unwrap();
-        assert_eq!((columns.len(), n), (5, 12_000));
-        assert_same_monitor(&m, &mem);
+        assert_eq!((fit.columns.len(), fit.n_rows), (5, 12_000));
+        assert!(fit.constant_columns.is_empty());
+        assert_same_monitor(&fit.monitor, &mem);
     }
     // Below 10,000 rows the default limits are out-of-fold: the engine hands the fit back.
     let small = tempfile::tempdir().unwrap();

@@ -293,15 +293,15 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
         }
         table.group_col = Some(vec![g.clone()]);
     }
-    if let Some((monitor, columns, n)) = fit_pca_on_engine(&args, &table)? {
-        return save_pca(&args, &monitor, &columns, n, out);
+    if let Some(fit) = fit_pca_on_engine(&args, &table)? {
+        warn_constant(&fit.constant_columns);
+        return save_pca(&args, &fit.monitor, &fit.columns, fit.n_rows, out);
     }
     let loaded = table.load(&args.input)?;
     let raw = &loaded.dataset;
-    let constant = raw.constant_columns();
     // A VAE does not standardise counts, and drops all-zero genes itself with its own message.
-    if !constant.is_empty() && args.model != ModelKind::Vae {
-        eprintln!("warning: constant column(s) left out of the scaling (centred only): {}", constant.join(", "));
+    if args.model != ModelKind::Vae {
+        warn_constant(&raw.constant_columns());
     }
     if args.window == 0 {
         return Err(UsageError("--window must be at least 1 (1 = no past samples)".into()).into());
@@ -323,11 +323,18 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
     }
 }
 
+/// Names the columns with no spread, which the fit centres but does not scale.
+fn warn_constant(columns: &[String]) {
+    if !columns.is_empty() {
+        eprintln!("warning: constant column(s) left out of the scaling (centred only): {}", columns.join(", "));
+    }
+}
+
 /// `--model pca` on a Parquet table with limits that summary statistics set (analytical; the
 /// default on 10,000 rows or more): fitted on DataFusion over all cores, the rows never held.
 /// `None` when the fit needs the rows (or the input is not Parquet).
 /// With --ballista the fit always runs on the cluster, and refuses what needs the rows.
-fn fit_pca_on_engine(args: &FitArgs, table: &TableArgs) -> anyhow::Result<Option<(PcaMonitor, Vec<String>, usize)>> {
+fn fit_pca_on_engine(args: &FitArgs, table: &TableArgs) -> anyhow::Result<Option<recon_datafusion::StatsFit>> {
     let plain = args.window == 1 && args.lags.is_none() && args.ema.is_none() && args.fair_group_col.is_none();
     if let Some(url) = &args.ballista {
         if args.model != ModelKind::Pca || !plain {

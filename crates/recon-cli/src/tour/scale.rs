@@ -38,7 +38,7 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
     // Analytical limits come from count, means and scatter alone: the engine never holds the rows.
     let params = PcaMonitorParams::new(Components::Energy(0.9)).limits(LimitMethod::Analytical);
     let engine = Engine::new(recon_datafusion::default_partitions())?;
-    let (fitted, columns, _) = engine
+    let recon_datafusion::StatsFit { monitor: fitted, columns, .. } = engine
         .fit_pca(&train_dir, &LoadOptions::default(), &params)?
         .ok_or_else(|| anyhow::anyhow!("analytical limits are fitted from statistics"))?;
     let memory = params.fit(&train)?;
@@ -58,9 +58,10 @@ pub fn run(tour: &Tour) -> anyhow::Result<Chapter> {
     // The same fit and query on Ballista: an in-process scheduler and executor, the plans
     // serialised and the partial statistics shipped between them as on a cluster.
     let cluster = recon_ballista::standalone(2)?;
-    let (on_cluster, _, _) = cluster
+    let on_cluster = cluster
         .fit_pca(&train_dir, &LoadOptions::default(), &params)?
-        .ok_or_else(|| anyhow::anyhow!("analytical limits are fitted from statistics"))?;
+        .ok_or_else(|| anyhow::anyhow!("analytical limits are fitted from statistics"))?
+        .monitor;
     cluster.register("d01", &test_dir)?;
     let result = cluster.sql(&query)?;
     let cluster_alarms: usize = result.text(0, 1)?.parse()?;

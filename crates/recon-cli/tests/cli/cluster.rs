@@ -1,7 +1,7 @@
 //! A Ballista cluster of separate processes on 127.0.0.1 — `recon scheduler` and two
 //! `recon executor`s — fits and scores with the numbers of the single-machine paths (the fit
 //! and the curve against the in-memory ones from the same rows as CSV); a
-//! scheduler that is not there is a clear error within the stated timeout.
+//! scheduler that is not there, and an executor port already taken, are clear errors.
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
@@ -169,4 +169,12 @@ fn a_scheduler_that_is_not_there_is_refused_within_the_timeout() {
     let err = input_error(&["executor", "--scheduler", &url, "--bind", &bind, "--connect-timeout", "1"]);
     assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
     assert!(err.contains("no Ballista scheduler answers") && err.contains("waited 1 s"), "{err}");
+    // A port already taken is named before anything is started.
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let bind = format!("127.0.0.1:{port}");
+    let grpc = free_port().to_string();
+    let err = input_error(&["executor", "--scheduler", &url, "--bind", &bind, "--grpc-port", &grpc]);
+    assert!(err.contains(&format!("error: cannot listen on 127.0.0.1:{port}")), "{err}");
+    assert_eq!(err.lines().filter(|l| l.starts_with("error")).count(), 1, "{err}");
 }

@@ -802,3 +802,50 @@ fn folds_alone_ask_for_cross_validated_limits() {
     assert_eq!(fit["limits"], "cv");
     assert_eq!(fit["cv"]["folds"], 4);
 }
+
+#[test]
+fn a_parquet_fit_on_the_engine_names_constant_columns_like_the_csv_fit() {
+    use recon_core::data::Column;
+    // 12,000 rows: analytical limits, so the Parquet fit runs on DataFusion from statistics.
+    let n = 12_000;
+    let a: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
+    let b: Vec<f64> = (0..n).map(|i| (i as f64 * 0.11).cos() + 0.5 * a[i]).collect();
+    let e: Vec<f64> = (0..n).map(|i| (i as f64 * 1.7).sin() * (i as f64 * 0.013).cos()).collect();
+    let d = tempfile::tempdir().unwrap();
+    let (csv, pq) = (d.path().join("t.csv"), d.path().join("t.parquet"));
+    let text: String = (0..n).map(|i| format!("{},{},0.1,{}\n", a[i], b[i], e[i])).collect();
+    std::fs::write(&csv, format!("a,b,c,e\n{text}")).unwrap();
+    let columns = vec![
+        ("a".into(), Column::F64(a)),
+        ("b".into(), Column::F64(b)),
+        ("c".into(), Column::F64(vec![0.1; n])),
+        ("e".into(), Column::F64(e)),
+    ];
+    recon_core::data::write_parquet_columns(&pq, columns).unwrap();
+    let mut reports = Vec::new();
+    for (input, out) in [(&csv, "m_csv"), (&pq, "m_pq")] {
+        let out = d.path().join(out);
+        let run = recon()
+            .args([
+                "fit",
+                input.to_str().unwrap(),
+                "--model",
+                "pca",
+                "--components",
+                "2",
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{err}");
+        assert!(err.contains("constant column(s) left out of the scaling (centred only): c"), "{input:?}: {err}");
+        reports.push(serde_json::from_slice::<Value>(&run.stdout).unwrap());
+    }
+    assert_eq!((reports[0]["components"].as_u64(), reports[1]["components"].as_u64()), (Some(2), Some(2)));
+    for key in ["captured_variance", "spe_limit", "t2_limit", "combined_limit"] {
+        let (m, e) = (reports[0][key].as_f64().unwrap(), reports[1][key].as_f64().unwrap());
+        assert!((m - e).abs() <= 1e-9 * m.abs(), "{key}: in memory {m}, on the engine {e}");
+    }
+}
