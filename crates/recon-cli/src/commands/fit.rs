@@ -144,6 +144,10 @@ pub struct FitArgs {
     /// PCA, autoencoder: the training rows may hold outliers, up to this fraction in [0, 0.5),
     /// or `auto` to estimate it. The model is refitted on the rows that look normal (iteratively
     /// trimmed refits) and its limits set from them; model.json records how many were left out.
+    /// `auto` assumes scores with a chi-square-like tail: on clean real tables with a heavier
+    /// tail it leaves out normal rows too (4-12% on digits and breast_cancer), and fresh normal
+    /// rows then alarm more often than --target-far (3-10% for 1%; BENCHMARKS.md). Use it on
+    /// data known to hold outliers; give the fraction when you know it.
     #[arg(long, value_name = "auto|F")]
     pub contamination: Option<Contamination>,
     /// PCA: what raises the alarm: the combined index of T² and SPE (default), or either of
@@ -469,12 +473,18 @@ fn trim_line(t: &recon::ruler::TrimSummary, n: usize) -> String {
         recon::ruler::Contamination::Auto => "estimated".to_string(),
         recon::ruler::Contamination::Fraction(f) => format!("asked {f}"),
     };
-    format!(
+    let line = format!(
         "contaminated training rows: the final fit left out {} of {n} ({:.1}%, {asked}) after {} round(s) of trimmed refits",
         t.rows_dropped,
         100.0 * t.fraction,
         t.rounds
-    )
+    );
+    // The limits come from the kept rows: if the rows left out were normal, so is their share
+    // of fresh rows, and those alarm.
+    match t.rows_dropped {
+        0 => line,
+        _ => format!("{line}; the limits fit the kept rows (if those left out were normal, fresh normal rows alarm more often than the target)"),
+    }
 }
 
 /// The PCA monitor's options are refused for the neural models (the autoencoder takes
