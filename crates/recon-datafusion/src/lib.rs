@@ -403,6 +403,13 @@ fn window_calls(statement: &mut datafusion::sql::parser::Statement) {
     }
 }
 
+/// Whether the table at `path` is better read on the engine than into memory: Parquet (columnar,
+/// its row groups read in parallel, never all held) is; CSV and `.npy` are read faster row by
+/// row in memory for the fits that can take either path.
+pub fn prefers(path: &Path) -> Result<bool> {
+    Ok(recon::data::Format::of(path)? == recon::data::Format::Parquet)
+}
+
 /// The cores of this machine: the default number of partitions.
 pub fn default_partitions() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())

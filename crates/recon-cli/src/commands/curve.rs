@@ -70,7 +70,7 @@ pub fn run(args: CurveArgs) -> anyhow::Result<()> {
         scale: args.scale,
         sensitivity: args.sensitivity,
     };
-    let report = if args.ballista.is_some() || recon::data::Format::of(&args.input)? == recon::data::Format::Parquet {
+    let report = if args.ballista.is_some() || recon_datafusion::prefers(&args.input)? {
         // Parquet: the scatter matrix on DataFusion over all cores (or on a Ballista cluster),
         // then one eigendecomposition.
         engine(args.ballista.as_ref(), None)?.curve(&args.input, &args.table.options(), &opts)?

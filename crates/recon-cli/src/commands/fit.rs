@@ -359,7 +359,7 @@ fn fit_pca_on_engine(args: &FitArgs, table: &TableArgs) -> anyhow::Result<Option
             .into()),
         };
     }
-    if args.model != ModelKind::Pca || !plain || recon::data::Format::of(&args.input)? != recon::data::Format::Parquet {
+    if args.model != ModelKind::Pca || !plain || !recon_datafusion::prefers(&args.input)? {
         return Ok(None);
     }
     Ok(engine(None, None)?.fit_pca(&args.input, &table.options(), &monitor_params(args)?)?)
