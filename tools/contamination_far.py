@@ -12,19 +12,11 @@ estimate's assumption (scores with a chi-square-like tail) holds.
     cargo build --release && /tmp/venv/bin/python tools/contamination_far.py [../shared/data]
 (numpy only; from the repository root)
 """
-import csv, json, os, subprocess, sys, tempfile
+import json, os, subprocess, tempfile
 
 import numpy as np
 
-DATA = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
-RECON = os.environ.get("RECON", os.path.join(os.path.dirname(__file__), "..", "target", "release", "recon"))
-
-
-def table(name, label):
-    with open(os.path.join(DATA, name)) as f:
-        rows = list(csv.reader(f))
-    j = rows[0].index(label)
-    return np.array([[float(v) for k, v in enumerate(r) if k != j] for r in rows[1:]])
+from odds_heldout import RECON, table
 
 
 def gaussian():
@@ -42,8 +34,8 @@ def run(*args):
 
 
 def main():
-    sets = [("digits", table("digits.csv", "label")), ("breast_cancer", table("breast_cancer.csv", "diagnosis")),
-            ("wine", table("wine.csv", "cultivar")), ("gaussian factors", gaussian())]
+    sets = [("digits", table("digits.csv", "label")[0]), ("breast_cancer", table("breast_cancer.csv", "diagnosis")[0]),
+            ("wine", table("wine.csv", "cultivar")[0]), ("gaussian factors", gaussian())]
     print("| table | training rows | seed | false alarms, no trimming | share dropped by auto | false alarms, auto |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     with tempfile.TemporaryDirectory() as tmp:

@@ -14,27 +14,14 @@ tools/bench_pyod.py: fitted on all rows, outliers included, every row scored.
 Prints, per set and PyOD column, both AUCs, the difference (Recon - PyOD), its standard error
 and the two-sided p-value. The AUCs are checked against scikit-learn's roc_auc_score.
 """
-import json, math, os, subprocess, sys, tempfile, warnings
+import math, os, tempfile, warnings
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from bench_pyod import DATA, SETS, load, recon
+
 warnings.filterwarnings("ignore")
-DATA = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
-RECON = os.environ.get("RECON", os.path.join(os.path.dirname(__file__), "..", "target", "release", "recon"))
-SETS = ["arrhythmia", "cardio", "pima", "optdigits", "satellite"]
-
-
-def recon(*args):
-    return json.loads(subprocess.run([RECON, *args], check=True, capture_output=True, text=True).stdout)
-
-
-def load(path):
-    with open(path) as f:
-        header = f.readline().strip().split(",")
-    a = np.loadtxt(path, delimiter=",", skiprows=1)
-    j = header.index("label")
-    return np.delete(a, j, axis=1), a[:, j].astype(int)
 
 
 def placements(score, y):
