@@ -64,3 +64,35 @@ impl PcaStats {
         Ok(StreamingPca::from_parts(self.n, vec![0.0; d], &raw, false)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use faer::Mat;
+    use recon_linear::StreamingPca;
+
+    use super::PcaStats;
+
+    /// Statistics merged from parts, as the aggregate merges partitions: a column that holds
+    /// one value everywhere (0.1, not exact in binary) is constant by the in-memory rule, the
+    /// others are not, whatever rounding the merges leave in its scatter (here about 3e-28, not 0).
+    #[test]
+    fn constant_columns_follow_the_in_memory_rule_after_merges() {
+        let rows = |start: usize, n: usize| {
+            Mat::from_fn(n, 3, |i, j| match j {
+                0 => ((start + i) as f64 * 0.37).sin(),
+                1 => 0.1,
+                _ => 1e-6 * ((start + i) as f64 * 1.3).cos(),
+            })
+        };
+        let mut total = StreamingPca::new(3, true);
+        for (start, n) in [(0, 700), (700, 333), (1033, 1)] {
+            let mut part = StreamingPca::new(3, true);
+            part.update(rows(start, n).as_ref()).unwrap();
+            total.merge(&part).unwrap();
+        }
+        let stats = PcaStats::of(&total, 0);
+        let data = recon_core::Dataset::from_mat(rows(0, 1034));
+        assert_eq!(stats.constant_columns(), data.constant_column_indices());
+        assert_eq!(stats.constant_columns(), vec![1]);
+    }
+}
