@@ -75,11 +75,15 @@ fn trimmed_fits_leave_out_planted_rows_and_rank_them_better() {
                 ap(&plain)
             );
             assert!(ap(&robust) >= ap(&plain) - 1e-9, "{c:?}: {} vs {}", ap(&robust), ap(&plain));
+            let alarming = t.left_out_alarming.expect("rows were left out");
             if c == Contamination::Auto {
                 // The estimate finds the planted share to within a factor of two.
                 let f = t.fraction;
                 let share = planted as f64 / n as f64;
                 assert!(f > 0.5 * share && f < 2.0 * share, "estimated {f} for {share}");
+                // What it left out is the planted cluster, far off the plane: the final limits
+                // flag (nearly) all of it.
+                assert!(alarming > 0.9, "{t:?}");
             }
         }
     }

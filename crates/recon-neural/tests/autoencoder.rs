@@ -262,4 +262,9 @@ fn trimmed_fits_find_a_planted_cluster_of_outliers() {
     );
     assert!(ap(&robust) > ap(&plain), "{} vs {}", ap(&robust), ap(&plain));
     assert!(t.fraction > 0.5 * 50.0 / 600.0 && t.fraction < 2.0 * 50.0 / 600.0, "{t:?}");
+    let alarming = t.left_out_alarming.expect("rows were left out");
+    eprintln!("share of the left-out rows alarming under the final threshold: {alarming:.3}");
+    assert!(alarming > 0.0 && alarming <= 1.0, "{t:?}");
+    let far = t.far_if_left_out_normal(0.01).unwrap();
+    assert!((far - ((1.0 - t.fraction) * 0.01 + t.fraction * alarming)).abs() < 1e-12);
 }

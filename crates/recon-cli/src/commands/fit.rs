@@ -146,8 +146,9 @@ pub struct FitArgs {
     /// trimmed refits) and its limits set from them; model.json records how many were left out.
     /// `auto` assumes scores with a chi-square-like tail: on clean real tables with a heavier
     /// tail it leaves out normal rows too (4-12% on digits and breast_cancer), and fresh normal
-    /// rows then alarm more often than --target-far (3-10% for 1%; BENCHMARKS.md). Use it on
-    /// data known to hold outliers; give the fraction when you know it.
+    /// rows then alarm more often than --target-far (3-10% for 1%; BENCHMARKS.md). The fit
+    /// prints the rate to expect if the rows it left out were normal. Use it on data known to
+    /// hold outliers; give the fraction when you know it.
     #[arg(long, value_name = "auto|F")]
     pub contamination: Option<Contamination>,
     /// PCA: what raises the alarm: the combined index of T² and SPE (default), or either of
@@ -422,7 +423,8 @@ fn pca_params(args: &FitArgs) -> anyhow::Result<PcaMonitorParams> {
 fn fit_pca(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     let monitor = monitor_params(args)?.fit(data)?;
     if let Some(t) = monitor.limits().trimmed {
-        eprintln!("{}", trim_line(&t, data.n_rows()));
+        let kept_far = monitor.limits().cv.map_or(args.target_far, |cv| cv.false_alarm_rate);
+        eprintln!("{}", trim_line(&t, data.n_rows(), kept_far));
     }
     if let Some(cv) = monitor.limits().cv {
         eprintln!("{}", cv_line(&cv, args.target_far));
@@ -468,7 +470,9 @@ fn cv_line(cv: &recon::ruler::CvEstimate, target: f64) -> String {
 }
 
 /// What a trimmed fit left out, one line.
-fn trim_line(t: &recon::ruler::TrimSummary, n: usize) -> String {
+/// What a trimmed fit did, one line; `kept_far` is the false-alarm rate the limits hold on rows
+/// like the kept ones (the out-of-fold estimate, or the target).
+fn trim_line(t: &recon::ruler::TrimSummary, n: usize, kept_far: f64) -> String {
     let asked = match t.contamination {
         recon::ruler::Contamination::Auto => "estimated".to_string(),
         recon::ruler::Contamination::Fraction(f) => format!("asked {f}"),
@@ -479,11 +483,15 @@ fn trim_line(t: &recon::ruler::TrimSummary, n: usize) -> String {
         100.0 * t.fraction,
         t.rounds
     );
-    // The limits come from the kept rows: if the rows left out were normal, so is their share
-    // of fresh rows, and those alarm.
-    match t.rows_dropped {
-        0 => line,
-        _ => format!("{line}; the limits fit the kept rows (if those left out were normal, fresh normal rows alarm more often than the target)"),
+    // The limits come from the kept rows: if the rows left out were a heavy tail of normal rows
+    // rather than outliers, rows like them alarm on fresh data too.
+    match (t.left_out_alarming, t.far_if_left_out_normal(kept_far)) {
+        (Some(a), Some(far)) => format!(
+            "{line}; the limits fit the kept rows and {:.0}% of the rows left out alarm under them: if those were normal rows after all, fresh normal rows would alarm at about {:.1}%",
+            100.0 * a,
+            100.0 * far
+        ),
+        _ => line,
     }
 }
 
@@ -563,7 +571,8 @@ fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
         eprintln!("{}", cv_line(cv, args.target_far));
     }
     if let Some(t) = &ae.threshold().trimmed {
-        eprintln!("{}", trim_line(t, data.n_rows()));
+        let kept_far = ae.threshold().cv.as_ref().map_or(args.target_far, |cv| cv.false_alarm_rate);
+        eprintln!("{}", trim_line(t, data.n_rows(), kept_far));
     }
     let t = ae.threshold();
     eprintln!(

@@ -99,6 +99,30 @@ pub struct TrimSummary {
     pub rows_dropped: usize,
     /// Rounds of fitting before the final one.
     pub rounds: usize,
+    /// The share of the rows left out that alarm under the final model's limits (absent when
+    /// no row was left out, and in model files written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_out_alarming: Option<f64>,
+}
+
+impl TrimSummary {
+    /// The summary with [`TrimSummary::left_out_alarming`] from the final model's scores of
+    /// the rows left out and its alarm threshold (alarm: score above it).
+    pub fn with_left_out_scores(mut self, scores: &[f64], threshold: f64) -> Self {
+        if !scores.is_empty() {
+            let alarms = scores.iter().filter(|&&v| v > threshold).count();
+            self.left_out_alarming = Some(alarms as f64 / scores.len() as f64);
+        }
+        self
+    }
+
+    /// The false-alarm rate to expect on fresh rows if the rows left out were normal rows
+    /// after all (a heavy tail read as contamination): `(1 − f)·kept_far + f·a`, with `f` the
+    /// share left out, `a` [`TrimSummary::left_out_alarming`] and `kept_far` the rate the limits
+    /// hold on rows like the kept ones (their out-of-fold estimate, or the target).
+    pub fn far_if_left_out_normal(&self, kept_far: f64) -> Option<f64> {
+        self.left_out_alarming.map(|a| (1.0 - self.fraction) * kept_far + self.fraction * a)
+    }
 }
 
 impl Trimmed {
@@ -109,6 +133,7 @@ impl Trimmed {
             fraction: self.fraction,
             rows_dropped: self.dropped.len(),
             rounds: self.rounds,
+            left_out_alarming: None,
         }
     }
 
@@ -200,5 +225,25 @@ where
         dropped = next;
         scores = check(fit_score(&kept_of(&dropped))?)?;
         round += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn left_out_alarms_count_scores_above_the_threshold() {
+        let t = Trimmed { contamination: Contamination::Auto, fraction: 0.1, rounds: 3, dropped: vec![1, 4, 7, 9] };
+        assert_eq!(t.summary().left_out_alarming, None);
+        // A score equal to the threshold does not alarm.
+        let s = t.summary().with_left_out_scores(&[0.5, 2.0, 3.0, 1.0], 1.0);
+        assert_eq!(s.left_out_alarming, Some(0.5));
+        // 90% of fresh rows like the kept ones at 2%, 10% like the left-out ones at 50%.
+        assert!((s.far_if_left_out_normal(0.02).unwrap() - (0.9 * 0.02 + 0.1 * 0.5)).abs() < 1e-15);
+        assert_eq!(t.summary().with_left_out_scores(&[], 1.0).left_out_alarming, None);
+        // Model files written before the field existed still read.
+        let old = r#"{"contamination":"auto","fraction":0.1,"rows_dropped":4,"rounds":3}"#;
+        assert_eq!(serde_json::from_str::<TrimSummary>(old).unwrap(), t.summary());
     }
 }
