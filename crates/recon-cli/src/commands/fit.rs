@@ -469,7 +469,6 @@ fn cv_line(cv: &recon::ruler::CvEstimate, target: f64) -> String {
     )
 }
 
-/// What a trimmed fit left out, one line.
 /// What a trimmed fit did, one line; `kept_far` is the false-alarm rate the limits hold on rows
 /// like the kept ones (the out-of-fold estimate, or the target).
 fn trim_line(t: &recon::ruler::TrimSummary, n: usize, kept_far: f64) -> String {
