@@ -256,17 +256,14 @@ pub fn run_executor(opts: &ExecutorOptions) -> Result<()> {
 /// Retries [`reachable`] until `timeout` has passed (a scheduler may still be starting).
 fn wait_reachable(url: &SchedulerUrl, timeout: Duration) -> Result<()> {
     let deadline = std::time::Instant::now() + timeout;
-    loop {
+    while reachable(url, Duration::from_secs(1).min(timeout.max(Duration::from_millis(100)))).is_err() {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
-        match reachable(url, left.clamp(Duration::from_millis(100), Duration::from_secs(1))) {
-            Ok(()) => return Ok(()),
-            Err(_) if std::time::Instant::now() < deadline => {
-                let left = deadline.saturating_duration_since(std::time::Instant::now());
-                std::thread::sleep(left.min(Duration::from_millis(250)));
-            }
-            Err(_) => return Err(not_there(url, &format!("waited {} s", timeout.as_secs()))),
+        if left.is_zero() {
+            return Err(not_there(url, &format!("waited {} s", timeout.as_secs())));
         }
+        std::thread::sleep(left.min(Duration::from_millis(250)));
     }
+    Ok(())
 }
 
 /// Waits up to `timeout` for something to accept a TCP connection at `url`.

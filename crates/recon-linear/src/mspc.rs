@@ -206,10 +206,7 @@ impl Fit for PcaMonitorParams {
             Ok(quick.fit_plain(&data.select_rows(kept))?.score(data.x.as_ref())?.score)
         })?;
         let mut monitor = plain.fit_plain(&data.select_rows(&t.kept(data.n_rows())))?;
-        let left_out = match t.dropped.is_empty() {
-            true => Vec::new(),
-            false => monitor.score(data.select_rows(&t.dropped).x.as_ref())?.score,
-        };
+        let left_out = monitor.score(data.select_rows(&t.dropped).x.as_ref())?.score;
         // A monitor's score is over its own limit: an alarm is a score above 1.
         monitor.limits.trimmed = Some(t.summary().with_left_out_scores(&left_out, 1.0));
         Ok(monitor)

@@ -235,10 +235,7 @@ impl AutoencoderParams {
             quick.fit_plain(&data.select_rows(kept), &mut on_epoch)?.score(data.x.as_ref())
         })?;
         let mut ae = plain.fit_plain(&data.select_rows(&t.kept(n)), &mut on_epoch)?;
-        let left_out = match t.dropped.is_empty() {
-            true => Vec::new(),
-            false => ae.score(data.select_rows(&t.dropped).x.as_ref())?,
-        };
+        let left_out = ae.score(data.select_rows(&t.dropped).x.as_ref())?;
         ae.threshold.trimmed = Some(t.summary().with_left_out_scores(&left_out, ae.threshold.value));
         Ok(ae)
     }

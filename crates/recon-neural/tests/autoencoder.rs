@@ -265,6 +265,6 @@ fn trimmed_fits_find_a_planted_cluster_of_outliers() {
     let alarming = t.left_out_alarming.expect("rows were left out");
     eprintln!("share of the left-out rows alarming under the final threshold: {alarming:.3}");
     assert!(alarming > 0.0 && alarming <= 1.0, "{t:?}");
-    let far = t.far_if_left_out_normal(0.01).unwrap();
+    let far = t.far_if_left_out_normal(None, 0.01).unwrap();
     assert!((far - ((1.0 - t.fraction) * 0.01 + t.fraction * alarming)).abs() < 1e-12);
 }

@@ -422,9 +422,9 @@ fn pca_params(args: &FitArgs) -> anyhow::Result<PcaMonitorParams> {
 
 fn fit_pca(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     let monitor = monitor_params(args)?.fit(data)?;
-    if let Some(t) = monitor.limits().trimmed {
-        let kept_far = monitor.limits().cv.map_or(args.target_far, |cv| cv.false_alarm_rate);
-        eprintln!("{}", trim_line(&t, data.n_rows(), kept_far));
+    let limits = monitor.limits();
+    if let Some(t) = limits.trimmed {
+        eprintln!("{}", trim_line(&t, data.n_rows(), t.far_if_left_out_normal(limits.cv.as_ref(), limits.alpha)));
     }
     if let Some(cv) = monitor.limits().cv {
         eprintln!("{}", cv_line(&cv, args.target_far));
@@ -469,9 +469,9 @@ fn cv_line(cv: &recon::ruler::CvEstimate, target: f64) -> String {
     )
 }
 
-/// What a trimmed fit did, one line; `kept_far` is the false-alarm rate the limits hold on rows
-/// like the kept ones (the out-of-fold estimate, or the target).
-fn trim_line(t: &recon::ruler::TrimSummary, n: usize, kept_far: f64) -> String {
+/// What a trimmed fit did, one line, with the false-alarm rate to expect if the rows it left
+/// out were normal ([`recon::ruler::TrimSummary::far_if_left_out_normal`]).
+fn trim_line(t: &recon::ruler::TrimSummary, n: usize, far_if_normal: Option<f64>) -> String {
     let asked = match t.contamination {
         recon::ruler::Contamination::Auto => "estimated".to_string(),
         recon::ruler::Contamination::Fraction(f) => format!("asked {f}"),
@@ -484,7 +484,7 @@ fn trim_line(t: &recon::ruler::TrimSummary, n: usize, kept_far: f64) -> String {
     );
     // The limits come from the kept rows: if the rows left out were a heavy tail of normal rows
     // rather than outliers, rows like them alarm on fresh data too.
-    match (t.left_out_alarming, t.far_if_left_out_normal(kept_far)) {
+    match (t.left_out_alarming, far_if_normal) {
         (Some(a), Some(far)) => format!(
             "{line}; the limits fit the kept rows and {:.0}% of the rows left out alarm under them: if those were normal rows after all, fresh normal rows would alarm at about {:.1}%",
             100.0 * a,
@@ -569,9 +569,9 @@ fn fit_ae(args: &FitArgs, data: &Dataset, out: OutDir) -> anyhow::Result<()> {
     if let Some(cv) = &ae.threshold().cv {
         eprintln!("{}", cv_line(cv, args.target_far));
     }
-    if let Some(t) = &ae.threshold().trimmed {
-        let kept_far = ae.threshold().cv.as_ref().map_or(args.target_far, |cv| cv.false_alarm_rate);
-        eprintln!("{}", trim_line(t, data.n_rows(), kept_far));
+    let th = ae.threshold();
+    if let Some(t) = &th.trimmed {
+        eprintln!("{}", trim_line(t, data.n_rows(), t.far_if_left_out_normal(th.cv.as_ref(), th.target_far)));
     }
     let t = ae.threshold();
     eprintln!(

@@ -33,6 +33,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::cv::CvEstimate;
 use super::order::median;
 use crate::{Error, Result};
 
@@ -117,11 +118,12 @@ impl TrimSummary {
     }
 
     /// The false-alarm rate to expect on fresh rows if the rows left out were normal rows
-    /// after all (a heavy tail read as contamination): `(1 − f)·kept_far + f·a`, with `f` the
-    /// share left out, `a` [`TrimSummary::left_out_alarming`] and `kept_far` the rate the limits
-    /// hold on rows like the kept ones (their out-of-fold estimate, or the target).
-    pub fn far_if_left_out_normal(&self, kept_far: f64) -> Option<f64> {
-        self.left_out_alarming.map(|a| (1.0 - self.fraction) * kept_far + self.fraction * a)
+    /// after all (a heavy tail read as contamination): `(1 − f)·k + f·a`, with `f` the share
+    /// left out, `a` [`TrimSummary::left_out_alarming`] and `k` the rate the limits hold on rows
+    /// like the kept ones: their out-of-fold estimate `cv` when there is one, else `target`.
+    pub fn far_if_left_out_normal(&self, cv: Option<&CvEstimate>, target: f64) -> Option<f64> {
+        let kept = cv.map_or(target, |cv| cv.false_alarm_rate);
+        self.left_out_alarming.map(|a| (1.0 - self.fraction) * kept + self.fraction * a)
     }
 }
 
@@ -240,7 +242,10 @@ mod tests {
         let s = t.summary().with_left_out_scores(&[0.5, 2.0, 3.0, 1.0], 1.0);
         assert_eq!(s.left_out_alarming, Some(0.5));
         // 90% of fresh rows like the kept ones at 2%, 10% like the left-out ones at 50%.
-        assert!((s.far_if_left_out_normal(0.02).unwrap() - (0.9 * 0.02 + 0.1 * 0.5)).abs() < 1e-15);
+        assert!((s.far_if_left_out_normal(None, 0.02).unwrap() - (0.9 * 0.02 + 0.1 * 0.5)).abs() < 1e-15);
+        // The out-of-fold estimate, when there is one, stands for the kept rows' rate.
+        let cv = CvEstimate { folds: 5, false_alarm_rate: 0.03, interval: [0.02, 0.04] };
+        assert!((s.far_if_left_out_normal(Some(&cv), 0.02).unwrap() - (0.9 * 0.03 + 0.1 * 0.5)).abs() < 1e-15);
         assert_eq!(t.summary().with_left_out_scores(&[], 1.0).left_out_alarming, None);
         // Model files written before the field existed still read.
         let old = r#"{"contamination":"auto","fraction":0.1,"rows_dropped":4,"rounds":3}"#;
